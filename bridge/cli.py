@@ -1,0 +1,69 @@
+"""The ``nesy`` command line.
+
+Each subcommand lives in ``bridge/commands/<name>.py`` and exposes
+``register(subparsers)``, which adds its parser and sets ``handler`` to a
+function ``handler(args) -> int``. Command modules import heavy packages
+(torch, z3) inside their handlers, so ``nesy --help`` stays fast.
+
+Exit codes: 0 success, 1 an error in a user file or value (one line on
+stderr; ``--debug`` shows the traceback), 2 bad command-line arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = ("generate",)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every subcommand registered.
+
+    Example:
+        >>> build_parser().parse_args(["--debug", "generate", "--out", "x"]).debug
+        True
+    """
+    parser = _Parser(prog="nesy", description="A neural network sees, a logic engine decides.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"bridge.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``nesy`` with ``argv`` and return its exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("nesy: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # one line for the user, the traceback on --debug
+        if args.debug:
+            raise
+        print(f"nesy {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    """The message for the user: the error's own text for bad user input
+    (rule errors keep their source line and caret), type and a hint otherwise."""
+    text = str(error).strip() or type(error).__name__
+    if isinstance(error, (ValueError, TypeError, OSError, LookupError)):
+        return text
+    return f"{type(error).__name__}: {text.splitlines()[0]} (run with --debug for the traceback)"
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``nesy`` subcommand; see :mod:`bridge.cli`."""
