@@ -15,7 +15,7 @@ from bridge.config import build_dataclass, load_yaml
 class ExperimentConfig:
     """All settings of one experiment. Sections are added as stages land."""
 
-    path: str = ""
+    path: str = field(default="", init=False, repr=False)
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
