@@ -1,0 +1,96 @@
+"""Config validation: every mistake is one line naming the file, line and key."""
+from dataclasses import dataclass, field
+
+import pytest
+
+from bridge.config import build_dataclass, load_yaml
+from bridge.errors import ConfigError
+
+
+@dataclass
+class Inner:
+    noise: float = field(default=0.1, metadata={"range": (0.0, 1.0)})
+    preset: str = field(default="default", metadata={"choices": ("easy", "default", "hard")})
+
+
+@dataclass
+class Outer:
+    seed: int = 0
+    enabled: bool = True
+    sizes: tuple[int, int] = (1, 4)
+    rules: str = field(default="", metadata={"path": "file"})
+    inner: Inner = field(default_factory=Inner)
+
+
+def build(tmp_path, text):
+    path = tmp_path / "exp.yaml"
+    path.write_text(text)
+    data, lines = load_yaml(path)
+    return build_dataclass(Outer, data, source=str(path), lines=lines, base_dir=tmp_path)
+
+
+def test_valid_file_builds_nested_sections(tmp_path):
+    (tmp_path / "a.rules").write_text("")
+    config = build(tmp_path, "seed: 3\nsizes: [2, 5]\nrules: a.rules\ninner:\n  noise: 0.5\n")
+    assert config.seed == 3 and config.sizes == (2, 5) and config.inner.noise == 0.5
+    assert config.rules == str(tmp_path / "a.rules")
+
+
+def test_unknown_key_names_line_and_suggests(tmp_path):
+    with pytest.raises(ConfigError, match=r"exp.yaml:3: unknown key 'inner.nois'. Did you mean 'noise'\?"):
+        build(tmp_path, "seed: 1\ninner:\n  nois: 0.5\n")
+
+
+def test_unknown_key_without_close_match_lists_options(tmp_path):
+    with pytest.raises(ConfigError, match="Expected one of: enabled, inner, rules, seed, sizes"):
+        build(tmp_path, "zzz: 1\n")
+
+
+def test_wrong_type_says_received(tmp_path):
+    with pytest.raises(ConfigError, match=r"exp.yaml:1: `seed` must be an integer. Received: seed='three'"):
+        build(tmp_path, "seed: three\n")
+
+
+def test_bool_is_not_an_integer(tmp_path):
+    with pytest.raises(ConfigError, match="`seed` must be an integer"):
+        build(tmp_path, "seed: true\n")
+
+
+def test_out_of_range(tmp_path):
+    with pytest.raises(ConfigError, match=r"`inner.noise` must be in \[0.0, 1.0\]. Received: inner.noise=1.5"):
+        build(tmp_path, "inner:\n  noise: 1.5\n")
+
+
+def test_bad_choice_suggests(tmp_path):
+    with pytest.raises(ConfigError, match="must be one of easy, default, hard.*Did you mean 'hard'"):
+        build(tmp_path, "inner:\n  preset: hrd\n")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"`rules` names a file that does not exist: .*nope.rules"):
+        build(tmp_path, "rules: nope.rules\n")
+
+
+def test_wrong_tuple_length(tmp_path):
+    with pytest.raises(ConfigError, match=r"`sizes` must be a list of 2 values"):
+        build(tmp_path, "sizes: [1, 2, 3]\n")
+
+
+def test_section_must_be_mapping(tmp_path):
+    with pytest.raises(ConfigError, match=r"`inner` must be a mapping"):
+        build(tmp_path, "inner: 3\n")
+
+
+def test_invalid_yaml_points_at_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"exp.yaml:2:\d+: invalid YAML"):
+        build(tmp_path, "seed: 1\n  bad: [\n")
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_yaml(tmp_path / "absent.yaml")
+
+
+def test_top_level_must_be_mapping(tmp_path):
+    with pytest.raises(ConfigError, match="expected a mapping of sections"):
+        build(tmp_path, "- 1\n- 2\n")
