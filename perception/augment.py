@@ -1,0 +1,95 @@
+"""Training-time augmentation that keeps boxes right.
+
+Each function takes an image (3, H, W) in [0, 1], its target and a
+``torch.Generator`` and returns a new ``(image, target)``; inputs are left
+unchanged. Per-object fields of the target (``labels``, ``light_state``, any
+(N,) tensor) follow their boxes when boxes are dropped.
+"""
+from __future__ import annotations
+
+import torch
+
+from perception.boxes import box_area, clip_boxes, flip_boxes_horizontal
+
+
+def _keep_objects(target: dict, keep: torch.Tensor) -> dict:
+    num = len(target["boxes"])
+    return {k: (v[keep] if isinstance(v, torch.Tensor) and v.ndim >= 1 and len(v) == num else v)
+            for k, v in target.items()}
+
+
+def horizontal_flip(image: torch.Tensor, target: dict) -> tuple[torch.Tensor, dict]:
+    """Mirror the image and its boxes left-right.
+
+    Example:
+        >>> image = torch.zeros(3, 4, 10); image[:, :, 0] = 1
+        >>> flipped, t = horizontal_flip(image, {"boxes": torch.tensor([[0., 0., 2., 4.]])})
+        >>> flipped[0, 0, -1].item(), t["boxes"].tolist()
+        (1.0, [[8.0, 0.0, 10.0, 4.0]])
+    """
+    width = image.shape[-1]
+    return image.flip(-1), {**target, "boxes": flip_boxes_horizontal(target["boxes"], width)}
+
+
+def translate(image: torch.Tensor, target: dict, dx: int, dy: int, *,
+              min_visible: float = 0.4) -> tuple[torch.Tensor, dict]:
+    """Shift the image content by (dx, dy) pixels; uncovered pixels take the
+    image's mean colour. Boxes move with it and are clipped; boxes with less
+    than ``min_visible`` of their area left in view are dropped.
+
+    Example:
+        >>> image = torch.rand(3, 8, 8)
+        >>> t = {"boxes": torch.tensor([[0., 0., 2., 2.], [4., 4., 6., 6.]]), "labels": torch.tensor([0, 1])}
+        >>> moved, t2 = translate(image, t, dx=-2, dy=1)
+        >>> t2["boxes"].tolist(), t2["labels"].tolist()
+        ([[2.0, 5.0, 4.0, 7.0]], [1])
+        >>> torch.equal(moved[:, 5, 2], image[:, 4, 4])
+        True
+    """
+    _, height, width = image.shape
+    shifted = image.mean(dim=(1, 2), keepdim=True).expand_as(image).clone()
+    src_x, dst_x = slice(max(0, -dx), min(width, width - dx)), slice(max(0, dx), min(width, width + dx))
+    src_y, dst_y = slice(max(0, -dy), min(height, height - dy)), slice(max(0, dy), min(height, height + dy))
+    if src_x.start < src_x.stop and src_y.start < src_y.stop:
+        shifted[:, dst_y, dst_x] = image[:, src_y, src_x]
+    boxes = target["boxes"] + torch.tensor([dx, dy, dx, dy], dtype=target["boxes"].dtype)
+    clipped = clip_boxes(boxes, height, width)
+    keep = box_area(clipped) >= min_visible * box_area(boxes).clamp(min=1e-6)
+    return shifted, _keep_objects({**target, "boxes": clipped}, keep)
+
+
+def adjust_color(image: torch.Tensor, brightness: float, contrast: float) -> torch.Tensor:
+    """Brightness (added) and contrast (scaled about the mean) change, clamped to [0, 1].
+
+    Example:
+        >>> adjust_color(torch.full((3, 2, 2), 0.5), brightness=0.1, contrast=2.0)[0, 0, 0].item()
+        0.6000000238418579
+    """
+    mean = image.mean()
+    return ((image - mean) * contrast + mean + brightness).clamp(0, 1)
+
+
+def augment(image: torch.Tensor, target: dict, generator: torch.Generator, *,
+            flip: bool = True, max_shift: float = 0.1, color: float = 0.15) -> tuple[torch.Tensor, dict]:
+    """Random flip, shift (up to ``max_shift`` of the image size) and colour
+    jitter, drawn from ``generator``.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> t = {"boxes": torch.tensor([[10., 10., 20., 20.]]), "labels": torch.tensor([0])}
+        >>> image, t2 = augment(torch.rand(3, 32, 32), t, g)
+        >>> image.shape, t2["boxes"].shape[1]
+        (torch.Size([3, 32, 32]), 4)
+    """
+    draws = torch.rand(5, generator=generator).tolist()
+    if flip and draws[0] < 0.5:
+        image, target = horizontal_flip(image, target)
+    if max_shift > 0:
+        _, height, width = image.shape
+        dx = round((draws[1] * 2 - 1) * max_shift * width)
+        dy = round((draws[2] * 2 - 1) * max_shift * height)
+        if dx or dy:
+            image, target = translate(image, target, dx, dy)
+    if color > 0:
+        image = adjust_color(image, brightness=(draws[3] * 2 - 1) * color, contrast=1 + (draws[4] * 2 - 1) * color)
+    return image, target

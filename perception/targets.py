@@ -1,0 +1,101 @@
+"""Encode ground-truth boxes as the dense tensors the network learns to
+predict: a Gaussian peak per object on its class heatmap, and the box size,
+sub-cell offset and attribute values at each object's centre cell.
+"""
+from __future__ import annotations
+
+import torch
+
+from perception.boxes import box_centers, box_sizes
+
+GAUSSIAN_ALPHA = 0.54  # spread of a peak relative to the box size (TTFNet's choice)
+
+
+def gaussian_heatmap(centers: torch.Tensor, sigmas: torch.Tensor, labels: torch.Tensor,
+                     num_classes: int, height: int, width: int) -> torch.Tensor:
+    """Per-class heatmaps with one Gaussian peak (value 1) per object.
+
+    Args:
+        centers: (N, 2) integer-valued cell coordinates (x, y) of the peaks.
+        sigmas: (N, 2) spreads along x and y, in cells.
+        labels: (N,) int64 class of each object.
+        num_classes: number of heatmap channels.
+        height, width: heatmap size in cells.
+
+    Returns:
+        Tensor (num_classes, height, width) in [0, 1]; overlapping peaks
+        of one class keep the maximum.
+
+    Example:
+        >>> h = gaussian_heatmap(torch.tensor([[1., 1.]]), torch.tensor([[0.5, 0.5]]),
+        ...                      torch.tensor([0]), num_classes=2, height=3, width=3)
+        >>> h[0, 1, 1].item(), h[1].sum().item(), round(h[0, 1, 2].item(), 3)
+        (1.0, 0.0, 0.135)
+    """
+    heatmap = torch.zeros(num_classes, height, width)
+    if len(labels) == 0:
+        return heatmap
+    ys = torch.arange(height, dtype=torch.float32)[None, :, None]
+    xs = torch.arange(width, dtype=torch.float32)[None, None, :]
+    dx = (xs - centers[:, 0, None, None]) ** 2 / (2 * sigmas[:, 0, None, None] ** 2)
+    dy = (ys - centers[:, 1, None, None]) ** 2 / (2 * sigmas[:, 1, None, None] ** 2)
+    peaks = torch.exp(-(dx + dy))  # (N, H, W)
+    for label in labels.unique():
+        heatmap[label] = peaks[labels == label].amax(dim=0)
+    return heatmap
+
+
+def encode_targets(targets: list[dict], *, num_classes: int, height: int, width: int, stride: int = 4,
+                   attribute_names: tuple[str, ...] = ()) -> dict[str, torch.Tensor]:
+    """Dense training targets for a batch.
+
+    Args:
+        targets: one dict per image with ``boxes`` (N, 4) xyxy pixels,
+            ``labels`` (N,) int64 and, for each attribute name, (N,) int64
+            values (-1 where the attribute does not apply).
+        num_classes: number of classes.
+        height, width: output map size in cells (image size / stride).
+        stride: pixels per cell.
+        attribute_names: the attributes to encode.
+
+    Returns:
+        ``heatmap`` (B, C, H, W); ``index`` (B, M) flat cell index of each
+        object's centre; ``mask`` (B, M) bool, true for real objects;
+        ``size`` (B, M, 2) box size in cells; ``offset`` (B, M, 2) centre
+        offset within its cell; one (B, M) int64 tensor per attribute. M is
+        the largest object count in the batch (at least 1).
+
+    Example:
+        >>> t = {"boxes": torch.tensor([[8., 8., 24., 16.]]), "labels": torch.tensor([1])}
+        >>> enc = encode_targets([t], num_classes=2, height=8, width=8)
+        >>> enc["index"].tolist(), enc["size"].tolist(), enc["offset"].tolist()
+        ([[28]], [[[4.0, 2.0]]], [[[0.0, 0.0]]])
+        >>> enc["heatmap"][0, 1, 3, 4].item()
+        1.0
+    """
+    num_images = len(targets)
+    max_objects = max([1] + [len(t["labels"]) for t in targets])
+    heatmap = torch.zeros(num_images, num_classes, height, width)
+    index = torch.zeros(num_images, max_objects, dtype=torch.int64)
+    mask = torch.zeros(num_images, max_objects, dtype=torch.bool)
+    size = torch.zeros(num_images, max_objects, 2)
+    offset = torch.zeros(num_images, max_objects, 2)
+    attributes = {name: torch.full((num_images, max_objects), -1, dtype=torch.int64) for name in attribute_names}
+    for i, target in enumerate(targets):
+        boxes = target["boxes"].float().reshape(-1, 4)
+        labels = target["labels"].long()
+        centers = box_centers(boxes) / stride  # (N, 2) in cells
+        limit = torch.tensor([width - 1, height - 1], dtype=torch.float32)
+        cells = centers.floor().clamp(min=torch.zeros(2), max=limit)
+        sizes = box_sizes(boxes).clamp(min=0) / stride
+        sigmas = (GAUSSIAN_ALPHA * sizes / 6).clamp(min=0.5)
+        heatmap[i] = gaussian_heatmap(cells, sigmas, labels, num_classes, height, width)
+        num = len(labels)
+        index[i, :num] = (cells[:, 1] * width + cells[:, 0]).long()
+        mask[i, :num] = True
+        size[i, :num] = sizes
+        offset[i, :num] = centers - cells
+        for name in attribute_names:
+            if name in target:
+                attributes[name][i, :num] = target[name].long()
+    return {"heatmap": heatmap, "index": index, "mask": mask, "size": size, "offset": offset, **attributes}
