@@ -1,0 +1,551 @@
+"""Grounding: what the network saw becomes facts the rules can use.
+
+Two small steps, each a pure function:
+
+1. :func:`detections_to_objects` turns pixel boxes into :class:`ObjectState`
+   records in the ego frame (metres; x to the right, y forward, origin at
+   the ego's centre) through the camera's :class:`Calibration`.
+2. :func:`objects_to_facts` turns objects, the road map and the ego's state
+   into the facts of :mod:`bridge.vocabulary` (class, light colour, geometry,
+   motion, and facts about the ego and the road).
+
+:func:`detections_to_facts` composes them; :func:`ground_truth_facts` grounds
+a generated scene's ground truth through the very same code, so that a
+perfect detector reaches exactly the ground-truth facts.
+
+Confidence: a class fact carries the detection's score, a light colour the
+probability of that colour. Geometry is stated as certain *given* that the
+object exists, so the uncertainty of an object lives in its class fact.
+Absent facts are false (closed world).
+
+Motion: an object's ``velocity`` is its own motion over the ground, in the
+ego's axes. When it is unknown (a single image, a new track) the grounding
+assumes the object stands still, which makes everything ahead close in at the
+ego's speed: the cautious reading.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from symbolic.facts import Fact, FactBase
+
+from bridge.vocabulary import CLASS_NAMES, LIGHT_COLORS, NEAR_RADIUS_M
+
+APPROACH_SPEED = 0.5        # m/s of closing speed that counts as approaching
+STOP_LINE_REACH_M = 3.0     # metres along the road that count as "at" a stop line
+SIGN_LATERAL_REACH_M = 6.0  # metres beyond a stop line's ends where its signs and lights stand
+CONTROL_BEFORE_M = 1.0      # a light or sign governing a line stands at most this far before it...
+CONTROL_BEYOND_M = 8.0      # ...and at most this far beyond it
+STOPPED_SPEED = 0.1         # m/s below which the ego is stopped
+STOPPED_AT_SIGN_M = 6.0     # metres before a governing stop line where a stopped ego counts as at it
+COMFORT_DECELERATION = 3.5  # m/s^2
+REACTION_TIME_S = 0.5
+CONTROL_LABELS = ("traffic_light", "stop_sign")
+STATIC_LABELS = ("traffic_light", "stop_sign")
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """One object in the ego frame, as the grounding sees it.
+
+    Args:
+        id: stable constant, e.g. ``"o3"``.
+        label: class name, e.g. ``"car"``.
+        position: ``(x, y)`` metres of its centre; x right, y forward.
+        size: ``(length, width)`` metres; length along the road (y).
+        confidence: probability that it exists with this label, in [0, 1].
+        attributes: attribute -> value -> probability, e.g.
+            ``{"light_state": {"red": 0.9, "yellow": 0.05, "green": 0.05}}``.
+        velocity: ``(vx, vy)`` m/s over the ground in the ego's axes, or
+            ``None`` when unknown.
+        box: ``(x1, y1, x2, y2)`` pixels it came from, if any.
+
+    Example:
+        >>> ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8)).position
+        (0.0, 12.0)
+    """
+
+    id: str
+    label: str
+    position: tuple[float, float]
+    size: tuple[float, float]
+    confidence: float = 1.0
+    attributes: dict[str, dict[str, float]] = field(default_factory=dict)
+    velocity: tuple[float, float] | None = None
+    box: tuple[float, float, float, float] | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "label": self.label,
+            "position": [round(v, 3) for v in self.position], "size": [round(v, 3) for v in self.size],
+            "confidence": round(self.confidence, 4),
+            "attributes": {k: {s: round(p, 4) for s, p in v.items()} for k, v in self.attributes.items()},
+            "velocity": None if self.velocity is None else [round(v, 3) for v in self.velocity],
+            "box": None if self.box is None else [round(v, 2) for v in self.box],
+        }
+
+
+# ---------------------------------------------------------------- detections -> objects
+
+def detections_to_objects(detections, calibration, *, ids: Sequence[str] | None = None,
+                          velocities: Sequence[tuple[float, float] | None] | None = None) -> list[ObjectState]:
+    """Pixel boxes to objects in the ego frame.
+
+    The view is top-down, so a box's centre is the object's centre and its
+    height and width in pixels are its length and width on the ground.
+
+    Args:
+        detections: :class:`perception.detections.Detections` of one image.
+        calibration: the camera's ``Calibration`` (``pixel_to_ego``,
+            ``metres_per_pixel``).
+        ids: one constant per detection; ``"o1"``, ``"o2"``, ... by default.
+        velocities: one ``(vx, vy)`` or ``None`` per detection (m/s).
+
+    Returns:
+        One :class:`ObjectState` per detection, in order.
+
+    Example:
+        >>> import torch
+        >>> from perception.detections import Detections
+        >>> from perception.world import Calibration
+        >>> calibration = Calibration(metres_per_pixel=0.25, image_size=(256, 256), ego_pixel=(128.0, 200.0))
+        >>> d = Detections(torch.tensor([[124., 140., 132., 158.]]), torch.tensor([0]),
+        ...                torch.tensor([0.9]), ("car",))
+        >>> detections_to_objects(d, calibration)[0].position
+        (0.0, 12.75)
+    """
+    num = len(detections)
+    ids = [f"o{i + 1}" for i in range(num)] if ids is None else list(ids)
+    velocities = [None] * num if velocities is None else list(velocities)
+    if len(ids) != num or len(velocities) != num:
+        raise ValueError(f"`ids` and `velocities` must have one entry per detection ({num}). "
+                         f"Received {len(ids)} ids and {len(velocities)} velocities")
+    if num == 0:
+        return []
+    boxes = detections.boxes.detach().float().cpu().numpy()  # (N, 4)
+    centre_u = (boxes[:, 0] + boxes[:, 2]) / 2
+    centre_v = (boxes[:, 1] + boxes[:, 3]) / 2
+    xs, ys = calibration.pixel_to_ego(centre_u, centre_v)
+    mpp = float(calibration.metres_per_pixel)
+    labels = detections.label_names()
+    scores = detections.scores.detach().float().cpu().tolist()
+    attributes = _attribute_rows(detections)
+    objects = []
+    for i in range(num):
+        x1, y1, x2, y2 = (float(v) for v in boxes[i])
+        objects.append(ObjectState(
+            id=str(ids[i]), label=labels[i], position=(float(xs[i]), float(ys[i])),
+            size=((y2 - y1) * mpp, (x2 - x1) * mpp), confidence=min(max(scores[i], 0.0), 1.0),
+            attributes=attributes[i] if labels[i] == "traffic_light" else {},
+            velocity=None if velocities[i] is None else (float(velocities[i][0]), float(velocities[i][1])),
+            box=(x1, y1, x2, y2),
+        ))
+    return objects
+
+
+def _attribute_rows(detections) -> list[dict[str, dict[str, float]]]:
+    rows: list[dict[str, dict[str, float]]] = [{} for _ in range(len(detections))]
+    for name, probabilities in detections.attributes.items():
+        values = detections.attribute_values.get(name) or tuple(str(k) for k in range(probabilities.shape[1]))
+        for i, row in enumerate(probabilities.detach().float().cpu().tolist()):
+            if not any(math.isnan(p) for p in row):
+                rows[i][name] = {value: min(max(p, 0.0), 1.0) for value, p in zip(values, row)}
+    return rows
+
+
+# ---------------------------------------------------------------- geometry, one predicate each
+
+def longitudinal_extent(obj: ObjectState) -> tuple[float, float]:
+    """(rear, front) y of the object, metres."""
+    return obj.position[1] - obj.size[0] / 2, obj.position[1] + obj.size[0] / 2
+
+
+def lateral_extent(obj: ObjectState) -> tuple[float, float]:
+    """(left, right) x of the object, metres."""
+    return obj.position[0] - obj.size[1] / 2, obj.position[0] + obj.size[1] / 2
+
+
+def is_ahead(obj: ObjectState, ego) -> bool:
+    """Entirely in front of the ego's front bumper.
+
+    Example:
+        >>> from perception.world import EgoState
+        >>> is_ahead(ObjectState("o1", "car", (0.0, 5.0), (4.0, 2.0)), EgoState(lane=0, speed=0.0))
+        True
+    """
+    return longitudinal_extent(obj)[0] > ego.length / 2
+
+
+def is_behind(obj: ObjectState, ego) -> bool:
+    """Entirely behind the ego's rear bumper."""
+    return longitudinal_extent(obj)[1] < -ego.length / 2
+
+
+def is_left_of(obj: ObjectState, ego) -> bool:
+    """Entirely left of the ego's left side."""
+    return lateral_extent(obj)[1] < -ego.width / 2
+
+
+def is_right_of(obj: ObjectState, ego) -> bool:
+    """Entirely right of the ego's right side."""
+    return lateral_extent(obj)[0] > ego.width / 2
+
+
+def distance(obj: ObjectState) -> float:
+    """Metres from the ego's centre to the object's centre."""
+    return math.hypot(*obj.position)
+
+
+def gap(obj: ObjectState, ego) -> float:
+    """Metres from the ego's front to the object's rear (negative: behind the front)."""
+    return longitudinal_extent(obj)[0] - ego.length / 2
+
+
+def lane_of(obj: ObjectState, road) -> int | None:
+    """Index of the lane holding the object's centre (``RoadMap.lane_at``'s border rule)."""
+    return road.lane_at(obj.position[0])
+
+
+def neighbour_lane(road, lane_index: int, side: str, *, same_direction: bool = False):
+    """The lane directly ``side`` ("left"/"right") of lane ``lane_index``, or None.
+
+    Example:
+        >>> from perception.world import Lane, RoadMap
+        >>> road = RoadMap(lanes=[Lane(0, -1.75, 3.5, 1, 13.9), Lane(1, 1.75, 3.5, 1, 13.9)], ego_lane=1)
+        >>> neighbour_lane(road, 1, "left").index, neighbour_lane(road, 1, "right")
+        (0, None)
+    """
+    lanes = {lane.index: lane for lane in road.lanes}
+    if lane_index not in lanes:
+        return None
+    here = lanes[lane_index]
+    if side == "left":
+        candidates = [lane for lane in road.lanes if lane.center_x < here.center_x]
+        best = max(candidates, key=lambda lane: lane.center_x, default=None)
+    else:
+        candidates = [lane for lane in road.lanes if lane.center_x > here.center_x]
+        best = min(candidates, key=lambda lane: lane.center_x, default=None)
+    if best is None or (same_direction and best.direction != here.direction):
+        return None
+    return best
+
+
+def in_crosswalk(obj: ObjectState, road) -> bool:
+    """The object's centre lies on a crosswalk (borders included)."""
+    x, y = obj.position
+    return any(c.x_min <= x <= c.x_max and c.y_min <= y <= c.y_max for c in road.crosswalks)
+
+
+def on_sidewalk(obj: ObjectState, road) -> bool:
+    """The object's centre lies on a sidewalk (borders included)."""
+    x, y = obj.position
+    return any(_sidewalk_contains(s, x, y) for s in road.sidewalks)
+
+
+def _sidewalk_contains(sidewalk, x: float, y: float) -> bool:
+    if isinstance(sidewalk, (tuple, list)):
+        return sidewalk[0] <= x <= sidewalk[1]
+    if not sidewalk.x_min <= x <= sidewalk.x_max:
+        return False
+    y_min = getattr(sidewalk, "y_min", None)
+    y_max = getattr(sidewalk, "y_max", None)
+    return (y_min is None or y >= y_min) and (y_max is None or y <= y_max)
+
+
+def stop_line_of(obj: ObjectState, road):
+    """The stop line the object is at (nearest along the road within reach), or None.
+
+    An object is at a stop line when its extent along the road comes within
+    ``STOP_LINE_REACH_M`` of the line and it stands across the line or
+    within ``SIGN_LATERAL_REACH_M`` beyond its ends (where signs and lights stand).
+    """
+    rear, front = longitudinal_extent(obj)
+    left, right = lateral_extent(obj)
+    best, best_gap = None, math.inf
+    for line in road.stop_lines:
+        along = max(rear - line.y, line.y - front, 0.0)
+        if along > STOP_LINE_REACH_M:
+            continue
+        if right < line.x_min - SIGN_LATERAL_REACH_M or left > line.x_max + SIGN_LATERAL_REACH_M:
+            continue
+        if along < best_gap:
+            best, best_gap = line, along
+    return best
+
+
+def applies_to_ego(obj: ObjectState, road, ego) -> bool:
+    """A traffic light or stop sign ahead that governs the ego's lane.
+
+    It governs a stop line when it stands from ``CONTROL_BEFORE_M`` before
+    the line to ``CONTROL_BEYOND_M`` beyond it (beside the road, or over
+    the lanes past the crosswalk), not left of the line's lanes (signs for
+    oncoming traffic stand on the far side) and at most
+    ``SIGN_LATERAL_REACH_M`` right of them. It applies to the ego when such
+    a line governs the ego's lane.
+
+    Example:
+        >>> from perception.world import EgoState, Lane, RoadMap, StopLine
+        >>> road = RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], 0, stop_lines=[StopLine(20.0, -1.75, 1.75, (0,))])
+        >>> sign = ObjectState("o1", "stop_sign", (3.0, 20.4), (0.8, 0.8))
+        >>> applies_to_ego(sign, road, EgoState(lane=0, speed=5.0))
+        True
+    """
+    if obj.label not in CONTROL_LABELS or obj.position[1] <= 0:
+        return False
+    x, y = obj.position
+    return any(road.ego_lane in tuple(line.lanes)
+               and -CONTROL_BEFORE_M <= y - line.y <= CONTROL_BEYOND_M
+               and line.x_min - 0.5 <= x <= line.x_max + SIGN_LATERAL_REACH_M
+               for line in road.stop_lines)
+
+
+def relative_velocity(obj: ObjectState, ego) -> tuple[float, float]:
+    """Velocity of the object relative to the ego (m/s, ego axes); still objects when unknown."""
+    vx, vy = obj.velocity if obj.velocity is not None else (0.0, 0.0)
+    return vx, vy - ego.speed
+
+
+def closing_speed(obj: ObjectState, ego) -> float:
+    """How fast the distance to the ego shrinks, m/s (negative: it grows)."""
+    dist = distance(obj)
+    if dist < 1e-6:
+        return 0.0
+    rvx, rvy = relative_velocity(obj, ego)
+    return -(obj.position[0] * rvx + obj.position[1] * rvy) / dist
+
+
+def time_to_collision(obj: ObjectState, ego) -> float:
+    """Seconds until contact at the current closing speed, in [0, 100]; 100 when not closing.
+
+    Example:
+        >>> from perception.world import EgoState
+        >>> ego = EgoState(lane=0, speed=10.0, length=4.0, width=2.0)
+        >>> time_to_collision(ObjectState("o1", "car", (0.0, 24.0), (4.0, 2.0), velocity=(0.0, 0.0)), ego)
+        2.0
+    """
+    closing = closing_speed(obj, ego)
+    if closing <= APPROACH_SPEED:
+        return 100.0
+    clearance = max(distance(obj) - ego.length / 2 - obj.size[0] / 2, 0.0)
+    return min(clearance / closing, 100.0)
+
+
+def stopping_distance(speed: float) -> float:
+    """Metres to stop comfortably from ``speed`` m/s (reaction plus braking), in [0, 200].
+
+    Example:
+        >>> stopping_distance(0.0), round(stopping_distance(10.0), 2)
+        (0.0, 19.29)
+    """
+    speed = max(speed, 0.0)
+    return min(speed * REACTION_TIME_S + speed ** 2 / (2 * COMFORT_DECELERATION), 200.0)
+
+
+# ---------------------------------------------------------------- objects -> facts
+
+def objects_to_facts(objects: Sequence[ObjectState], road, ego, *, near_radius: float = NEAR_RADIUS_M) -> FactBase:
+    """The facts of one frame: per object, then relations, then the ego and the road.
+
+    Args:
+        objects: the frame's objects (ego frame).
+        road: the ``RoadMap`` (lanes, crosswalks, stop lines, sidewalks).
+        ego: the ``EgoState`` (lane, speed, length, width).
+        near_radius: metres within which two objects are ``near``.
+
+    Returns:
+        A :class:`FactBase` whose objects are the objects' ids.
+
+    Example:
+        >>> from perception.world import EgoState, Lane, RoadMap
+        >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+        >>> facts = objects_to_facts([ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8), 0.9)],
+        ...                          road, EgoState(lane=0, speed=0.0))
+        >>> facts.confidence("car", "o1"), facts.confidence("same_lane", "o1"), facts.value("dist", "o1")
+        (0.9, 1.0, 12.0)
+    """
+    return ground_objects(objects, road, ego, near_radius=near_radius)[0]
+
+
+def ground_objects(objects: Sequence[ObjectState], road, ego, *, near_radius: float = NEAR_RADIUS_M):
+    """Like :func:`objects_to_facts`, also returning the scene graph the relations came from.
+
+    Returns:
+        ``(facts, scene_graph)``: a :class:`FactBase` and a :class:`bridge.scene_graph.SceneGraph`.
+
+    Example:
+        >>> from perception.world import EgoState, Lane, RoadMap
+        >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+        >>> facts, graph = ground_objects([], road, EgoState(lane=0, speed=3.0))
+        >>> facts.value("ego_speed"), graph.objects()
+        (3.0, [])
+    """
+    from bridge.scene_graph import SceneGraph
+
+    graph = SceneGraph.from_objects(objects, road, ego, near_radius=near_radius)
+    facts: list[Fact] = []
+    for obj in objects:
+        facts.extend(object_facts(obj, road, ego))
+    facts.extend(graph.relational_facts())
+    facts.extend(ego_facts(road, ego))
+    return FactBase(facts, class_names=CLASS_NAMES), graph
+
+
+def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
+    """Class, light colour, geometry and motion facts of one object.
+
+    Example:
+        >>> from perception.world import EgoState, Lane, RoadMap
+        >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+        >>> light = ObjectState("o2", "traffic_light", (3.0, 20.0), (1.0, 1.0), 0.8,
+        ...                     {"light_state": {"red": 0.7, "yellow": 0.2, "green": 0.1}})
+        >>> [f.atom for f in object_facts(light, road, EgoState(lane=0, speed=0.0)) if f.predicate == "light"]
+        ['light(o2, red)', 'light(o2, yellow)', 'light(o2, green)']
+    """
+    o = obj.id
+    facts = [Fact(obj.label, (o,), obj.confidence)]
+    if obj.label == "traffic_light":
+        for color, probability in obj.attributes.get("light_state", {}).items():
+            if color in LIGHT_COLORS:
+                facts.append(Fact("light", (o, color), probability))
+    lane = lane_of(obj, road)
+    left = neighbour_lane(road, road.ego_lane, "left")
+    right = neighbour_lane(road, road.ego_lane, "right")
+    in_left = left is not None and lane == left.index
+    in_right = right is not None and lane == right.index
+    closing = closing_speed(obj, ego)
+    truths = {
+        "ahead": is_ahead(obj, ego), "behind": is_behind(obj, ego),
+        "left_of": is_left_of(obj, ego), "right_of": is_right_of(obj, ego),
+        "same_lane": lane is not None and lane == road.ego_lane,
+        "in_left_lane": in_left, "in_right_lane": in_right, "in_adjacent_lane": in_left or in_right,
+        "in_crosswalk": in_crosswalk(obj, road), "on_sidewalk": on_sidewalk(obj, road),
+        "at_stop_line": stop_line_of(obj, road) is not None, "on_road": lane is not None,
+        "applies_to_ego": applies_to_ego(obj, road, ego), "approaching": closing > APPROACH_SPEED,
+    }
+    facts.extend(Fact(name, (o,)) for name, holds in truths.items() if holds)
+    speed = 0.0 if obj.velocity is None else math.hypot(*obj.velocity)
+    facts.append(Fact("dist", (o,), value=_clip(distance(obj), 0, 200)))
+    facts.append(Fact("gap", (o,), value=_clip(gap(obj, ego), -200, 200)))
+    facts.append(Fact("speed", (o,), value=_clip(speed, 0, 60)))
+    facts.append(Fact("ttc", (o,), value=_clip(time_to_collision(obj, ego), 0, 100)))
+    return facts
+
+
+def ego_facts(road, ego) -> list[Fact]:
+    """Facts about the ego and the road: lanes beside it, stopped, speed, limit, stopping distance.
+
+    Example:
+        >>> from perception.world import EgoState, Lane, RoadMap
+        >>> road = RoadMap(lanes=[Lane(0, -1.75, 3.5, 1, 13.9), Lane(1, 1.75, 3.5, 1, 13.9)], ego_lane=1)
+        >>> [f.atom for f in ego_facts(road, EgoState(lane=1, speed=0.0)) if not f.is_function]
+        ['left_lane_exists()', 'ego_stopped()']
+    """
+    facts = []
+    if neighbour_lane(road, road.ego_lane, "left", same_direction=True) is not None:
+        facts.append(Fact("left_lane_exists"))
+    if neighbour_lane(road, road.ego_lane, "right", same_direction=True) is not None:
+        facts.append(Fact("right_lane_exists"))
+    stopped = ego.speed < STOPPED_SPEED
+    if stopped:
+        facts.append(Fact("ego_stopped"))
+    if stopped and _governing_stop_line_close(road, ego):
+        facts.append(Fact("stopped_at_sign"))
+    lane = next((lane for lane in road.lanes if lane.index == road.ego_lane), None)
+    facts.append(Fact("ego_speed", value=_clip(ego.speed, 0, 40)))
+    facts.append(Fact("speed_limit", value=_clip(lane.speed_limit if lane is not None else 0.0, 0, 40)))
+    facts.append(Fact("stopping_distance", value=stopping_distance(ego.speed)))
+    return facts
+
+
+def _governing_stop_line_close(road, ego) -> bool:
+    front = ego.length / 2
+    return any(road.ego_lane in tuple(line.lanes) and -STOP_LINE_REACH_M <= line.y - front <= STOPPED_AT_SIGN_M
+               for line in road.stop_lines)
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return float(min(max(value, low), high))
+
+
+def detections_to_facts(detections, calibration, road, ego, *, ids=None, velocities=None,
+                        near_radius: float = NEAR_RADIUS_M) -> tuple[list[ObjectState], FactBase]:
+    """Detections of one image to its objects and facts.
+
+    Args:
+        detections: :class:`perception.detections.Detections`.
+        calibration, road, ego: the frame's ``Calibration``, ``RoadMap`` and ``EgoState``.
+        ids, velocities: per detection, as in :func:`detections_to_objects`.
+
+    Returns:
+        ``(objects, facts)``.
+
+    Example:
+        >>> import torch
+        >>> from perception.detections import Detections
+        >>> from perception.world import Calibration, EgoState, Lane, RoadMap
+        >>> calibration = Calibration(metres_per_pixel=0.25, image_size=(256, 256), ego_pixel=(128.0, 200.0))
+        >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+        >>> d = Detections(torch.tensor([[124., 140., 132., 158.]]), torch.tensor([0]), torch.tensor([0.9]), ("car",))
+        >>> objects, facts = detections_to_facts(d, calibration, road, EgoState(lane=0, speed=5.0))
+        >>> facts.confidence("ahead", "o1"), facts.confidence("approaching", "o1")
+        (1.0, 1.0)
+    """
+    objects = detections_to_objects(detections, calibration, ids=ids, velocities=velocities)
+    return objects, objects_to_facts(objects, road, ego, near_radius=near_radius)
+
+
+# ---------------------------------------------------------------- ground truth
+
+def scene_detections(scene):
+    """The detections a perfect detector would return for ``scene``.
+
+    True boxes and labels, score 1, one-hot light states.
+
+    Returns:
+        :class:`perception.detections.Detections` in the order of ``scene.objects``.
+    """
+    import torch
+
+    from perception.detections import Detections
+
+    num = len(scene.objects)
+    boxes = torch.tensor([list(o.box) for o in scene.objects], dtype=torch.float32).reshape(num, 4)
+    labels = torch.tensor([CLASS_NAMES.index(o.label) for o in scene.objects], dtype=torch.int64)
+    states = torch.zeros(num, len(LIGHT_COLORS))
+    for i, obj in enumerate(scene.objects):
+        state = obj.attributes.get("light_state")
+        if obj.label == "traffic_light" and state in LIGHT_COLORS:
+            states[i, LIGHT_COLORS.index(state)] = 1.0
+        else:
+            states[i] = float("nan")
+    return Detections(boxes=boxes, labels=labels, scores=torch.ones(num), class_names=CLASS_NAMES,
+                      attributes={"light_state": states}, attribute_values={"light_state": LIGHT_COLORS})
+
+
+def scene_velocities(scene) -> list[tuple[float, float]]:
+    """Each object's true velocity over the ground (m/s, ego axes)."""
+    return [tuple(float(v) for v in o.velocity) for o in scene.objects]
+
+
+def ground_truth_objects(scene) -> list[ObjectState]:
+    """The objects a perfect detector and tracker would report for ``scene``."""
+    return detections_to_objects(scene_detections(scene), scene.calibration,
+                                 ids=[o.id for o in scene.objects], velocities=scene_velocities(scene))
+
+
+def ground_truth_facts(scene, *, near_radius: float = NEAR_RADIUS_M) -> FactBase:
+    """The facts of a generated scene's ground truth.
+
+    Grounded from the true boxes, labels, light states and motion through the
+    same functions the pipeline uses, so a perfect perception reaches these
+    facts exactly and every disagreement comes from perception.
+
+    Args:
+        scene: a ``perception.world.Scene``.
+
+    Returns:
+        A certain :class:`FactBase` (every confidence is 1).
+    """
+    return objects_to_facts(ground_truth_objects(scene), scene.road, scene.ego, near_radius=near_radius)

@@ -1,0 +1,240 @@
+"""Grounding on hand-placed objects: each predicate, lane borders, motion, confidence."""
+import math
+
+import pytest
+import torch
+
+from perception.detections import Detections
+from perception.world import Calibration, Crosswalk, EgoState, Lane, RoadMap, Sidewalk, StopLine
+from bridge.grounding import (ObjectState, detections_to_facts, detections_to_objects, ground_truth_facts,
+                              objects_to_facts, stopping_distance)
+from bridge.vocabulary import CLASS_NAMES, DRIVING_VOCABULARY, LIGHT_COLORS
+
+# Lanes 3.5 m wide: 0 oncoming (x -7), 1 (x -3.5) and 2 = ego (x 0) and 3 (x 3.5) the ego's way.
+# Borders: -8.75 | -5.25 | -1.75 | 1.75 | 5.25 (the road's right edge).
+ROAD = RoadMap(
+    lanes=[Lane(0, -7.0, 3.5, -1, 13.9), Lane(1, -3.5, 3.5, 1, 13.9),
+           Lane(2, 0.0, 3.5, 1, 13.9), Lane(3, 3.5, 3.5, 1, 13.9)],
+    ego_lane=2,
+    crosswalks=[Crosswalk(-8.75, 5.25, 20.0, 23.0)],
+    stop_lines=[StopLine(19.0, -5.25, 5.25, (1, 2, 3), "traffic_light", 1),
+                StopLine(35.0, -8.75, -5.25, (0,), "traffic_light", -1)],
+    sidewalks=[Sidewalk(-12.0, -9.0, "left"), Sidewalk(5.5, 9.0, "right")],
+)
+EGO = EgoState(lane=2, speed=10.0, odometry=0.0, length=4.0, width=2.0)
+STOPPED = EgoState(lane=2, speed=0.0, odometry=0.0, length=4.0, width=2.0)
+CALIBRATION = Calibration(metres_per_pixel=0.25, image_size=(256, 256), ego_pixel=(128.0, 230.0))
+
+
+def obj(x, y, label="car", size=(4.0, 2.0), confidence=1.0, velocity=(0.0, 10.0), **kwargs):
+    return ObjectState("o1", label, (x, y), size, confidence, velocity=velocity, **kwargs)
+
+
+def true_atoms(objects, ego=EGO, road=ROAD):
+    facts = objects_to_facts(objects, road, ego)
+    return {f.atom for f in facts if not f.is_function and f.confidence == 1.0}
+
+
+def detections(rows, scores=None, light_state=None):
+    """Detections from ``(label, x, y, length, width)`` metric rows, through the calibration."""
+    boxes = []
+    for _, x, y, length, width in rows:
+        u, v = CALIBRATION.ego_to_pixel(x, y)
+        boxes.append([u - width / 0.5, v - length / 0.5, u + width / 0.5, v + length / 0.5])
+    num = len(rows)
+    attributes = {} if light_state is None else {"light_state": torch.tensor(light_state, dtype=torch.float32)}
+    return Detections(torch.tensor(boxes, dtype=torch.float32).reshape(num, 4),
+                      torch.tensor([CLASS_NAMES.index(r[0]) for r in rows], dtype=torch.int64),
+                      torch.tensor(scores or [1.0] * num, dtype=torch.float32), CLASS_NAMES,
+                      attributes, {"light_state": LIGHT_COLORS} if light_state is not None else {})
+
+
+def test_pixels_become_metres_in_the_ego_frame():
+    d = detections([("car", 3.5, 12.0, 4.0, 2.0)], scores=[0.7])
+    [car] = detections_to_objects(d, CALIBRATION)
+    assert car.id == "o1" and car.label == "car" and car.confidence == pytest.approx(0.7)
+    assert car.position == pytest.approx((3.5, 12.0))
+    assert car.size == pytest.approx((4.0, 2.0))
+    assert car.velocity is None
+
+
+def test_car_ahead_in_the_ego_lane():
+    atoms = true_atoms([obj(0.0, 12.0)])
+    assert {"car(o1)", "ahead(o1)", "same_lane(o1)", "on_road(o1)"} <= atoms
+    assert not atoms & {"behind(o1)", "left_of(o1)", "right_of(o1)", "in_adjacent_lane(o1)", "in_crosswalk(o1)"}
+    facts = objects_to_facts([obj(0.0, 12.0)], ROAD, EGO)
+    assert facts.value("dist", "o1") == pytest.approx(12.0)
+    assert facts.value("gap", "o1") == pytest.approx(12.0 - 2.0 - 2.0)
+
+
+def test_car_behind_in_the_left_lane():
+    atoms = true_atoms([obj(-3.5, -10.0)])
+    assert {"behind(o1)", "left_of(o1)", "in_left_lane(o1)", "in_adjacent_lane(o1)"} <= atoms
+    assert not atoms & {"ahead(o1)", "same_lane(o1)", "in_right_lane(o1)", "right_of(o1)"}
+    assert objects_to_facts([obj(-3.5, -10.0)], ROAD, EGO).value("gap", "o1") < 0
+
+
+def test_car_beside_in_the_right_lane_is_neither_ahead_nor_behind():
+    atoms = true_atoms([obj(3.5, 1.0)])
+    assert {"right_of(o1)", "in_right_lane(o1)", "in_adjacent_lane(o1)"} <= atoms
+    assert not atoms & {"ahead(o1)", "behind(o1)", "left_of(o1)"}
+
+
+@pytest.mark.parametrize("x, expected", [
+    (1.75, "in_right_lane"),      # exactly on the ego/right border: the lane on the right
+    (1.7499, "same_lane"),
+    (-1.75, "same_lane"),         # exactly on the left/ego border: the ego lane (on its right)
+    (-1.7501, "in_left_lane"),
+    (-5.25, "in_left_lane"),      # left neighbour's own left border
+    (-5.2501, None),              # the oncoming lane is two lanes to the left: no lane predicate
+])
+def test_lane_borders_follow_the_road_maps_rule(x, expected):
+    lane_atoms = {"same_lane(o1)", "in_left_lane(o1)", "in_right_lane(o1)"}
+    found = true_atoms([obj(x, 15.0, size=(4.0, 0.5))]) & lane_atoms
+    assert found == ({f"{expected}(o1)"} if expected else set())
+
+
+def test_right_road_edge_is_off_the_road():
+    assert "on_road(o1)" not in true_atoms([obj(5.25, 15.0)])
+    assert "on_road(o1)" in true_atoms([obj(5.2499, 15.0)])
+
+
+def test_lane_borders_through_pixel_boxes():
+    # 1.75 m = 7 px right of the ego column: the border, so the lane on the right.
+    _, facts = detections_to_facts(detections([("car", 1.75, 15.0, 4.0, 2.0)]), CALIBRATION, ROAD, EGO)
+    assert facts.confidence("in_right_lane", "o1") == 1.0
+    assert facts.confidence("same_lane", "o1") == 0.0
+
+
+def test_pedestrian_in_crosswalk_and_on_sidewalk():
+    walker = dict(label="pedestrian", size=(0.6, 0.6), velocity=(1.0, 0.0))
+    assert "in_crosswalk(o1)" in true_atoms([obj(0.0, 21.5, **walker)])
+    assert "in_crosswalk(o1)" in true_atoms([obj(0.0, 20.0, **walker)])      # border included
+    assert "in_crosswalk(o1)" not in true_atoms([obj(0.0, 24.0, **walker)])
+    atoms = true_atoms([obj(7.0, 10.0, **walker)])
+    assert "on_sidewalk(o1)" in atoms and "on_road(o1)" not in atoms
+    assert "on_sidewalk(o1)" not in true_atoms([obj(5.3, 10.0, **walker)])    # the kerb gap
+
+
+def test_traffic_light_at_the_ego_stop_line_applies_to_ego():
+    light = obj(6.5, 18.5, label="traffic_light", size=(1.0, 1.0), velocity=(0.0, 0.0))
+    assert {"at_stop_line(o1)", "applies_to_ego(o1)", "ahead(o1)"} <= true_atoms([light])
+    oncoming = obj(-10.0, 35.5, label="traffic_light", size=(1.0, 1.0), velocity=(0.0, 0.0))
+    atoms = true_atoms([oncoming])
+    assert "at_stop_line(o1)" in atoms and "applies_to_ego(o1)" not in atoms
+    overhead = obj(0.0, 25.0, label="traffic_light", size=(1.0, 1.0), velocity=(0.0, 0.0))
+    assert "applies_to_ego(o1)" in true_atoms([overhead])
+    far = obj(6.5, 28.0, label="traffic_light", size=(1.0, 1.0), velocity=(0.0, 0.0))
+    assert not true_atoms([far]) & {"at_stop_line(o1)", "applies_to_ego(o1)"}
+
+
+def test_a_car_never_applies_to_ego_but_can_wait_at_the_stop_line():
+    atoms = true_atoms([obj(0.0, 17.0)])      # its front at 19: on the line
+    assert "at_stop_line(o1)" in atoms and "applies_to_ego(o1)" not in atoms
+
+
+def test_light_colour_and_class_confidence_flow_from_the_detector():
+    d = detections([("traffic_light", 6.5, 18.5, 1.0, 1.0)], scores=[0.6], light_state=[[0.7, 0.2, 0.1]])
+    _, facts = detections_to_facts(d, CALIBRATION, ROAD, EGO)
+    assert facts.confidence("traffic_light", "o1") == pytest.approx(0.6)
+    assert facts.confidence("light", "o1", "red") == pytest.approx(0.7)
+    assert facts.confidence("light", "o1", "green") == pytest.approx(0.1)
+    assert facts.objects == {"o1": "traffic_light"}
+
+
+def test_light_state_of_a_non_light_is_ignored():
+    d = detections([("car", 0.0, 12.0, 4.0, 2.0)], light_state=[[0.9, 0.05, 0.05]])
+    _, facts = detections_to_facts(d, CALIBRATION, ROAD, EGO)
+    assert facts.with_predicate("light") == []
+
+
+def test_near_pairs_come_both_ways_within_five_metres():
+    a = ObjectState("a", "pedestrian", (0.0, 20.0), (0.6, 0.6))
+    b = ObjectState("b", "pedestrian", (3.0, 24.0), (0.6, 0.6))   # 5.0 m: near (border included)
+    c = ObjectState("c", "car", (0.0, 30.0), (4.0, 2.0))
+    facts = objects_to_facts([a, b, c], ROAD, EGO)
+    near = {f.atom for f in facts.with_predicate("near")}
+    assert near == {"near(a, b)", "near(b, a)"}
+
+
+def test_motion_approaching_and_time_to_collision():
+    slower = obj(0.0, 24.0, velocity=(0.0, 5.0))           # closes at 5 m/s, clearance 20 m
+    facts = objects_to_facts([slower], ROAD, EGO)
+    assert facts.confidence("approaching", "o1") == 1.0
+    assert facts.value("ttc", "o1") == pytest.approx(4.0)
+    assert facts.value("speed", "o1") == pytest.approx(5.0)
+    same_speed = objects_to_facts([obj(0.0, 24.0, velocity=(0.0, 10.0))], ROAD, EGO)
+    assert same_speed.confidence("approaching", "o1") == 0.0 and same_speed.value("ttc", "o1") == 100.0
+    oncoming = objects_to_facts([obj(-7.0, 40.0, velocity=(0.0, -10.0))], ROAD, EGO)
+    assert oncoming.confidence("approaching", "o1") == 1.0 and oncoming.value("speed", "o1") == pytest.approx(10.0)
+
+
+def test_unknown_motion_is_read_as_standing_still():
+    facts = objects_to_facts([obj(0.0, 24.0, velocity=None)], ROAD, EGO)
+    assert facts.confidence("approaching", "o1") == 1.0
+    assert facts.value("ttc", "o1") == pytest.approx(2.0)
+    assert facts.value("speed", "o1") == 0.0
+
+
+def test_facts_about_the_ego_and_the_road():
+    moving = objects_to_facts([], ROAD, EGO)
+    assert {f.atom for f in moving if not f.is_function} == {"left_lane_exists()", "right_lane_exists()"}
+    assert moving.value("ego_speed") == 10.0 and moving.value("speed_limit") == pytest.approx(13.9)
+    assert moving.value("stopping_distance") == pytest.approx(stopping_distance(10.0))
+    one_way = RoadMap(lanes=[Lane(0, -3.5, 3.5, -1, 8.3), Lane(1, 0.0, 3.5, 1, 8.3)], ego_lane=1,
+                      stop_lines=[StopLine(6.0, -1.75, 1.75, (1,), "stop_sign", 1)])
+    stopped = objects_to_facts([], one_way, STOPPED)
+    # an oncoming lane on the left is no lane to change into
+    assert {f.atom for f in stopped if not f.is_function} == {"ego_stopped()", "stopped_at_sign()"}
+
+
+def test_stopped_far_from_a_stop_line_is_not_stopped_at_sign():
+    road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 8.3)], ego_lane=0,
+                   stop_lines=[StopLine(30.0, -1.75, 1.75, (0,), "stop_sign", 1)])
+    atoms = {f.atom for f in objects_to_facts([], road, STOPPED)}
+    assert "ego_stopped()" in atoms and "stopped_at_sign()" not in atoms
+
+
+def test_every_produced_fact_is_in_the_vocabulary_with_its_range():
+    light = ObjectState("o2", "traffic_light", (6.5, 18.5), (1.0, 1.0),
+                        attributes={"light_state": {"red": 1.0, "yellow": 0.0, "green": 0.0}})
+    fast_far_truck = ObjectState("o3", "truck", (-3.5, -250.0), (12.0, 2.5), velocity=(0.0, 70.0))
+    objects = [obj(0.0, 12.0), light, fast_far_truck]
+    facts = objects_to_facts(objects, ROAD, EGO)
+    for fact in facts:
+        term = DRIVING_VOCABULARY.term(fact.predicate)
+        assert term.arity == len(fact.args), fact
+        if term.kind == "function":
+            low, high = term.value_range
+            assert low <= fact.value <= high, fact
+
+
+def test_mismatched_ids_are_refused_with_the_counts():
+    with pytest.raises(ValueError, match="one entry per detection \\(1\\). Received 2 ids"):
+        detections_to_objects(detections([("car", 0.0, 12.0, 4.0, 2.0)]), CALIBRATION, ids=["a", "b"])
+
+
+def test_inputs_are_left_unchanged():
+    objects = [obj(0.0, 12.0)]
+    before = [o.to_json() for o in objects]
+    objects_to_facts(objects, ROAD, EGO)
+    assert [o.to_json() for o in objects] == before
+
+
+def test_ground_truth_facts_of_a_generated_scene_are_certain_and_match_the_world():
+    from perception.world import generate_scene, preset_config
+
+    num_lights = num_agreeing = 0
+    for seed in range(40):
+        scene = generate_scene(preset_config("default"), seed=seed)
+        facts = ground_truth_facts(scene)
+        assert set(facts.objects) == {o.id for o in scene.objects}
+        for o in scene.objects:
+            assert facts.confidence(o.label, o.id) == 1.0
+            if o.label in ("traffic_light", "stop_sign") and o.position[1] > 0:
+                num_lights += 1
+                num_agreeing += (facts.confidence("applies_to_ego", o.id) == 1.0) == bool(o.applies_to_ego)
+            if o.label == "traffic_light":
+                assert facts.confidence("light", o.id, o.attributes["light_state"]) == 1.0
+    assert num_lights > 10
+    assert num_agreeing / num_lights >= 0.95

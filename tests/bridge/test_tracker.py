@@ -1,0 +1,98 @@
+"""The tracker keeps ids across the frames of an episode and reports speed."""
+import pytest
+
+from perception.world import EgoState
+from bridge.grounding import ObjectState
+from bridge.tracker import Tracker
+
+
+def ego_at(odometry, speed=10.0):
+    return EgoState(lane=0, speed=speed, odometry=odometry)
+
+
+def car(x, y, label="car"):
+    return ObjectState("detection", label, (x, y), (4.5, 1.8))
+
+
+def test_ids_stay_stable_and_speed_is_reported_while_the_ego_drives():
+    tracker = Tracker()
+    # ego at 10 m/s; car A ahead at 6 m/s, car B oncoming at 8 m/s; 10 frames a second
+    ids, last = [], None
+    for k in range(8):
+        t = k / 10
+        odometry = 10.0 * t
+        frame = [car(-3.5, 40.0 - 8.0 * t - odometry), car(0.0, 20.0 + 6.0 * t - odometry)]
+        last = tracker.update(frame[::-1] if k % 2 else frame, ego_at(odometry), t)   # order changes
+        ids.append({o.position[0]: o.id for o in last})
+    assert all(i == ids[0] for i in ids) and len(set(ids[0].values())) == 2
+    by_x = {o.position[0]: o for o in last}
+    assert by_x[0.0].velocity == pytest.approx((0.0, 6.0))
+    assert by_x[-3.5].velocity == pytest.approx((0.0, -8.0))
+
+
+def test_a_new_object_gets_a_new_id_and_unknown_motion():
+    tracker = Tracker()
+    [first] = tracker.update([car(0.0, 20.0)], ego_at(0.0), 0.0)
+    assert first.velocity is None
+    a, b = tracker.update([car(0.0, 20.0), car(3.5, 30.0)], ego_at(0.0, speed=0.0), 0.1)
+    assert a.id == first.id and b.id != first.id and b.velocity is None
+
+
+def test_labels_must_match():
+    tracker = Tracker()
+    [first] = tracker.update([car(0.0, 20.0)], ego_at(0.0), 0.0)
+    [second] = tracker.update([car(0.0, 19.0, label="truck")], ego_at(1.0), 0.1)
+    assert second.id != first.id
+
+
+def test_static_objects_never_move():
+    tracker = Tracker()
+    [light] = tracker.update([car(5.0, 30.0, label="traffic_light")], ego_at(0.0), 0.0)
+    assert light.velocity == (0.0, 0.0)
+    [light] = tracker.update([car(5.0, 29.2, label="traffic_light")], ego_at(1.0), 0.1)   # 0.2 m of jitter
+    assert light.velocity == (0.0, 0.0)
+
+
+def test_a_track_survives_short_gaps_and_ends_after_max_misses():
+    tracker = Tracker(max_misses=1)
+    [first] = tracker.update([car(0.0, 20.0)], ego_at(0.0, 0.0), 0.0)
+    tracker.update([], ego_at(0.0, 0.0), 0.1)
+    [back] = tracker.update([car(0.0, 20.0)], ego_at(0.0, 0.0), 0.2)
+    assert back.id == first.id
+    tracker.update([], ego_at(0.0, 0.0), 0.3)
+    tracker.update([], ego_at(0.0, 0.0), 0.4)
+    [new] = tracker.update([car(0.0, 20.0)], ego_at(0.0, 0.0), 0.5)
+    assert new.id != first.id
+
+
+def test_far_jumps_start_new_tracks():
+    tracker = Tracker(max_distance_m=2.0)
+    [first] = tracker.update([car(0.0, 20.0)], ego_at(0.0, 0.0), 0.0)
+    [second] = tracker.update([car(0.0, 25.0)], ego_at(0.0, 0.0), 0.1)
+    assert second.id != first.id
+
+
+def test_time_going_back_is_refused_and_reset_starts_over():
+    tracker = Tracker()
+    tracker.update([car(0.0, 20.0)], ego_at(0.0), 1.0)
+    with pytest.raises(ValueError, match="time order. Received time_s=0.5 after 1.0"):
+        tracker.update([car(0.0, 20.0)], ego_at(0.0), 0.5)
+    [again] = tracker.reset().update([car(0.0, 20.0)], ego_at(0.0), 0.0)
+    assert again.id == "o1"
+
+
+def test_tracks_follow_ground_truth_over_a_generated_episode():
+    from perception.world import generate_episode, preset_config
+    from bridge.grounding import ground_truth_objects
+
+    episode = generate_episode(preset_config("default"), seed=3, num_frames=12)
+    tracker = Tracker()
+    pairs = {}
+    for scene in episode:
+        objects = ground_truth_objects(scene)
+        tracked = tracker.update(objects, scene.ego, scene.time_s)
+        for truth, found in zip(objects, tracked):
+            pairs.setdefault(truth.id, set()).add(found.id)
+    # every true object keeps one track id (objects cut by the image border may split)
+    stable = sum(len(ids) == 1 for ids in pairs.values())
+    assert stable / len(pairs) >= 0.9
