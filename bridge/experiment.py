@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.config import build_dataclass, load_yaml
+from bridge.pipeline import PipelineConfig
 
 
 @dataclass
@@ -16,6 +17,7 @@ class ExperimentConfig:
     """All settings of one experiment. Sections are added as stages land."""
 
     path: str = field(default="", init=False, repr=False)
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
 
 
 def load_config(path: str | Path) -> ExperimentConfig:

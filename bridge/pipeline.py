@@ -1,0 +1,331 @@
+"""The end-to-end pipeline: image -> detections -> facts -> decision.
+
+::
+
+    pipeline = Pipeline.from_config("configs/drive.yaml")
+    results = pipeline(scenes)                 # batched, frames independent
+    for result in pipeline.stream(episode):    # frame by frame, with the tracker
+        print(result.decision.action)
+
+A *frame* is anything with ``image`` ((H, W, 3) uint8), ``road`` (RoadMap),
+``calibration`` (Calibration) and ``ego`` (EgoState); a generated
+``perception.world.Scene`` is one. Streaming also reads ``time_s`` and
+``episode_id`` (the tracker restarts when the episode changes), and the
+oracle mode reads the ground truth (``objects``).
+
+Every stage is a public object: ``Pipeline(detector=..., reasoner=...)``.
+With ``oracle=True`` perception is replaced by the ground truth (true boxes,
+labels, score 1, one-hot light states, true motion): what the rules decide
+with a perfect eye, for rule authors.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from bridge import grounding
+from bridge.tracker import Tracker
+from bridge.vocabulary import NEAR_RADIUS_M
+
+STAGES = ("perception", "grounding", "reasoning")
+_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+@dataclass
+class PipelineConfig:
+    """The ``pipeline:`` section of an experiment file.
+
+    Args:
+        rules: rule file, relative to the config file's folder.
+        weights: detector checkpoint; empty for the shipped model.
+        score_threshold: detections below it are dropped before grounding;
+            keep it at or below ``low`` so weak detections reach the
+            reasoner as uncertain facts rather than vanish.
+        low, high: confidence below ``low`` is false, at or above ``high``
+            true, in between uncertain.
+        robust: choose actions safe in every completion of uncertain facts.
+        repair: repair facts against the rules' constraints before deciding.
+        time_budget_ms: the reasoner's bound per frame.
+        near_radius_m: metres within which two objects are ``near``.
+        batch_size: images per detector call in batched mode.
+        track_max_distance_m, track_max_misses: tracker settings (streaming).
+
+    Example:
+        >>> PipelineConfig(score_threshold=0.1).low
+        0.2
+    """
+
+    rules: str = field(default="rules/traffic.rules", metadata={"path": "file"})
+    weights: str | None = field(default=None, metadata={"path": "file"})
+    score_threshold: float = field(default=0.15, metadata={"range": (0.0, 1.0)})
+    low: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
+    high: float = field(default=0.8, metadata={"range": (0.0, 1.0)})
+    robust: bool = True
+    repair: bool = False
+    time_budget_ms: float = field(default=50.0, metadata={"range": (0.1, 60000.0)})
+    near_radius_m: float = field(default=NEAR_RADIUS_M, metadata={"range": (0.0, 100.0)})
+    batch_size: int = field(default=32, metadata={"range": (1, 4096)})
+    track_max_distance_m: float = field(default=4.0, metadata={"range": (0.1, 100.0)})
+    track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
+
+    def __post_init__(self):
+        if not self.low <= self.high:
+            raise ValueError(f"`low` must not exceed `high`. Received: low={self.low}, high={self.high}")
+
+    def rules_path(self) -> Path:
+        """The rule file; a relative path not found here is looked up in the shipped ``configs/``."""
+        path = Path(self.rules)
+        if not path.is_absolute() and not path.exists() and (_CONFIGS / path).exists():
+            return _CONFIGS / path
+        return path
+
+
+@dataclass
+class FrameResult:
+    """Everything the pipeline found in one frame.
+
+    Attributes:
+        name: the frame's name (image file or ``scene-<id>``).
+        detections: what perception returned (after the score threshold).
+        objects: the grounded objects (ego frame), ids matching the facts.
+        facts: the frame's :class:`symbolic.facts.FactBase`.
+        graph: the frame's :class:`bridge.scene_graph.SceneGraph`.
+        decision: the reasoner's :class:`symbolic.decision.Decision`.
+        timings_ms: stage -> milliseconds (``perception``, ``grounding``,
+            ``reasoning``, ``total``); batched stages are shared equally.
+        frame: the input frame.
+    """
+
+    name: str
+    detections: Any
+    objects: list
+    facts: Any
+    graph: Any
+    decision: Any
+    timings_ms: dict[str, float]
+    frame: Any = None
+
+    @property
+    def action(self) -> str:
+        return self.decision.action
+
+    def to_json(self) -> dict:
+        """One JSON line of ``nesy run``'s output."""
+        frame = self.frame
+        return {
+            "frame": self.name,
+            "episode_id": getattr(frame, "episode_id", None),
+            "frame_index": getattr(frame, "frame_index", None),
+            "time_s": getattr(frame, "time_s", None),
+            "action": self.decision.action,
+            "detections": self.detections.to_records(),
+            "objects": [o.to_json() for o in self.objects],
+            "facts": self.facts.to_json(),
+            "decision": self.decision.to_json(),
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }
+
+
+class Pipeline:
+    """Perception, grounding, (repair) and reasoning over frames.
+
+    Args:
+        detector: an object with ``predict(images, *, score_threshold,
+            batch_size) -> list[Detections]`` (``perception.model.Detector``);
+            may be None with ``oracle=True``.
+        reasoner: a :class:`symbolic.reasoner.Reasoner`.
+        config: a :class:`PipelineConfig` (thresholds, tracker, repair).
+        oracle: use each frame's ground truth instead of the detector.
+        planner: reserved for a route/maneuver planner; not used yet.
+
+    Example:
+        >>> from symbolic.reasoner import Reasoner
+        >>> from perception.world import preset_config, generate_scene
+        >>> pipeline = Pipeline(reasoner=Reasoner.from_file(PipelineConfig().rules_path()), oracle=True)
+        >>> [result] = pipeline([generate_scene(preset_config("easy"), seed=1)])
+        >>> result.action in pipeline.reasoner.ruleset.actions
+        True
+    """
+
+    def __init__(self, detector=None, reasoner=None, *, config: PipelineConfig | None = None,
+                 oracle: bool = False, planner=None):
+        self.detector = detector
+        self.reasoner = reasoner
+        self.config = config if config is not None else PipelineConfig()
+        self.oracle = oracle
+        self.planner = planner
+
+    @classmethod
+    def from_config(cls, config="configs/drive.yaml", *, weights: str | None = None, oracle: bool = False,
+                    **overrides) -> "Pipeline":
+        """Build the pipeline an experiment file describes.
+
+        Args:
+            config: path of the experiment file, an ``ExperimentConfig`` or a
+                :class:`PipelineConfig`.
+            weights: a detector checkpoint overriding the config's.
+            oracle: ground-truth perception; no detector is loaded.
+            overrides: :class:`PipelineConfig` fields to replace, e.g. ``robust=False``.
+        """
+        from symbolic.reasoner import Reasoner
+
+        settings = _pipeline_section(config)
+        if overrides:
+            settings = dataclasses.replace(settings, **overrides)
+        reasoner = Reasoner.from_file(str(settings.rules_path()), robust=settings.robust, low=settings.low,
+                                      high=settings.high, time_budget_ms=settings.time_budget_ms)
+        detector = None if oracle else load_detector(weights or settings.weights or None)
+        return cls(detector, reasoner, config=settings, oracle=oracle)
+
+    # ------------------------------------------------------------ public entry points
+
+    def __call__(self, frames: Sequence, *, explain: bool = True) -> list[FrameResult]:
+        """Decide every frame independently (no tracking), perception batched.
+
+        Args:
+            frames: scenes or frames (see the module docstring).
+            explain: compute why-not answers for rejected actions.
+
+        Returns:
+            One :class:`FrameResult` per frame, in order.
+        """
+        frames = list(frames)
+        self._check_ready()
+        start = time.perf_counter()
+        detections = self._perceive(frames)
+        perception_ms = (time.perf_counter() - start) * 1000 / max(len(frames), 1)
+        results = []
+        for frame, frame_detections in zip(frames, detections):
+            if self.oracle:
+                ids, velocities = [o.id for o in frame.objects], grounding.scene_velocities(frame)
+            else:
+                ids, velocities = None, None
+            results.append(self._decide(frame, frame_detections, ids, velocities, perception_ms, explain))
+        return results
+
+    def stream(self, frames: Iterable, *, explain: bool = True) -> Iterator[FrameResult]:
+        """Decide frame by frame (batch 1), tracking objects across each episode.
+
+        The tracker restarts when a frame's ``episode_id`` differs from the
+        previous frame's or its ``time_s`` goes back.
+
+        Yields:
+            One :class:`FrameResult` per frame, as soon as it is decided.
+        """
+        self._check_ready()
+        tracker = Tracker(max_distance_m=self.config.track_max_distance_m,
+                          max_misses=self.config.track_max_misses)
+        previous = None
+        for frame in frames:
+            if previous is not None and (getattr(frame, "episode_id", None) != getattr(previous, "episode_id", None)
+                                         or _time(frame) < _time(previous)):
+                tracker.reset()
+            previous = frame
+            start = time.perf_counter()
+            [detections] = self._perceive([frame])
+            perception_ms = (time.perf_counter() - start) * 1000
+            if self.oracle:
+                yield self._decide(frame, detections, [o.id for o in frame.objects],
+                                   grounding.scene_velocities(frame), perception_ms, explain)
+            else:
+                yield self._decide(frame, detections, None, None, perception_ms, explain, tracker=tracker)
+
+    # ------------------------------------------------------------ stages
+
+    def _check_ready(self) -> None:
+        if self.reasoner is None:
+            raise ValueError("the pipeline has no reasoner. Pass `reasoner=Reasoner.from_file(...)` "
+                             "or build it with Pipeline.from_config(...)")
+        if self.detector is None and not self.oracle:
+            raise ValueError("the pipeline has no detector. Pass `detector=...` or use `oracle=True`")
+
+    def _perceive(self, frames: list) -> list:
+        if self.oracle:
+            for frame in frames:
+                if not hasattr(frame, "objects"):
+                    raise ValueError(f"oracle mode needs ground truth, but frame {frame_name(frame)!r} has no objects")
+            return [grounding.scene_detections(frame) for frame in frames]
+        if not frames:
+            return []
+        return self.detector.predict(images_to_tensor([f.image for f in frames]),
+                                     score_threshold=self.config.score_threshold,
+                                     batch_size=self.config.batch_size)
+
+    def _decide(self, frame, detections, ids, velocities, perception_ms, explain, tracker=None) -> FrameResult:
+        start = time.perf_counter()
+        objects = grounding.detections_to_objects(detections, frame.calibration, ids=ids, velocities=velocities)
+        if tracker is not None:
+            objects = tracker.update(objects, frame.ego, _time(frame))
+        facts, graph = grounding.ground_objects(objects, frame.road, frame.ego,
+                                                near_radius=self.config.near_radius_m)
+        grounding_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        repaired = []
+        if self.config.repair:
+            from symbolic.repair import repair
+
+            outcome = repair(self.reasoner.ruleset, facts)
+            facts, repaired = outcome.facts, [f.atom for f in outcome.flipped]
+        decision = self.reasoner.decide(facts, explain=explain)
+        if repaired:
+            decision.repaired = repaired
+        reasoning_ms = (time.perf_counter() - start) * 1000
+        timings = {"perception": perception_ms, "grounding": grounding_ms, "reasoning": reasoning_ms,
+                   "total": perception_ms + grounding_ms + reasoning_ms}
+        return FrameResult(frame_name(frame), detections, objects, facts, graph, decision, timings, frame)
+
+
+# ---------------------------------------------------------------- helpers
+
+def load_detector(weights: str | None = None):
+    """The shipped detector, or the checkpoint at ``weights``."""
+    from perception.model import Detector
+
+    if weights:
+        return Detector.load(weights)
+    return Detector.load_default()
+
+
+def images_to_tensor(images: Sequence):
+    """(H, W, 3) uint8 arrays to one float tensor (B, 3, H, W) in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> images_to_tensor([np.zeros((4, 6, 3), np.uint8)]).shape
+        torch.Size([1, 3, 4, 6])
+    """
+    import numpy as np
+    import torch
+
+    batch = torch.from_numpy(np.stack([np.asarray(image) for image in images]))  # (B, H, W, 3) uint8
+    return batch.permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def frame_name(frame) -> str:
+    """A frame's display name: its ``name`` or ``file_name``, else ``scene-<image_id>``."""
+    for attribute in ("name", "file_name"):
+        value = getattr(frame, attribute, None)
+        if value:
+            return str(value)
+    return f"scene-{getattr(frame, 'image_id', 0)}"
+
+
+def _time(frame) -> float:
+    return float(getattr(frame, "time_s", 0.0) or 0.0)
+
+
+def _pipeline_section(config) -> PipelineConfig:
+    if isinstance(config, PipelineConfig):
+        return config
+    if isinstance(config, (str, Path)):
+        from bridge.experiment import load_config
+
+        config = load_config(config)
+    section = getattr(config, "pipeline", None)
+    if not isinstance(section, PipelineConfig):
+        raise TypeError(f"`config` must be an experiment file, an ExperimentConfig or a PipelineConfig. "
+                        f"Received {type(config).__name__}")
+    return section
