@@ -1,0 +1,491 @@
+"""Routes over a road network: A* and Dijkstra, edge updates from facts, incremental replanning.
+
+:class:`RoutePlanner` searches backward, from the destination towards the
+vehicle, and keeps the search tree. Everything it learned stays valid while
+the vehicle moves along the route, and when an edge gets dearer (blocked by a
+stopped vehicle, closed, a red light's expected wait) only the part of the
+tree that went through that edge is searched again: :meth:`RoutePlanner.replan`.
+
+The A* heuristic is the larger of two lower bounds on the cost still to go,
+both consistent, so A* routes are exactly as cheap as Dijkstra's:
+
+- the straight-line distance times the smallest cost per straight-line metre
+  of any edge (``1 / max speed`` for ``cost="time"`` on a map whose lengths are
+  at least the straight-line distances);
+- landmarks (ALT): with exact costs from and to a few landmarks computed once
+  by :meth:`RoutePlanner.fit`, the triangle inequality bounds the cost between
+  any two nodes. Blocks and delays only raise costs, so the bounds stay valid.
+
+Route facts (what the bridge reports about the map; node ids as arguments)::
+
+    closed(u, v)              # the road from u to v is closed
+    stopped_vehicle(u, v)     # a stopped vehicle blocks the lane from u to v
+    light_wait(u, v) = 12.0   # expected seconds of waiting at a red light on u -> v
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from symbolic.facts import Fact
+from symbolic.roadnet import MapError, RoadNetwork
+
+COSTS = ("distance", "time")
+ALGORITHMS = ("astar", "dijkstra")
+BLOCKING_FACTS = ("closed", "stopped_vehicle")
+DELAY_FACTS = ("light_wait",)
+ACTIVE_LANDMARKS = 6  # landmarks used per query: those that bound the start-to-goal cost best
+
+
+class NoRouteError(ValueError):
+    """No route joins the two nodes; the message says why."""
+
+
+@dataclass(frozen=True)
+class EdgeUpdate:
+    """A change to one edge's cost: blocked, or a delay in seconds added to its time.
+
+    Example:
+        >>> EdgeUpdate("A", "B", blocked=True, reason="stopped_vehicle(A, B)").blocked
+        True
+    """
+
+    u: str
+    v: str
+    blocked: bool = False
+    delay_s: float = 0.0
+    reason: str = ""
+
+
+@dataclass
+class Route:
+    """A route: its nodes in driving order and what it costs.
+
+    Attributes:
+        nodes: node ids from origin to destination.
+        cost: total cost in the planner's unit (metres, seconds or the callable's).
+        length: metres.
+        duration: seconds at the speed limits, with delays.
+        turns: ``(node, turn)`` for each edge that is not ``straight``, in order.
+
+    Example:
+        >>> Route(["A", "B", "C"], cost=2.0, length=2.0, duration=0.2).edges
+        [('A', 'B'), ('B', 'C')]
+    """
+
+    nodes: list[str]
+    cost: float
+    length: float
+    duration: float
+    turns: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        return list(zip(self.nodes, self.nodes[1:]))
+
+    def describe(self) -> str:
+        """The route in words: endpoints, length, time, turns."""
+        turns = ", ".join(f"{turn.replace('_', ' ')} at {node}" for node, turn in self.turns) or "no turns"
+        return (f"{self.nodes[0]} -> {self.nodes[-1]}: {len(self.nodes) - 1} edges, "
+                f"{self.length:.0f} m, {self.duration:.0f} s; {turns}")
+
+    def to_json(self) -> dict:
+        return {"nodes": list(self.nodes), "cost": self.cost, "length": self.length,
+                "duration": self.duration, "turns": [list(t) for t in self.turns]}
+
+
+def updates_from_facts(facts: Iterable[Fact], *, min_confidence: float = 0.5) -> list[EdgeUpdate]:
+    """Edge updates from route facts (see the module docstring); other facts are ignored.
+
+    Args:
+        facts: a :class:`~symbolic.facts.FactBase` or any iterable of facts.
+        min_confidence: facts below this confidence are ignored.
+
+    Returns:
+        One :class:`EdgeUpdate` per blocking or delay fact.
+
+    Example:
+        >>> updates_from_facts([Fact("closed", ("A", "B")), Fact("light_wait", ("B", "C"), value=20.0),
+        ...                     Fact("car", ("o1",))])
+        [EdgeUpdate(u='A', v='B', blocked=True, delay_s=0.0, reason='closed(A, B)'), EdgeUpdate(u='B', v='C', blocked=False, delay_s=20.0, reason='light_wait(B, C)')]
+    """
+    updates = []
+    for fact in facts:
+        if fact.confidence < min_confidence or fact.predicate not in BLOCKING_FACTS + DELAY_FACTS:
+            continue
+        if len(fact.args) != 2:
+            raise ValueError(f"route fact {fact.atom} must name an edge by its two nodes, like {fact.predicate}(u, v)")
+        if fact.predicate in BLOCKING_FACTS:
+            updates.append(EdgeUpdate(*fact.args, blocked=True, reason=fact.atom))
+        else:
+            if fact.value is None or fact.value < 0:
+                raise ValueError(f"route fact {fact.atom} needs a value in seconds >= 0. Received {fact.value!r}")
+            updates.append(EdgeUpdate(*fact.args, delay_s=float(fact.value), reason=fact.atom))
+    return updates
+
+
+class _SearchTree:
+    """What a backward search from ``goal`` has learned: costs-to-goal and the next hop (node indices)."""
+
+    def __init__(self, goal: int, exclude: frozenset):
+        self.goal = goal
+        self.exclude = exclude
+        self.cost_to_goal = {goal: 0.0}
+        self.next_hop: dict[int, int] = {}
+        self.closed: set[int] = set()
+        self.heap: list = []
+        self.heap_start: int | None = None  # the start the heap's priorities were computed for
+        self.heuristic: list[float] | None = None
+
+
+class RoutePlanner:
+    """Shortest or fastest routes, with edge updates and incremental replanning.
+
+    Args:
+        cost: ``"distance"`` (metres), ``"time"`` (seconds at the speed limit,
+            plus delays), or a callable ``cost(u, v, attributes) -> float``
+            (``None`` or ``inf``: impassable; delays are not added to it).
+        algorithm: ``"astar"`` or ``"dijkstra"``.
+        num_landmarks: with A*, also bound the remaining cost by the triangle
+            inequality through this many landmarks (distances precomputed by
+            :meth:`fit`); 0 keeps the straight-line bound alone.
+
+    Attributes (after :meth:`fit`):
+        road_: the :class:`~symbolic.roadnet.RoadNetwork`.
+        heuristic_scale_: cost per straight-line metre the A* heuristic uses.
+        landmarks_: node ids of the landmarks.
+        updates_: ``(u, v) -> EdgeUpdate`` in force.
+        last_search_: ``{"expanded", "invalidated", "reused", "ms"}`` of the last query.
+
+    Example:
+        >>> from symbolic.roadnet import city_grid
+        >>> planner = RoutePlanner(cost="time").fit(city_grid(4, 4, seed=0))
+        >>> route = planner.plan("0_0_outE", "3_3_inN")
+        >>> route.nodes[0], route.nodes[-1], route.duration > 0
+        ('0_0_outE', '3_3_inN', True)
+        >>> planner.block_edge(*route.edges[1], reason="closed")
+        >>> new = planner.replan()
+        >>> route.edges[1] in new.edges, new.cost > route.cost
+        (False, True)
+    """
+
+    def __init__(self, cost: str | Callable = "distance", algorithm: str = "astar", num_landmarks: int = 16):
+        self.cost = cost
+        self.algorithm = algorithm
+        self.num_landmarks = num_landmarks
+
+    # ------------------------------------------------------------------ setup
+    def fit(self, road: RoadNetwork) -> "RoutePlanner":
+        """Validate the settings, index ``road`` and place the landmarks; return self."""
+        if not (callable(self.cost) or self.cost in COSTS):
+            raise ValueError(f"`cost` must be one of {', '.join(COSTS)} or a callable (u, v, attributes) -> float. "
+                             f"Received cost={self.cost!r}")
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"`algorithm` must be one of {', '.join(ALGORITHMS)}. Received algorithm={self.algorithm!r}")
+        if isinstance(self.num_landmarks, bool) or not isinstance(self.num_landmarks, int) or self.num_landmarks < 0:
+            raise ValueError(f"`num_landmarks` must be an integer >= 0. Received num_landmarks={self.num_landmarks!r}")
+        if not isinstance(road, RoadNetwork):
+            raise TypeError(f"`road` must be a RoadNetwork. Received {type(road).__name__}")
+        self.road_ = road
+        self.updates_: dict[tuple[str, str], EdgeUpdate] = {}
+        self.last_search_: dict = {}
+        graph = road.graph
+        self._names = list(graph)
+        self._index = {n: i for i, n in enumerate(self._names)}
+        self._x = np.array([graph.nodes[n]["x"] for n in self._names], dtype=float)
+        self._y = np.array([graph.nodes[n]["y"] for n in self._names], dtype=float)
+        self._succ: list[list[tuple[int, float]]] = [[] for _ in self._names]
+        self._pred: list[list[tuple[int, float]]] = [[] for _ in self._names]
+        heads, tails, costs = [], [], []
+        for u, v, attributes in graph.edges(data=True):
+            cost = self._base_cost(u, v, attributes)
+            if cost == math.inf:
+                continue
+            i, j = self._index[u], self._index[v]
+            self._succ[i].append((j, cost))
+            self._pred[j].append((i, cost))
+            heads.append(i), tails.append(j), costs.append(cost)
+        costs = np.asarray(costs, dtype=float)
+        heads, tails = np.asarray(heads, dtype=np.int64), np.asarray(tails, dtype=np.int64)
+        straight = np.hypot(self._x[tails] - self._x[heads], self._y[tails] - self._y[heads])
+        usable = straight > 1e-9
+        scale = float(np.min(costs[usable] / straight[usable])) if usable.any() else 0.0
+        self.heuristic_scale_ = 0.0 if self.algorithm == "dijkstra" else max(0.0, scale * (1 - 1e-12))
+        self._place_landmarks(heads, tails, costs)
+        self._tree: _SearchTree | None = None
+        self._start: int | None = None
+        self._pending: set[tuple[int, int]] = set()
+        return self
+
+    def _place_landmarks(self, heads, tails, costs) -> None:
+        """Landmarks on the map's rim (the farthest node in each sector around the centre), with exact costs from and to each."""
+        self.landmarks_: list[str] = []
+        self._from_landmark = self._to_landmark = None
+        count = self.num_landmarks if self.algorithm == "astar" else 0
+        if count == 0 or len(costs) == 0 or (costs <= 0).any():  # sparse graphs drop zero-cost edges
+            return
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        connected = np.array([bool(s) and bool(p) for s, p in zip(self._succ, self._pred)])
+        dx, dy = self._x - self._x[connected].mean(), self._y - self._y[connected].mean()
+        sector = ((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * count).astype(int) % count
+        radius = np.where(connected, np.hypot(dx, dy), -1.0)
+        chosen = []  # per sector of directions around the centre, its farthest node
+        for index in range(count):
+            in_sector = np.where(sector == index, radius, -1.0)
+            best = int(np.argmax(in_sector))
+            if in_sector[best] >= 0:
+                chosen.append(best)
+        matrix = csr_matrix((costs, (heads, tails)), shape=(len(self._names),) * 2)
+        self._from_landmark = dijkstra(matrix, directed=True, indices=chosen)  # (K, N)
+        self._to_landmark = dijkstra(matrix.T.tocsr(), directed=True, indices=chosen)  # (K, N)
+        self.landmarks_ = [self._names[i] for i in chosen]
+
+    def _heuristic(self, start: int, goal: int) -> list[float] | None:
+        """A consistent lower bound on the cost from ``start`` to every node, or None for Dijkstra.
+
+        Uses the straight-line bound and the ``ACTIVE_LANDMARKS`` landmarks that bound
+        the cost from ``start`` to ``goal`` best.
+        """
+        if self.heuristic_scale_ == 0.0 and self._from_landmark is None:
+            return None
+        bound = self.heuristic_scale_ * np.hypot(self._x - self._x[start], self._y - self._y[start])
+        if self._from_landmark is not None:
+            from_landmark, to_landmark = self._from_landmark, self._to_landmark
+            with np.errstate(invalid="ignore"):
+                pair = np.fmax(from_landmark[:, goal] - from_landmark[:, start], to_landmark[:, start] - to_landmark[:, goal])
+            active = np.argsort(-np.nan_to_num(pair, nan=-np.inf))[:ACTIVE_LANDMARKS]
+            from_landmark, to_landmark = from_landmark[active], to_landmark[active]
+            with np.errstate(invalid="ignore"):
+                forward = from_landmark - from_landmark[:, start:start + 1]  # d(L, v) - d(L, s)
+                backward = to_landmark[:, start:start + 1] - to_landmark  # d(s, L) - d(v, L)
+                landmark_bound = np.nan_to_num(np.fmax(forward, backward), nan=0.0, posinf=np.inf, neginf=0.0)
+            bound = np.maximum(bound, landmark_bound.max(axis=0) * (1 - 1e-12))
+        return bound.tolist()
+
+    def _base_cost(self, u: str, v: str, attributes: dict) -> float:
+        if self.cost == "distance":
+            return attributes["length"]
+        if self.cost == "time":
+            return attributes["length"] / attributes["speed_limit"]
+        value = self.cost(u, v, attributes)
+        if value is None:
+            return math.inf
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
+            raise ValueError(f"the cost callable must return a number >= 0 or None for edge {u}->{v}. Received {value!r}")
+        return float(value)
+
+    def _edge_cost(self, u: str, v: str) -> float:
+        cost = self._base_cost(u, v, self.road_.graph.edges[u, v])
+        update = self.updates_.get((u, v))
+        if update is not None:
+            if update.blocked:
+                return math.inf
+            if self.cost == "time":
+                cost += update.delay_s
+        return cost
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "road_"):
+            raise RuntimeError("this RoutePlanner is not fitted yet; call planner.fit(road) first")
+
+    def _node_index(self, node: str) -> int:
+        self.road_.node(node)  # a clear error for an unknown id
+        return self._index[node]
+
+    # ------------------------------------------------------------------ updates
+    def update(self, updates: EdgeUpdate | Iterable[EdgeUpdate]) -> None:
+        """Apply edge updates (they replace earlier updates of the same edge)."""
+        self._check_fitted()
+        for update in [updates] if isinstance(updates, EdgeUpdate) else list(updates):
+            if not self.road_.graph.has_edge(update.u, update.v):
+                raise MapError(f"cannot update edge {update.u}->{update.v} ({update.reason or 'no reason'}): "
+                               f"map {self.road_.name} has no such edge")
+            before = self._edge_cost(update.u, update.v)
+            self.updates_[update.u, update.v] = update
+            self._set_cost(update.u, update.v, before)
+
+    def block_edge(self, u: str, v: str, reason: str = "") -> None:
+        """Make the edge ``u -> v`` impassable."""
+        self.update(EdgeUpdate(u, v, blocked=True, reason=reason))
+
+    def add_delay(self, u: str, v: str, seconds: float, reason: str = "") -> None:
+        """Expect ``seconds`` of waiting on ``u -> v`` (counts for ``cost="time"``)."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
+            raise ValueError(f"`seconds` must be a finite number >= 0. Received seconds={seconds!r}")
+        self.update(EdgeUpdate(u, v, delay_s=float(seconds), reason=reason))
+
+    def apply_facts(self, facts: Iterable[Fact], *, min_confidence: float = 0.5) -> list[EdgeUpdate]:
+        """Apply the route facts among ``facts`` (see :func:`updates_from_facts`); return the updates."""
+        updates = updates_from_facts(facts, min_confidence=min_confidence)
+        self.update(updates)
+        return updates
+
+    def clear_updates(self) -> None:
+        """Drop every update: all edges back to their map costs."""
+        self._check_fitted()
+        for u, v in list(self.updates_):
+            before = self._edge_cost(u, v)
+            del self.updates_[u, v]
+            self._set_cost(u, v, before)
+
+    def _set_cost(self, u: str, v: str, before: float) -> None:
+        after = self._edge_cost(u, v)
+        i, j = self._index[u], self._index[v]
+        self._succ[i] = [(w, c) for w, c in self._succ[i] if w != j] + ([(j, after)] if after < math.inf else [])
+        self._pred[j] = [(w, c) for w, c in self._pred[j] if w != i] + ([(i, after)] if after < math.inf else [])
+        if after < before:
+            self._tree = None  # a cheaper edge can change anything: search afresh
+        elif after > before and self._tree is not None:
+            self._pending.add((i, j))
+
+    # ------------------------------------------------------------------ queries
+    def plan(self, origin: str, destination: str, *, exclude: Iterable[tuple[str, str]] = ()) -> Route:
+        """The cheapest route from ``origin`` to ``destination``, searched afresh.
+
+        Args:
+            origin, destination: node ids.
+            exclude: edges ``(u, v)`` this query may not use (kept for :meth:`replan`).
+
+        Returns:
+            A :class:`Route`.
+
+        Raises:
+            NoRouteError: when no route exists (the message names both nodes).
+            MapError: for an unknown node.
+        """
+        self._check_fitted()
+        start, goal = self._node_index(origin), self._node_index(destination)
+        excluded = frozenset((self._index[u], self._index[v]) for u, v in exclude
+                             if u in self._index and v in self._index)
+        self._tree = _SearchTree(goal, excluded)
+        self._pending = set()
+        self._start = start
+        return self._run(start, reused=False)
+
+    def replan(self, start: str | None = None) -> Route:
+        """The cheapest route from ``start`` (default: the last origin) to the last destination.
+
+        Reuses the last search: nodes whose route to the destination avoids
+        every edge that got dearer keep their costs; only the rest is searched
+        again. After an edge got cheaper it searches afresh.
+        """
+        self._check_fitted()
+        if self._start is None:
+            raise RuntimeError("replan() needs an earlier plan(origin, destination) call")
+        self._start = self._start if start is None else self._node_index(start)
+        if self._tree is None:
+            self._tree = _SearchTree(self._last_goal, self._last_exclude)
+            self._pending = set()
+            return self._run(self._start, reused=False)
+        return self._run(self._start, reused=True)
+
+    def _run(self, start: int, *, reused: bool) -> Route:
+        began = time.perf_counter()
+        tree = self._tree
+        self._last_goal, self._last_exclude = tree.goal, tree.exclude
+        invalidated = self._repair(tree) if self._pending else 0
+        self._pending = set()
+        expanded = self._search(tree, start)
+        self.last_search_ = {"expanded": expanded, "invalidated": invalidated, "reused": reused,
+                             "ms": (time.perf_counter() - began) * 1e3}
+        if start not in tree.closed:
+            raise NoRouteError(f"no route from {self._names[start]} to {self._names[tree.goal]} in map {self.road_.name}"
+                               + (" with the blocked edges" if any(u.blocked for u in self.updates_.values()) else ""))
+        nodes = [start]
+        while nodes[-1] != tree.goal:
+            nodes.append(tree.next_hop[nodes[-1]])
+        return route_from_nodes(self.road_, [self._names[i] for i in nodes], cost=tree.cost_to_goal[start],
+                                updates=self.updates_)
+
+    def _search(self, tree: _SearchTree, start: int) -> int:
+        """Backward A* from the tree's goal until ``start`` is settled; return the expansions."""
+        if start in tree.closed:
+            return 0
+        pred = self._pred
+        cost_to_goal, next_hop, closed, exclude = tree.cost_to_goal, tree.next_hop, tree.closed, tree.exclude
+        if tree.heap_start != start:
+            tree.heuristic = self._heuristic(start, tree.goal)
+            h = tree.heuristic
+            tree.heap = [(g + (h[n] if h else 0.0), -g, n) for n, g in cost_to_goal.items() if n not in closed]
+            heapq.heapify(tree.heap)
+            tree.heap_start = start
+        heap, h, expanded, inf = tree.heap, tree.heuristic, 0, math.inf
+        while heap:
+            _, negative, v = heapq.heappop(heap)
+            g = -negative
+            if v in closed or g > cost_to_goal[v]:
+                continue
+            closed.add(v)
+            expanded += 1
+            if v == start:
+                break
+            for u, cost in pred[v]:
+                if u in closed or (exclude and (u, v) in exclude):
+                    continue
+                new = g + cost
+                if new < cost_to_goal.get(u, inf):
+                    cost_to_goal[u] = new
+                    next_hop[u] = v
+                    heapq.heappush(heap, (new + h[u] if h else new, -new, u))
+        return expanded
+
+    def _repair(self, tree: _SearchTree) -> int:
+        """Forget what went through edges that got dearer; reseed those nodes from settled neighbours."""
+        heads = [u for u, v in self._pending if tree.next_hop.get(u) == v]
+        if not heads:
+            return 0
+        children: dict[int, list[int]] = {}
+        for node, hop in tree.next_hop.items():
+            children.setdefault(hop, []).append(node)
+        invalid, stack = set(heads), list(heads)
+        while stack:
+            for child in children.get(stack.pop(), ()):
+                if child not in invalid:
+                    invalid.add(child)
+                    stack.append(child)
+        for node in invalid:
+            tree.closed.discard(node)
+            tree.cost_to_goal.pop(node, None)
+            tree.next_hop.pop(node, None)
+        for node in invalid:
+            best, hop = math.inf, None
+            for v, cost in self._succ[node]:
+                if v in tree.closed and not (tree.exclude and (node, v) in tree.exclude):
+                    candidate = cost + tree.cost_to_goal[v]
+                    if candidate < best:
+                        best, hop = candidate, v
+            if hop is not None:
+                tree.cost_to_goal[node], tree.next_hop[node] = best, hop
+        tree.heap_start = None  # priorities are recomputed for the next start
+        return len(invalid)
+
+
+def route_from_nodes(road: RoadNetwork, nodes: list[str], *, cost: float | None = None,
+                     updates: dict | None = None) -> Route:
+    """A :class:`Route` along ``nodes`` with its length, duration (with delays) and turns.
+
+    Example:
+        >>> from symbolic.roadnet import straight_road
+        >>> road = straight_road(num_lanes=1, length=40, spacing=20, crossing_at=None)
+        >>> route_from_nodes(road, ["L0_0", "L0_1", "L0_2"]).length
+        40.0
+    """
+    length = duration = 0.0
+    turns = []
+    for u, v in zip(nodes, nodes[1:]):
+        attributes = road.edge(u, v)
+        length += attributes["length"]
+        duration += attributes["length"] / attributes["speed_limit"]
+        update = (updates or {}).get((u, v))
+        if update is not None:
+            duration += math.inf if update.blocked else update.delay_s
+        if attributes["turn"] != "straight":
+            turns.append((u, attributes["turn"]))
+    return Route(list(nodes), cost=length if cost is None else cost, length=length, duration=duration, turns=turns)
