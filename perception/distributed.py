@@ -1,0 +1,135 @@
+"""Data-parallel training and sharded inference with ``torch.distributed``.
+
+Launch with ``torchrun --nproc_per_node=N -m bridge train ...``: every
+process trains on its own shard of each epoch (``DistributedSampler``),
+gradients are averaged (``DistributedDataParallel``; gloo on CPU, nccl on
+GPU), and only rank 0 logs and writes checkpoints. Outside ``torchrun``
+everything here is a no-op for one process.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+
+
+def init_from_environment() -> bool:
+    """Join the process group that ``torchrun`` describes in the environment
+    (``WORLD_SIZE`` > 1); returns whether this is a distributed run.
+
+    Example:
+        >>> import os; "WORLD_SIZE" in os.environ or init_from_environment()
+        False
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend=backend)
+    return True
+
+
+def shutdown() -> None:
+    """Leave the process group, if joined."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def rank_and_size() -> tuple[int, int]:
+    """``(rank, world_size)`` of this process; ``(0, 1)`` when not distributed.
+
+    Example:
+        >>> rank_and_size()
+        (0, 1)
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def is_main_process() -> bool:
+    """Whether this process logs and writes files (rank 0).
+
+    Example:
+        >>> is_main_process()
+        True
+    """
+    return rank_and_size()[0] == 0
+
+
+def local_device(device: torch.device) -> torch.device:
+    """The CUDA device of this process's local rank, or ``device`` unchanged."""
+    if device.type == "cuda" and dist.is_initialized():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return device
+
+
+def wrap(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``network`` wrapped in ``DistributedDataParallel`` when distributed."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return network
+    from torch.nn.parallel import DistributedDataParallel
+
+    device_ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(network, device_ids=device_ids)
+
+
+def loader_factory(data, *, batch_size: int, seed: int, num_workers: int = 0, rank: int = 0, world_size: int = 1):
+    """A function ``epoch -> DataLoader`` that shuffles each epoch from ``(seed, epoch)``.
+
+    Args:
+        data: a Dataset of ``(image, target)`` (shuffled and sharded here)
+            or a ready DataLoader (used as it is).
+        batch_size: images per step per process.
+        seed: shuffling seed.
+        num_workers: loader processes.
+        rank, world_size: this process's shard.
+    """
+    from perception.datasets import collate_detection
+    from perception.training import epoch_generator
+
+    if isinstance(data, DataLoader):
+        def reuse(epoch: int) -> DataLoader:
+            if isinstance(getattr(data, "sampler", None), DistributedSampler):
+                data.sampler.set_epoch(epoch)
+            return data
+        return reuse
+    if not isinstance(data, Dataset) and not hasattr(data, "__getitem__"):
+        raise TypeError(f"training data must be a Dataset or a DataLoader. Received {type(data).__name__}")
+
+    def make(epoch: int) -> DataLoader:
+        if world_size > 1:
+            sampler = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=True, seed=seed,
+                                         drop_last=True)
+            sampler.set_epoch(epoch)
+        else:
+            sampler = RandomSampler(data, generator=epoch_generator(seed, epoch))
+        return DataLoader(data, batch_size=batch_size, sampler=sampler, collate_fn=collate_detection,
+                          num_workers=num_workers, drop_last=True, persistent_workers=False)
+    return make
+
+
+def shard(items: list, *, rank: int | None = None, world_size: int | None = None) -> list:
+    """This process's share of ``items`` (every ``world_size``-th, from ``rank``).
+
+    Example:
+        >>> shard(list(range(7)), rank=1, world_size=3)
+        [1, 4]
+    """
+    if rank is None or world_size is None:
+        rank, world_size = rank_and_size()
+    return items[rank::world_size]
+
+
+def gather_objects(value):
+    """Every process's ``value``, in rank order (a one-item list when not distributed)."""
+    rank, size = rank_and_size()
+    if size == 1:
+        return [value]
+    gathered = [None] * size
+    dist.all_gather_object(gathered, value)
+    return gathered

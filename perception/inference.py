@@ -1,0 +1,100 @@
+"""Inference helpers around :class:`perception.model.Detector`: batching a
+dataset, reading images, sharded prediction over an image folder, and the
+predictions-vs-truth picture."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from perception.checkpoint import atomic_write_bytes
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def iterate_batches(data, *, batch_size: int = 32, verbose: bool = False, desc: str = ""):
+    """Yield ``(images (B, 3, H, W), targets)`` from a Dataset of
+    ``(image, target)`` (in order) or from a DataLoader as it is."""
+    from tqdm import tqdm
+
+    from perception.datasets import collate_detection
+
+    if not isinstance(data, DataLoader):
+        data = DataLoader(data, batch_size=batch_size, shuffle=False, collate_fn=collate_detection)
+    yield from tqdm(data, desc=desc, leave=False, file=sys.stderr, disable=None if verbose else True)
+
+
+def load_image(path: str | Path) -> torch.Tensor:
+    """An image file as a float tensor (3, H, W) in [0, 1].
+
+    Raises:
+        ValueError: the file is missing or not a readable image (names the file).
+
+    Example:
+        >>> load_image("missing.png")
+        Traceback (most recent call last):
+        ...
+        ValueError: missing.png: cannot read image (No such file or directory)
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            array = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: cannot read image (No such file or directory)") from None
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path}: cannot read image ({reason})") from None
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 255
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files in ``folder`` (sorted; png, jpg, jpeg, bmp).
+
+    Example:
+        >>> list_images("no/such/folder")
+        Traceback (most recent call last):
+        ...
+        ValueError: no/such/folder: no such folder of images
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no such folder of images")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def predict_folder(detector, folder: str | Path, out: str | Path, *, batch_size: int = 32,
+                   score_threshold: float | None = None, verbose: bool = False) -> int:
+    """Detect objects in every image of ``folder`` and write one JSON file
+    ``out`` (``{"image name": [records...]}``). Under ``torchrun`` each process
+    takes its shard of the images and rank 0 writes the merged result.
+
+    Returns:
+        The number of images this process handled.
+    """
+    from tqdm import tqdm
+
+    from perception import distributed
+
+    paths = distributed.shard(list_images(folder))
+    records: dict[str, list] = {}
+    for start in tqdm(range(0, len(paths), batch_size), desc="predict", leave=False, file=sys.stderr,
+                      disable=None if (verbose and distributed.is_main_process()) else True):
+        chunk = paths[start:start + batch_size]
+        images = [load_image(p) for p in chunk]
+        for path, detections in zip(chunk, detector.predict(images, score_threshold=score_threshold,
+                                                            batch_size=batch_size)):
+            records[path.name] = detections.to_records()
+    merged: dict[str, list] = {}
+    for part in distributed.gather_objects(records):
+        merged.update(part)
+    if distributed.is_main_process():
+        text = json.dumps({name: merged[name] for name in sorted(merged)}, indent=1)
+        atomic_write_bytes(out, (text + "\n").encode())
+    return len(paths)

@@ -1,0 +1,305 @@
+"""The training loop behind :meth:`perception.model.Detector.fit`.
+
+:class:`TrainingConfig` holds the settings (the ``training:`` section of an
+experiment file); :class:`Trainer` runs epochs of augmented batches with
+AdamW, a warm-up + cosine learning rate, a progress bar (loss, learning
+rate, images/s), per-epoch validation mAP and callbacks. Shuffling and
+augmentation of epoch ``e`` are drawn from a generator seeded with
+``(seed, e)``, so a run is reproducible and a resumed run continues exactly.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from perception.augment import augment
+from perception.backbone import STRIDE
+from perception.losses import detection_loss
+from perception.targets import encode_targets
+
+
+class TrainingError(ValueError):
+    """Training cannot continue (e.g. the loss became NaN); the message says what to change."""
+
+
+@dataclass
+class TrainingConfig:
+    """Settings of a training run (the ``training:`` section).
+
+    Args:
+        epochs: passes over the training set.
+        batch_size: images per step (per process when distributed).
+        learning_rate: peak AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        warmup_steps: steps of linear warm-up.
+        lr_schedule: ``"cosine"`` (decay to 2% of the peak) or ``"constant"``.
+        grad_clip: largest gradient norm (0 disables clipping).
+        seed: seeds weights, shuffling and augmentation.
+        augment: random flip, shift and colour jitter.
+        num_train_scenes: training scenes rendered per epoch by ``nesy train``.
+        num_val_scenes: validation scenes for the per-epoch mAP.
+        val_seed: world seed of the validation scenes.
+        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        amp: mixed precision on CUDA.
+        num_threads: torch CPU threads during training (0: torch's default).
+        num_workers: data-loading processes (0 renders in the training process).
+
+    Example:
+        >>> TrainingConfig(epochs=3).epochs
+        3
+        >>> TrainingConfig(batch_size=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: `batch_size` must be an integer in [1, 65536]. Received: batch_size=0
+    """
+
+    epochs: int = field(default=12, metadata={"range": (1, 100000)})
+    batch_size: int = field(default=32, metadata={"range": (1, 65536)})
+    learning_rate: float = field(default=3e-3, metadata={"range": (0.0, 10.0)})
+    weight_decay: float = field(default=1e-4, metadata={"range": (0.0, 1.0)})
+    warmup_steps: int = field(default=100, metadata={"range": (0, 10**9)})
+    lr_schedule: str = field(default="cosine", metadata={"choices": ("cosine", "constant")})
+    grad_clip: float = field(default=10.0, metadata={"range": (0.0, 1e6)})
+    seed: int = field(default=0, metadata={"range": (0, 2**31 - 1)})
+    augment: bool = True
+    num_train_scenes: int = field(default=4000, metadata={"range": (1, 10**8)})
+    num_val_scenes: int = field(default=200, metadata={"range": (0, 10**7)})
+    val_seed: int = field(default=10_000_000, metadata={"range": (0, 2**31 - 1)})
+    device: str = field(default="auto", metadata={"choices": ("auto", "cpu", "cuda")})
+    amp: bool = True
+    num_threads: int = field(default=0, metadata={"range": (0, 1024)})
+    num_workers: int = field(default=0, metadata={"range": (0, 256)})
+
+    def __post_init__(self):
+        for name, item in type(self).__dataclass_fields__.items():
+            value = getattr(self, name)
+            meta = item.metadata
+            if "range" in meta:
+                low, high = meta["range"]
+                kind = int if isinstance(item.default, int) and not isinstance(item.default, bool) else float
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if kind is int:
+                    ok = ok and isinstance(value, int)
+                if not ok or not low <= value <= high:
+                    word = "an integer" if kind is int else "a number"
+                    raise ValueError(f"`{name}` must be {word} in [{low}, {high}]. Received: {name}={value!r}")
+            if "choices" in meta and value not in meta["choices"]:
+                raise ValueError(f"`{name}` must be one of {', '.join(meta['choices'])}. Received: {name}={value!r}")
+
+
+def learning_rate_at(step: int, *, total_steps: int, peak: float, warmup_steps: int, schedule: str) -> float:
+    """Learning rate of optimisation step ``step`` (0-based).
+
+    Example:
+        >>> [round(learning_rate_at(s, total_steps=10, peak=1.0, warmup_steps=2, schedule="cosine"), 3)
+        ...  for s in (0, 1, 2, 9)]
+        [0.5, 1.0, 1.0, 0.057]
+    """
+    if step < warmup_steps:
+        return peak * (step + 1) / warmup_steps
+    if schedule == "constant":
+        return peak
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    floor = 0.02
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator that draws epoch ``epoch``'s order and augmentation.
+
+    Example:
+        >>> torch.randint(100, (1,), generator=epoch_generator(0, 1)).item() == \\
+        ...     torch.randint(100, (1,), generator=epoch_generator(0, 1)).item()
+        True
+    """
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU.
+
+    Example:
+        >>> resolve_device("cpu")
+        device(type='cpu')
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("`device` is 'cuda' but no CUDA device is available. Received: device='cuda'")
+    return torch.device(name)
+
+
+class Trainer:
+    """Runs :meth:`Detector.fit`. Callbacks see it as ``callback.trainer``
+    and may read ``detector``, ``network``, ``optimizer``, ``epoch``,
+    ``global_step``, ``history``, ``is_main`` and set ``stop_training``,
+    ``learning_rate`` (the peak rate) or ``initial_epoch``.
+
+    Args:
+        detector: the :class:`perception.model.Detector` to train.
+        config: a :class:`TrainingConfig`.
+        callbacks: :class:`perception.callbacks.Callback` objects.
+        verbose: progress bar and an epoch summary line on stderr.
+    """
+
+    def __init__(self, detector, config: TrainingConfig, *, callbacks=(), verbose: bool = True):
+        self.detector = detector
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.verbose = verbose
+
+    # The loop ---------------------------------------------------------------------------------
+    def run(self, train_data, val_data=None) -> list[dict]:
+        """Train for ``config.epochs`` epochs; returns the per-epoch logs."""
+        from perception import distributed
+
+        if not isinstance(self.config, TrainingConfig):
+            raise TypeError(f"`training` must be a TrainingConfig. Received: {type(self.config).__name__}")
+        self.rank, self.world_size = distributed.rank_and_size()
+        self.is_main = self.rank == 0
+        self.device = distributed.local_device(resolve_device(self.config.device))
+        previous_threads = torch.get_num_threads()
+        if self.config.num_threads:
+            torch.set_num_threads(self.config.num_threads)
+        try:
+            return self._run(train_data, val_data)
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def _run(self, train_data, val_data) -> list[dict]:
+        from perception import distributed
+
+        config = self.config
+        torch.manual_seed(config.seed)
+        if getattr(self.detector, "network_", None) is None:
+            self.detector.network_ = self.detector.build_network()
+        self.network = self.detector.network_.to(self.device)
+        if self.device.type == "cuda":
+            self.network = self.network.to(memory_format=torch.channels_last)
+        self.model = distributed.wrap(self.network, self.device)
+        self.optimizer = torch.optim.AdamW(self.network.parameters(), lr=config.learning_rate,
+                                           weight_decay=config.weight_decay)
+        self.use_amp = config.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.learning_rate = config.learning_rate
+        self.initial_epoch, self.global_step, self.history = 0, 0, []
+        self.stop_training = False
+        self.last_checkpoint = None
+        loader_for = distributed.loader_factory(train_data, batch_size=config.batch_size, seed=config.seed,
+                                                num_workers=config.num_workers, rank=self.rank,
+                                                world_size=self.world_size)
+        self.steps_per_epoch = len(loader_for(0))
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"the training data has fewer images than one batch "
+                             f"(batch_size={config.batch_size}); lower `training.batch_size` or add scenes")
+        self.total_steps = self.steps_per_epoch * config.epochs
+        for callback in self.callbacks:
+            callback.set_trainer(self)
+        self._call("on_train_begin", {})
+        for epoch in range(self.initial_epoch, config.epochs):
+            self.epoch = epoch
+            self._call("on_epoch_begin", epoch, {})
+            logs = self._train_epoch(loader_for(epoch), epoch)
+            if val_data is not None:
+                logs.update(self._validate(val_data))
+            self.history.append(logs)
+            if self.verbose and self.is_main:
+                print(_epoch_line(epoch, config.epochs, logs), file=sys.stderr, flush=True)
+            self._call("on_epoch_end", epoch, logs)
+            if self.stop_training:
+                break
+        self._call("on_train_end", {"history": self.history})
+        self.detector.network_ = self.network.eval()
+        return self.history
+
+    def _train_epoch(self, loader, epoch: int) -> dict:
+        from tqdm import tqdm
+
+        config = self.config
+        generator = epoch_generator(config.seed + 7919 * (self.rank + 1), epoch)
+        self.model.train()
+        totals: dict[str, float] = {}
+        num_images, started = 0, time.perf_counter()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, file=sys.stderr,
+                   disable=None if (self.verbose and self.is_main) else True, dynamic_ncols=True)
+        for step, (images, targets) in enumerate(bar):
+            lr = learning_rate_at(self.global_step, total_steps=self.total_steps, peak=self.learning_rate,
+                                  warmup_steps=config.warmup_steps, schedule=config.lr_schedule)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            parts = self._train_step(images, targets, generator, epoch, step)
+            for name, value in parts.items():
+                totals[name] = totals.get(name, 0.0) + value
+            num_images += len(targets)
+            self.global_step += 1
+            elapsed = time.perf_counter() - started
+            bar.set_postfix(loss=f"{parts['loss']:.3f}", lr=f"{lr:.2e}", img_s=f"{num_images / elapsed:.0f}")
+            self._call("on_batch_end", step, {"loss": parts["loss"], "lr": lr})
+        bar.close()
+        elapsed = time.perf_counter() - started
+        logs = {"epoch": epoch + 1, **{name: round(v / max(1, step + 1), 5) for name, v in totals.items()},
+                "lr": lr, "images_per_second": round(num_images * self.world_size / elapsed, 1),
+                "seconds": round(elapsed, 1)}
+        return logs
+
+    def _train_step(self, images, targets, generator, epoch: int, step: int) -> dict[str, float]:
+        config, detector = self.config, self.detector
+        if config.augment:
+            pairs = [augment(image, target, generator) for image, target in zip(images, targets)]
+            images = torch.stack([p[0] for p in pairs])
+            targets = [p[1] for p in pairs]
+        height, width = images.shape[-2:]
+        encoded = encode_targets(targets, num_classes=len(detector.class_names), height=height // STRIDE,
+                                 width=width // STRIDE, stride=STRIDE, attribute_names=tuple(detector.attribute_sizes))
+        encoded = {k: v.to(self.device, non_blocking=True) for k, v in encoded.items()}
+        images = images.to(self.device, non_blocking=True)
+        if self.device.type == "cuda":
+            images = images.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
+            outputs = self.model(images)
+        parts = detection_loss(outputs, encoded, num_classes=len(detector.class_names),
+                               attribute_sizes=detector.attribute_sizes)
+        loss = parts["loss"]
+        if not torch.isfinite(loss):
+            where = f" The last good checkpoint is {self.last_checkpoint}." if self.last_checkpoint else ""
+            raise TrainingError(f"the training loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} "
+                                f"(learning rate {self.optimizer.param_groups[0]['lr']:.2e}).{where} "
+                                "Lower `training.learning_rate` or check the data for broken boxes")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if config.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.network.parameters(), config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return {name: float(value.detach()) for name, value in parts.items()}
+
+    def _validate(self, val_data) -> dict:
+        self.detector.network_ = self.network.eval()
+        self.detector._fast_network = None
+        metrics = self.detector.evaluate(val_data, batch_size=self.config.batch_size)
+        self.detector._fast_network = None
+        self.model.train()
+        logs = {"val_map_50": metrics["map_50"], "val_map_50_95": metrics["map_50_95"]}
+        for key, value in metrics.items():
+            if key.endswith("_accuracy"):
+                logs[f"val_{key}"] = value
+        return logs
+
+    def _call(self, hook: str, *args) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args)
+
+
+def _epoch_line(epoch: int, epochs: int, logs: dict) -> str:
+    shown = [f"epoch {epoch + 1}/{epochs}"]
+    for key in ("loss", "heatmap", "size", "offset", "val_map_50", "val_map_50_95", "val_light_state_accuracy",
+                "images_per_second", "seconds"):
+        if key in logs and logs[key] is not None:
+            value = logs[key]
+            shown.append(f"{key} {value:.4f}" if isinstance(value, float) and value < 100 else f"{key} {value}")
+    return "  ".join(shown)
