@@ -1,0 +1,667 @@
+"""Compile a :class:`~symbolic.rules.RuleSet` once into Python closures that ground it over a world.
+
+A *world* says which objects exist and what holds of them. The same compiled
+rules ground over two kinds of world:
+
+- :class:`FactWorld`: the concrete facts of one frame. What is certain
+  evaluates to plain ``True``/``False``/numbers in Python; only uncertain facts
+  become z3 variables, so a ground formula is either decided or a small z3
+  *residual*.
+- :class:`SymbolicWorld`: K unknown objects whose every fact is a z3 variable
+  (for proving properties of a rule file over all scenes up to K objects).
+
+Each compiled rule yields one :class:`GroundInstance` per binding of its outer
+variables, named like ``red_light[o3]``: a rule written
+``exists o: C(o) => H`` or ``forall o: (C(o) => H)`` has the *condition*
+``C(o)`` (evaluated once per object, no action involved) and the *head* ``H``
+(what it asks of the action).
+"""
+from __future__ import annotations
+
+import itertools
+import operator
+from dataclasses import dataclass, field
+from typing import Callable
+
+import z3
+
+from symbolic import ast
+from symbolic.rules import OBJECT, RuleSet
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "=": operator.eq, "!=": operator.ne}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
+def is_z3(value) -> bool:
+    return isinstance(value, z3.ExprRef)
+
+
+# -- three-valued helpers: Python bools where decided, z3 where not ----------
+
+def and_values(values):
+    """Conjunction of Python bools and z3 terms, simplified where decided.
+
+    Example:
+        >>> and_values([True, True]), and_values([True, False])
+        (True, False)
+        >>> and_values([True, z3.Bool("u")])
+        u
+    """
+    residual = []
+    for value in values:
+        if value is False:
+            return False
+        if value is not True:
+            residual.append(value)
+    if not residual:
+        return True
+    return residual[0] if len(residual) == 1 else z3.And(residual)
+
+
+def or_values(values):
+    """Disjunction of Python bools and z3 terms, simplified where decided."""
+    residual = []
+    for value in values:
+        if value is True:
+            return True
+        if value is not False:
+            residual.append(value)
+    if not residual:
+        return False
+    return residual[0] if len(residual) == 1 else z3.Or(residual)
+
+
+def not_value(value):
+    if value is True:
+        return False
+    if value is False:
+        return True
+    return z3.Not(value)
+
+
+def implies_value(condition, head):
+    if condition is False or head is True:
+        return True
+    if condition is True:
+        return head
+    if head is False:
+        return z3.Not(condition)
+    return z3.Implies(condition, head)
+
+
+# -- worlds -------------------------------------------------------------------
+
+class _Absent(dict):
+    """Atom -> truth; a missing atom is false."""
+
+    def __missing__(self, key):
+        return False
+
+
+class _Unknown(dict):
+    """Function term -> value; a missing value is ``None`` (comparisons with it are false)."""
+
+    def __missing__(self, key):
+        return None
+
+
+def atom_text(name: str, args: tuple) -> str:
+    """``light(o3, red)``; a 0-ary atom is its name.
+
+    Example:
+        >>> atom_text("light", ("o3", "red")), atom_text("ego_stopped", ())
+        ('light(o3, red)', 'ego_stopped')
+    """
+    return f"{name}({', '.join(args)})" if args else name
+
+
+class World:
+    """What the compiled rules read: objects, atom truths, function values, the action.
+
+    Attributes:
+        objects: the scene's object constants.
+        truth: ``(pred, args) -> True | False | z3 Bool``.
+        values: ``(func, args) -> float | None | z3 Real``.
+        actions: action -> ``True``/``False`` (one chosen action) or z3 Bool.
+        side_conditions: z3 facts the world's unknowns obey (declared ranges).
+    """
+
+    def __init__(self, objects, truth, values, actions=None):
+        self.objects = list(objects)
+        self.truth = truth
+        self.values = values
+        self.actions = actions or {}
+        self.chosen: str | None = None  # the action when ``actions`` is concrete
+        self.side_conditions: list = []
+        self.trace: list | None = None
+        self._members: dict = {}
+        self._class_tests: dict = {}
+
+    def members(self, label: str | None) -> list:
+        """``(object, guard)`` pairs of the objects of class ``label`` (all objects for ``None``);
+        ``guard`` is ``True`` or the z3 condition that the object belongs to the class."""
+        found = self._members.get(label)
+        if found is None:
+            if label is None:
+                found = [(o, True) for o in self.objects]
+            else:
+                test = self._class_tests[label]
+                found = [(o, g) for o in self.objects if (g := test(self, (o,))) is not False]
+            self._members[label] = found
+        return found
+
+
+class FactWorld(World):
+    """A frame's facts read one of two ways.
+
+    Args:
+        ruleset: the vocabulary (used to find object arguments and ranges).
+        facts: iterable of :class:`~symbolic.facts.Fact` (a FactBase works).
+        objects: extra object constants (e.g. ``FactBase.objects``).
+        low, high: in ``"robust"`` reading, confidence ≤ ``low`` is false, ≥ ``high``
+            true and in between uncertain (a z3 variable).
+        reading: ``"likely"`` (confidence ≥ 0.5 is true) or ``"robust"``.
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> from symbolic.facts import Fact
+        >>> rules = parse_rules("pred car(o)\\nactions go")
+        >>> world = FactWorld(rules, [Fact("car", ("o1",), 0.6)], reading="robust")
+        >>> world.truth[("car", ("o1",))], world.objects, world.uncertain
+        (car(o1), ['o1'], {'car(o1)': Fact('car(o1)', confidence=0.6)})
+    """
+
+    def __init__(self, ruleset: RuleSet, facts, objects=(), *, low: float = 0.2, high: float = 0.8,
+                 reading: str = "likely"):
+        if reading not in ("likely", "robust"):
+            raise ValueError(f"`reading` must be 'likely' or 'robust'. Received: reading={reading!r}")
+        truth, values = _Absent(), _Unknown()
+        seen = dict.fromkeys(objects)
+        self.uncertain: dict = {}
+        self.confidence: dict = {}
+        side_conditions = []
+        predicates, functions = ruleset.predicates, ruleset.functions
+        robust = reading == "robust"
+        for fact in facts:
+            name, args, confidence = fact.predicate, fact.args, fact.confidence
+            signature = predicates.get(name) if fact.value is None else functions.get(name, (None,))[0]
+            if signature is None or len(signature) != len(args):
+                continue  # not in this vocabulary: nothing reads it
+            for arg, sort in zip(args, signature):
+                if sort == OBJECT and arg not in seen:
+                    seen[arg] = None
+            key = (name, args)
+            self.confidence[key] = confidence
+            certain = confidence >= high or confidence <= low if robust else True
+            present = confidence >= high if robust else confidence >= 0.5
+            if fact.value is None:
+                if certain:
+                    truth[key] = present
+                else:
+                    text = atom_text(name, args)
+                    truth[key] = z3.Bool(text)
+                    self.uncertain[text] = fact
+            elif certain:
+                if present:
+                    values[key] = float(fact.value)
+            else:
+                text = atom_text(name, args)
+                variable = z3.Real(text)
+                values[key] = variable
+                self.uncertain[text] = fact
+                low_bound, high_bound = functions[name][2]
+                if low_bound is not None:
+                    side_conditions += [variable >= low_bound, variable <= high_bound]
+        super().__init__(seen, truth, values)
+        self.side_conditions = side_conditions
+
+
+class SymbolicWorld(World):
+    """K unknown objects: every atom is a z3 Bool and every function value a z3 Real in its range.
+
+    Args:
+        ruleset: the vocabulary.
+        num_objects: how many objects (named ``x1 .. xK``).
+        actions: action -> z3 Bool; by default one Bool per action (``act_stop``, ...);
+            the caller asserts that exactly one holds.
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> rules = parse_rules("pred car(o)\\nfunc dist(o): Real in [0, 10]\\nactions go")
+        >>> world = SymbolicWorld(rules, 2)
+        >>> world.objects, world.truth[("car", ("x1",))], world.values[("dist", ("x2",))]
+        (['x1', 'x2'], car(x1), dist(x2))
+        >>> world.side_conditions
+        [dist(x2) >= 0, dist(x2) <= 10]
+    """
+
+    def __init__(self, ruleset: RuleSet, num_objects: int, actions: dict | None = None):
+        if not isinstance(num_objects, int) or num_objects < 0:
+            raise ValueError(f"`num_objects` must be a non-negative integer. Received: num_objects={num_objects!r}")
+        world = self
+
+        class LazyTruth(dict):
+            def __missing__(self, key):
+                value = self[key] = z3.Bool(atom_text(*key))
+                return value
+
+        class LazyValues(dict):
+            def __missing__(self, key):
+                variable = self[key] = z3.Real(atom_text(*key))
+                low, high = ruleset.functions[key[0]][2]
+                if low is not None:
+                    world.side_conditions += [variable >= low, variable <= high]
+                return variable
+
+        actions = actions if actions is not None else {a: z3.Bool(f"act_{a}") for a in ruleset.actions}
+        super().__init__([f"x{i}" for i in range(1, num_objects + 1)], LazyTruth(), LazyValues(), actions)
+
+
+# -- compiled rules -------------------------------------------------------------
+
+Closure = Callable  # (world, env) -> bool | float | str | None | z3 term
+
+
+@dataclass
+class CompiledRule:
+    """One rule ready to ground: outer bindings, a condition and a head.
+
+    ``condition`` never reads the action (``None`` means always true); ``head``
+    may. ``head_by_action`` is filled when the head reads nothing but the action
+    (``stop or yield``): its truth per action, computed once.
+    """
+
+    name: str
+    kind: str
+    weight: float | None
+    source: str
+    bindings: tuple  # of (var, label | None)
+    condition: Closure | None
+    head: Closure
+    trace_condition: Closure | None
+    trace_head: Closure
+    head_by_action: dict | None = None
+    head_text: str = ""
+
+
+@dataclass
+class GroundInstance:
+    """One rule instance of one world: ``red_light[o3]``.
+
+    ``condition`` is ``True`` or a z3 residual (instances whose condition is
+    false are not produced).
+    """
+
+    rule: CompiledRule
+    bindings: tuple
+    condition: object
+
+    @property
+    def name(self) -> str:
+        return f"{self.rule.name}[{', '.join(self.bindings)}]" if self.bindings else self.rule.name
+
+    def head(self, world: World):
+        """The head's value in ``world`` (for its current ``actions``)."""
+        table = self.rule.head_by_action
+        if table is not None and world.chosen is not None:
+            return table[world.chosen]
+        return self.rule.head(world, self.bindings)
+
+    def holds(self, world: World):
+        """``condition => head``: ``True``, ``False`` or a z3 residual."""
+        return implies_value(self.condition, self.head(world))
+
+
+@dataclass
+class CompiledRules:
+    """A rule set compiled once: its rules and constraints as closures.
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> from symbolic.facts import Fact
+        >>> rules = parse_rules("pred red(o)\\nactions stop, go\\nrule halt: exists o: red(o) => stop")
+        >>> compiled = compile_rules(rules)
+        >>> world = FactWorld(rules, [Fact("red", ("o3",))])
+        >>> [i.name for i in compiled.ground(world)]
+        ['halt[o3]']
+    """
+
+    ruleset: RuleSet
+    rules: list[CompiledRule]
+    constraints: list[CompiledRule]
+    class_tests: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        actions = self.ruleset.actions
+        self._choices = {action: {a: a == action for a in actions} for action in actions}
+
+    def prepare(self, world: World) -> World:
+        """Give ``world`` the class tests its quantifiers use."""
+        world._class_tests = self.class_tests
+        return world
+
+    def choose(self, world: World, action: str) -> World:
+        """Set ``world``'s chosen action (concrete)."""
+        world.actions = self._choices[action]
+        world.chosen = action
+        return world
+
+    def ground(self, world: World, rules=None, deadline: float | None = None, clock=None):
+        """Yield the instances whose condition is not false in ``world``."""
+        self.prepare(world)
+        for rule in self.rules if rules is None else rules:
+            yield from ground_rule(rule, world)
+            if deadline is not None and clock() > deadline:
+                raise TimeoutError(rule.name)
+
+    def ground_constraints(self, world: World) -> list:
+        """The constraints as values in ``world``: ``True``, ``False`` or z3 residuals, one per instance."""
+        self.prepare(world)
+        return [instance.holds(world) for rule in self.constraints for instance in ground_rule(rule, world)]
+
+
+def ground_rule(rule: CompiledRule, world: World):
+    """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``."""
+    condition = rule.condition
+    if not rule.bindings:
+        value = True if condition is None else condition(world, ())
+        if value is not False:
+            yield GroundInstance(rule, (), value)
+        return
+    domains = [world.members(label) for _, label in rule.bindings]
+    if len(domains) == 1:
+        for obj, guard in domains[0]:
+            env = (obj,)
+            value = True if condition is None else condition(world, env)
+            if value is False:
+                continue
+            if guard is not True:
+                value = and_values([guard, value])
+            yield GroundInstance(rule, env, value)
+        return
+    for combo in itertools.product(*domains):
+        env = tuple(obj for obj, _ in combo)
+        value = True if condition is None else condition(world, env)
+        if value is False:
+            continue
+        guards = [g for _, g in combo if g is not True]
+        if guards:
+            value = and_values(guards + [value])
+        yield GroundInstance(rule, env, value)
+
+
+def compile_rules(ruleset: RuleSet) -> CompiledRules:
+    """Compile every rule and constraint of ``ruleset`` into closures (do it once, reuse per frame)."""
+    compiler = _Compiler(ruleset)
+    class_tests = {}
+    for name, params in ruleset.predicates.items():
+        if params == (OBJECT,):
+            class_tests[name] = compiler.compile(ast.Call(name, (ast.Name("_x"),)), ("_x",))
+    for name, define in ruleset.defines.items():
+        if len(define.params) == 1:
+            class_tests[name] = compiler.compile(ast.Call(name, (ast.Name("_x"),)), ("_x",))
+    rules = [compiler.compile_rule(r.name, r.kind, r.weight, r.source, r.body) for r in ruleset.rules]
+    constraints = [compiler.compile_rule(c.name, "hard", None, c.source, c.body) for c in ruleset.constraints]
+    return CompiledRules(ruleset, rules, constraints, class_tests)
+
+
+class _Compiler:
+    def __init__(self, ruleset: RuleSet):
+        self.rules = ruleset
+        self.actions = set(ruleset.actions)
+        self.sort_values = ruleset.sort_of_value
+        self._defines: dict = {}
+
+    # -- rule shapes
+    def compile_rule(self, name, kind, weight, source, body) -> CompiledRule:
+        bindings, condition, head = self.split(body)
+        scope = tuple(var for var, _ in bindings)
+        compiled = CompiledRule(
+            name, kind, weight, source, bindings,
+            None if condition is None else self.compile(condition, scope),
+            self.compile(head, scope),
+            None if condition is None else self.compile(condition, scope, trace=True),
+            self.compile(head, scope, trace=True),
+            head_text=ast.to_text(head))
+        if self.action_only(head):
+            compiled.head_by_action = {
+                action: self.compile(head, scope)(World([], _Absent(), _Unknown(),
+                                                        {a: a == action for a in self.rules.actions}), ())
+                for action in self.rules.actions}
+        return compiled
+
+    def split(self, body):
+        """(bindings, condition or None, head) of a rule body."""
+        if isinstance(body, ast.Logic) and body.op == "=>" and len(body.operands) == 2:
+            left, head = body.operands
+            if isinstance(left, ast.Quantifier) and left.kind == "exists" and not self.mentions_action(left.body):
+                names = {b.var for b in left.bindings}
+                if not names & self.free_names(head):
+                    return tuple((b.var, b.label) for b in left.bindings), left.body, head
+            if not self.mentions_action(left):
+                return (), left, head
+        if isinstance(body, ast.Quantifier) and body.kind == "forall":
+            bindings = tuple((b.var, b.label) for b in body.bindings)
+            inner = body.body
+            if isinstance(inner, ast.Logic) and inner.op == "=>" and not self.mentions_action(inner.operands[0]):
+                return bindings, inner.operands[0], inner.operands[1]
+            return bindings, None, inner
+        return (), None, body
+
+    def mentions_action(self, node) -> bool:
+        return self.rules.mentions_action(node)
+
+    def action_only(self, node) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.name not in self.actions:
+                return False
+            if not isinstance(sub, (ast.Name, ast.Logic, ast.Not, ast.Truth)):
+                return False
+        return True
+
+    @staticmethod
+    def free_names(node) -> set:
+        return {n.name for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+    # -- formulas
+    def compile(self, node, scope: tuple, trace: bool = False) -> Closure:
+        method = getattr(self, f"_{type(node).__name__.lower()}")
+        return method(node, scope, trace)
+
+    def _truth(self, node, scope, trace):
+        value = node.value
+        return lambda w, env: value
+
+    def _number(self, node, scope, trace):
+        value = node.value
+        return lambda w, env: value
+
+    def _name(self, node, scope, trace):
+        name = node.name
+        if name in scope:
+            index = len(scope) - 1 - scope[::-1].index(name)  # innermost binding
+            return lambda w, env: env[index]
+        if name in self.actions:
+            return lambda w, env: w.actions[name]
+        if name in self.sort_values:
+            return lambda w, env: name
+        return self._call(ast.Call(name, (), line=node.line, column=node.column), scope, trace)
+
+    def _call(self, node, scope, trace):
+        name = node.name
+        if name in self.rules.defines:
+            return self._define_call(node, scope, trace)
+        table = "truth" if name in self.rules.predicates else "values"
+        args = [self.compile(a, scope) for a in node.args]
+        indexes = [scope.index(a.name) if isinstance(a, ast.Name) and a.name in scope else None for a in node.args]
+        if len(node.args) == 1 and indexes[0] is not None:
+            index = len(scope) - 1 - scope[::-1].index(node.args[0].name)
+            make_key = lambda w, env: (name, (env[index],))  # noqa: E731
+        elif not node.args:
+            key = (name, ())
+            make_key = lambda w, env: key  # noqa: E731
+        else:
+            make_key = lambda w, env: (name, tuple(a(w, env) for a in args))  # noqa: E731
+        if table == "truth":
+            if not trace:
+                if len(node.args) == 1 and indexes[0] is not None:
+                    return lambda w, env: w.truth[(name, (env[index],))]
+                return lambda w, env: w.truth[make_key(w, env)]
+
+            def traced_atom(w, env):
+                key = make_key(w, env)
+                value = w.truth[key]
+                text = atom_text(*key)
+                w.trace.append(text if value is True else f"not {text}" if value is False else f"{text}?")
+                return value
+            return traced_atom
+        if not trace:
+            return lambda w, env: w.values[make_key(w, env)]
+
+        def traced_value(w, env):
+            key = make_key(w, env)
+            value = w.values[key]
+            text = atom_text(*key)
+            w.trace.append(f"{text} = {value:g}" if isinstance(value, float) else
+                           f"{text} unknown" if value is None else f"{text}?")
+            return value
+        return traced_value
+
+    def _define_call(self, node, scope, trace):
+        define = self.rules.defines[node.name]
+        key = (node.name, trace)
+        if key not in self._defines:
+            self._defines[key] = None  # placeholder (defines are not recursive)
+            self._defines[key] = self.compile(define.body, define.params, trace)
+        body = self._defines[key]
+        args = [self.compile(a, scope) for a in node.args]
+        if not args:
+            return lambda w, env: body(w, ())
+        return lambda w, env: body(w, tuple(a(w, env) for a in args))
+
+    def _not(self, node, scope, trace):
+        operand = self.compile(node.operand, scope, trace)
+
+        def negation(w, env):
+            value = operand(w, env)
+            if value is True:
+                return False
+            if value is False:
+                return True
+            return z3.Not(value)
+        return negation
+
+    def _logic(self, node, scope, trace):
+        operands = [self.compile(o, scope, trace) for o in node.operands]
+        if node.op == "and":
+            if trace:
+                def traced_and(w, env):
+                    mark = len(w.trace)
+                    value = and_values(o(w, env) for o in operands)
+                    if value is False:
+                        del w.trace[mark:]
+                    return value
+                return traced_and
+            return lambda w, env: and_values(o(w, env) for o in operands)
+        if node.op == "or":
+            if trace:
+                def traced_or(w, env):
+                    results = []
+                    for o in operands:
+                        mark = len(w.trace)
+                        value = o(w, env)
+                        if value is False:
+                            del w.trace[mark:]
+                        results.append(value)
+                        if value is True:
+                            break
+                    return or_values(results)
+                return traced_or
+            return lambda w, env: or_values(o(w, env) for o in operands)
+        left, right = operands
+        if node.op == "=>":
+            def implication(w, env):
+                condition = left(w, env)
+                if condition is False:
+                    return True
+                return implies_value(condition, right(w, env))
+            return implication
+
+        def equivalence(w, env):
+            a, b = left(w, env), right(w, env)
+            if not is_z3(a) and not is_z3(b):
+                return a == b
+            return a == b if is_z3(a) else b == a
+        return equivalence
+
+    def _quantifier(self, node, scope, trace):
+        variables = tuple(b.var for b in node.bindings)
+        labels = tuple(b.label for b in node.bindings)
+        body = self.compile(node.body, scope + variables, trace)
+        exists = node.kind == "exists"
+
+        def quantified(w, env):
+            residual = []
+            for combo in itertools.product(*(w.members(label) for label in labels)):
+                mark = len(w.trace) if trace else 0
+                value = body(w, env + tuple(obj for obj, _ in combo))
+                guards = [g for _, g in combo if g is not True]
+                if exists:
+                    if guards and value is not False:
+                        value = and_values(guards + [value])
+                    if value is True:
+                        return True
+                    if value is False:
+                        if trace:
+                            del w.trace[mark:]
+                        continue
+                else:
+                    if guards and value is not True:
+                        value = or_values([not_value(and_values(guards))] + [value])
+                    if value is False:
+                        return False
+                    if value is True:
+                        if trace:
+                            del w.trace[mark:]
+                        continue
+                residual.append(value)
+            if not residual:
+                return not exists
+            if len(residual) == 1:
+                return residual[0]
+            return z3.Or(residual) if exists else z3.And(residual)
+        return quantified
+
+    def _compare(self, node, scope, trace):
+        left = self.compile(node.left, scope, trace)
+        right = self.compile(node.right, scope, trace)
+        compare = _COMPARE[node.op]
+
+        def comparison(w, env):
+            a, b = left(w, env), right(w, env)
+            if a is None or b is None:
+                return False  # a missing value satisfies no comparison
+            result = compare(a, b)
+            return bool(result) if isinstance(result, bool) else result
+        return comparison
+
+    def _arith(self, node, scope, trace):
+        left = self.compile(node.left, scope, trace)
+        right = self.compile(node.right, scope, trace)
+        apply = _ARITH[node.op]
+
+        def arithmetic(w, env):
+            a, b = left(w, env), right(w, env)
+            if a is None or b is None:
+                return None
+            return apply(a, b)
+        return arithmetic
+
+    def _negate(self, node, scope, trace):
+        operand = self.compile(node.operand, scope, trace)
+
+        def negation(w, env):
+            value = operand(w, env)
+            return None if value is None else -value
+        return negation

@@ -1,0 +1,382 @@
+"""The reasoner: one action per frame that respects every hard rule, and why.
+
+>>> reasoner = Reasoner.from_file("configs/rules/traffic.rules")   # doctest: +SKIP
+>>> reasoner.decide(facts).action                                    # doctest: +SKIP
+'stop'
+
+How a frame is decided:
+
+1. The rule file was compiled once (:mod:`symbolic.compiler`). The frame's
+   facts are read as a :class:`~symbolic.compiler.FactWorld`; every rule is
+   grounded over the frame's objects and what is certain is evaluated in
+   Python. Instances whose condition is false vanish.
+2. For each action, each remaining hard instance either holds, breaks
+   (a why-not), or — in robust mode with uncertain facts — leaves a z3
+   residual over the uncertain facts. An action with residuals is robustly safe
+   when z3 proves ``residuals`` valid under the file's constraints
+   (``action ∧ constraints ∧ ¬residuals`` is unsat); otherwise the model names
+   the uncertain facts that matter.
+3. Among the allowed actions the best score wins: ``prefer``/``avoid`` weights
+   minus the weights of violated soft-rule instances (exact: every action is
+   scored). Ties go to the action listed first on the ``actions`` line and are
+   reported in ``Decision.tied``.
+4. No allowed action, or the time budget spent: the ``safe`` action, flagged
+   as a fallback.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Iterable
+
+import z3
+
+from symbolic.compiler import CompiledRules, FactWorld, GroundInstance, compile_rules, is_z3
+from symbolic.decision import Decision, RuleInstance, WhyNot
+from symbolic.facts import Fact, FactBase
+from symbolic.rules import RuleSet, load_rules
+
+
+class Reasoner:
+    """Decides one action per frame under a rule file and explains it.
+
+    Args:
+        ruleset: a checked :class:`~symbolic.rules.RuleSet`.
+        robust: choose an action safe in every completion of the uncertain facts.
+            Otherwise facts with confidence ≥ 0.5 are taken as true.
+        low, high: confidence ≤ ``low`` is false, ≥ ``high`` true, between uncertain
+            (robust mode).
+        time_budget_ms: per-frame bound; when spent, the safe action is returned
+            with ``status="timeout"``.
+        repair: first repair the facts (most probable reading consistent with the
+            ``constraint`` lines, see :func:`symbolic.repair.repair`).
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> rules = parse_rules('''
+        ...     pred pedestrian(o)  pred in_crosswalk(o)
+        ...     actions stop, go
+        ...     safe stop
+        ...     rule crosswalk: exists p in pedestrian: in_crosswalk(p) => stop
+        ...     prefer go weight 1''')
+        >>> reasoner = Reasoner(rules)
+        >>> reasoner.decide([Fact("pedestrian", ("p1",))]).action
+        'go'
+        >>> decision = reasoner.decide([Fact("pedestrian", ("p1",)), Fact("in_crosswalk", ("p1",))])
+        >>> decision.action, decision.why_not["go"].text
+        ('stop', 'go breaks crosswalk[p1] (<rules>:5) because pedestrian(p1), in_crosswalk(p1)')
+    """
+
+    def __init__(self, ruleset: RuleSet, *, robust: bool = True, low: float = 0.2, high: float = 0.8,
+                 time_budget_ms: float = 20.0, repair: bool = False):
+        if not isinstance(ruleset, RuleSet):
+            raise TypeError(f"`ruleset` must be a RuleSet (see load_rules). Received {type(ruleset).__name__}")
+        for name, value in (("low", low), ("high", high)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"`{name}` must be a number in [0, 1]. Received: {name}={value!r}")
+        if not low < high:
+            raise ValueError(f"`low` must be below `high`. Received: low={low}, high={high}")
+        if isinstance(time_budget_ms, bool) or not isinstance(time_budget_ms, (int, float)) \
+                or not time_budget_ms > 0 or math.isnan(time_budget_ms):
+            raise ValueError(f"`time_budget_ms` must be a positive number. Received: time_budget_ms={time_budget_ms!r}")
+        if not ruleset.actions:
+            raise ValueError(f"{ruleset.files[0] if ruleset.files else '<rules>'}: the rule file declares no "
+                             "actions; add a line like 'actions stop, go'")
+        self.ruleset = ruleset
+        self.robust = robust
+        self.low = low
+        self.high = high
+        self.time_budget_ms = time_budget_ms
+        self.repair = repair
+        self.compiled_: CompiledRules = compile_rules(ruleset)
+        self._solver = z3.Solver()
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, robust: bool = True, low: float = 0.2, high: float = 0.8,
+                  time_budget_ms: float = 20.0, search_path: Iterable[str | Path] = (),
+                  repair: bool = False) -> "Reasoner":
+        """Load a rule file (and its includes) and build a reasoner for it."""
+        return cls(load_rules(path, search_path), robust=robust, low=low, high=high,
+                   time_budget_ms=time_budget_ms, repair=repair)
+
+    # -- public API
+    def decide(self, facts: FactBase | Iterable[Fact], *, explain: bool = True) -> Decision:
+        """Choose the action for one frame.
+
+        Args:
+            facts: the frame's facts (a FactBase or any iterable of Fact).
+            explain: also say why each rejected action was rejected (``why_not``).
+
+        Returns:
+            A :class:`~symbolic.decision.Decision`; never raises on a valid frame.
+        """
+        start = time.perf_counter()
+        deadline = start + self.time_budget_ms / 1000.0
+        repaired: list[str] = []
+        facts, objects = _as_facts(facts)
+        if self.repair:
+            from symbolic.repair import repair as repair_facts
+            result = repair_facts(self.ruleset, facts, objects=objects, compiled=self.compiled_)
+            facts = list(result.facts)
+            repaired = [f.atom for f in result.flipped]
+        world = FactWorld(self.ruleset, facts, objects, low=self.low, high=self.high,
+                          reading="robust" if self.robust else "likely")
+        self.compiled_.prepare(world)
+        self.compiled_.choose(world, self.ruleset.safe_action)
+        try:
+            instances = list(self.compiled_.ground(world, deadline=deadline, clock=time.perf_counter))
+        except TimeoutError:
+            return self._fallback("timeout", start, repaired, "the time budget ran out while grounding")
+        grounded = time.perf_counter()
+        try:
+            outcome = _Frame(self, world, instances, deadline).run(explain)
+        except TimeoutError:
+            return self._fallback("timeout", start, repaired, "the time budget ran out while solving")
+        decision = outcome
+        decision.repaired = repaired
+        decision.timings_ms = {"ground": (grounded - start) * 1000,
+                               "total": (time.perf_counter() - start) * 1000}
+        return decision
+
+    def allowed_actions(self, facts: FactBase | Iterable[Fact]) -> list[str]:
+        """Actions that satisfy every hard rule, facts read as certain (confidence ≥ 0.5 is true).
+
+        Example:
+            >>> from symbolic.rules import parse_rules
+            >>> reasoner = Reasoner(parse_rules("pred red\\nactions stop, go\\nrule r: red => stop"))
+            >>> reasoner.allowed_actions([Fact("red")]), reasoner.allowed_actions([])
+            (['stop'], ['stop', 'go'])
+        """
+        world, instances = self._likely_world(facts)
+        return [a for a in self.ruleset.actions if not self._broken(world, instances, a)]
+
+    def violations(self, facts: FactBase | Iterable[Fact], action: str) -> list[RuleInstance]:
+        """Hard rule instances ``action`` breaks under ``facts`` read as certain (for "unsafe decision" counts).
+
+        Example:
+            >>> from symbolic.rules import parse_rules
+            >>> reasoner = Reasoner(parse_rules("pred red\\nactions stop, go\\nrule r: red => stop"))
+            >>> [v.name for v in reasoner.violations([Fact("red")], "go")]
+            ['r']
+        """
+        if action not in self.ruleset.actions:
+            raise ValueError(f"unknown action {action!r}; the rule file's actions are "
+                             f"{', '.join(self.ruleset.actions)}")
+        world, instances = self._likely_world(facts)
+        return [_rule_instance(i) for i in self._broken(world, instances, action)]
+
+    # -- helpers
+    def _likely_world(self, facts):
+        facts, objects = _as_facts(facts)
+        world = FactWorld(self.ruleset, facts, objects, reading="likely")
+        self.compiled_.choose(world, self.ruleset.safe_action)
+        return world, [i for i in self.compiled_.ground(world) if i.rule.kind == "hard"]
+
+    def _broken(self, world, instances, action) -> list[GroundInstance]:
+        self.compiled_.choose(world, action)
+        return [i for i in instances if i.holds(world) is False]
+
+    def _fallback(self, status: str, start: float, repaired: list[str], reason: str) -> Decision:
+        safe = self.ruleset.safe_action
+        why = {a: WhyNot(a, text=f"{a} was not considered: {reason}; the safe action {safe} was returned")
+               for a in self.ruleset.actions if a != safe}
+        return Decision(safe, why_not=why, status=status, fallback=True, repaired=repaired,
+                        timings_ms={"total": (time.perf_counter() - start) * 1000})
+
+
+def _as_facts(facts) -> tuple[list[Fact], dict]:
+    if isinstance(facts, FactBase):
+        return list(facts), dict(facts.objects)
+    if isinstance(facts, Fact):
+        raise TypeError("`facts` must be a FactBase or an iterable of Fact. Received a single Fact; wrap it in a list")
+    facts = list(facts)
+    for fact in facts:
+        if not isinstance(fact, Fact):
+            raise TypeError(f"`facts` must hold Fact objects. Received {type(fact).__name__}: {fact!r}")
+    return facts, {}
+
+
+def _rule_instance(instance: GroundInstance) -> RuleInstance:
+    return RuleInstance(instance.rule.name, tuple(instance.bindings), instance.rule.source)
+
+
+class _Frame:
+    """The work of one ``decide`` call (kept apart so the Reasoner holds only lasting state)."""
+
+    def __init__(self, reasoner: Reasoner, world: FactWorld, instances: list[GroundInstance], deadline: float):
+        self.reasoner = reasoner
+        self.rules = reasoner.ruleset
+        self.compiled = reasoner.compiled_
+        self.world = world
+        self.hard = [i for i in instances if i.rule.kind == "hard"]
+        self.soft = [i for i in instances if i.rule.kind == "soft"]
+        self.deadline = deadline
+        self.broken: dict[str, list[GroundInstance]] = {}
+        self.counterexample: dict[str, tuple[list[GroundInstance], list[str]]] = {}
+        self.scores: dict[str, float] = {}
+        self.soft_broken: dict[str, list[GroundInstance]] = {}
+        self.fired: dict[int, GroundInstance] = {}
+        self._scoring_world = None
+
+    def run(self, explain: bool) -> Decision:
+        allowed = []
+        for action in self.rules.actions:
+            if self.check(action):
+                allowed.append(action)
+            self.score(action)
+        uncertain = sorted({atom for _, atoms in self.counterexample.values() for atom in atoms})
+        fired = [_rule_instance(i) for i in sorted(self.fired.values(), key=self._order)]
+        if not allowed:
+            safe = self.rules.safe_action
+            decision = Decision(safe, fired=fired, status="fallback", fallback=True, uncertain=uncertain)
+            if explain:
+                decision.why_not = {a: self.why_not(a, None) for a in self.rules.actions}
+            return decision
+        best = max(self.scores[a] for a in allowed)
+        winners = [a for a in allowed if abs(self.scores[a] - best) <= 1e-9]
+        action = winners[0]
+        status = "robust" if self.reasoner.robust else "optimal"
+        decision = Decision(action, fired=fired, status=status, tied=winners[1:], uncertain=uncertain)
+        if explain:
+            decision.why_not = {a: self.why_not(a, action) for a in self.rules.actions if a != action}
+        return decision
+
+    def _order(self, instance):
+        return (self.compiled.rules.index(instance.rule), instance.bindings)
+
+    # -- hard rules
+    def check(self, action: str) -> bool:
+        world = self.compiled.choose(self.world, action)
+        broken, residual = [], []
+        for instance in self.hard:
+            value = instance.holds(world)
+            if value is True:
+                continue
+            self.fired[id(instance)] = instance
+            if value is False:
+                broken.append(instance)
+            else:
+                residual.append((instance, value))
+        self.broken[action] = broken
+        if broken:
+            return False
+        if not residual:
+            return True
+        return self.prove(action, residual)
+
+    def prove(self, action: str, residual) -> bool:
+        """z3: do the residuals hold in every completion of the uncertain facts (under the constraints)?"""
+        remaining_ms = (self.deadline - time.perf_counter()) * 1000
+        if remaining_ms <= 0:
+            raise TimeoutError(action)
+        solver = self.reasoner._solver
+        solver.push()
+        try:
+            solver.set("timeout", max(1, int(remaining_ms)))
+            solver.add(*self.world.side_conditions)
+            for value in self.constraints():
+                solver.add(value)
+            solver.add(z3.Or([z3.Not(v) for _, v in residual]))
+            result = solver.check()
+            if result == z3.unsat:
+                return True
+            if result == z3.unknown:
+                raise TimeoutError(action)
+            model = solver.model()
+            broken = [i for i, v in residual if z3.is_false(model.eval(v, model_completion=True))]
+            atoms = sorted({str(var) for _, v in residual for var in _variables(v)
+                            if str(var) in self.world.uncertain})
+            self.counterexample[action] = (broken, atoms)
+            self.broken[action] = broken
+            return False
+        finally:
+            solver.pop()
+
+    def constraints(self) -> list:
+        if not hasattr(self, "_constraints"):
+            values = self.compiled.ground_constraints(self.world) if self.world.uncertain else []
+            self._constraints = [v for v in values if is_z3(v)]
+        return self._constraints
+
+    # -- soft rules and preferences
+    def score(self, action: str) -> None:
+        world = self.compiled.choose(self.world, action)
+        broken = []
+        for instance in self.soft:
+            value = instance.holds(world)
+            if value is True:
+                continue
+            self.fired[id(instance)] = instance
+            if is_z3(value):
+                value = self.likely(value)
+            if value is False:
+                broken.append(instance)
+        self.soft_broken[action] = broken
+        self.scores[action] = self.rules.preferences.get(action, 0.0) - sum(i.rule.weight for i in broken)
+
+    def likely(self, value) -> bool:
+        """A residual read with uncertain facts at their more likely value (for scoring only)."""
+        pairs = []
+        for text, fact in self.world.uncertain.items():
+            if fact.value is None:
+                pairs.append((z3.Bool(text), z3.BoolVal(fact.confidence >= 0.5)))
+        return z3.is_true(z3.simplify(z3.substitute(value, *pairs))) if pairs else False
+
+    # -- explanations
+    def facts_of(self, instance: GroundInstance) -> list[str]:
+        world = self.world
+        world.trace = [f"{label}({obj})" for (_, label), obj in zip(instance.rule.bindings, instance.bindings)
+                       if label is not None]
+        try:
+            if instance.rule.trace_condition is not None:
+                instance.rule.trace_condition(world, instance.bindings)
+            if instance.rule.head_by_action is None:
+                instance.rule.trace_head(world, instance.bindings)
+            return list(dict.fromkeys(world.trace))
+        finally:
+            world.trace = None
+
+    def why_not(self, action: str, chosen: str | None) -> WhyNot:
+        broken = self.broken.get(action, [])
+        if broken:
+            facts = []
+            parts = []
+            for instance in broken:
+                found = self.facts_of(instance)
+                facts.extend(found)
+                because = f" because {', '.join(found)}" if found else ""
+                parts.append(f"{instance.name} ({instance.rule.source}){because}")
+            if action in self.counterexample:
+                atoms = self.counterexample[action][1]
+                text = (f"{action} is not safe in every reading of the uncertain facts "
+                        f"{', '.join(atoms)}: it could break " + "; ".join(parts))
+            else:
+                text = f"{action} breaks " + "; ".join(parts)
+            return WhyNot(action, [_rule_instance(i) for i in broken], list(dict.fromkeys(facts)), text)
+        if chosen is None:
+            return WhyNot(action, text=f"{action}: no action was provably safe")
+        soft = self.soft_broken.get(action, [])
+        gap = self.scores[chosen] - self.scores[action]
+        if gap <= 1e-9:
+            text = (f"{action} ties with {chosen} (score {self.scores[action]:g}); "
+                    f"{chosen} comes first on the actions line")
+        else:
+            text = f"{action} is allowed but scores {self.scores[action]:g} against {self.scores[chosen]:g} for {chosen}"
+            if soft:
+                text += "; it breaks the soft rules " + ", ".join(f"{i.name} (weight {i.rule.weight:g})" for i in soft)
+        return WhyNot(action, [_rule_instance(i) for i in soft], [], text)
+
+
+def _variables(term) -> set:
+    """The uninterpreted constants of a z3 term."""
+    found, stack, seen = set(), [term], set()
+    while stack:
+        node = stack.pop()
+        if node.get_id() in seen:
+            continue
+        seen.add(node.get_id())
+        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            found.add(node)
+        stack.extend(node.children())
+    return found
