@@ -1,0 +1,244 @@
+"""COCO-format detection datasets: writing synthetic scenes, reading any dataset.
+
+A dataset folder holds ``annotations.json``, ``images/*.png`` and, for
+synthetic data, ``world.jsonl`` (one :meth:`Scene.to_json` per image, same
+order and ids). Category ids are ``label + 1``; every annotation carries
+``bbox`` (x, y, w, h pixels), ``area``, ``iscrowd``, ``category_id``,
+``attributes`` (e.g. ``{"light_state": "red"}``), ``object_id`` and
+``occlusion``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from PIL import Image
+
+from perception.world.config import CLASS_NAMES
+
+ANNOTATIONS_NAME = "annotations.json"
+WORLD_NAME = "world.jsonl"
+IMAGE_FOLDER = "images"
+
+
+class CocoError(ValueError):
+    """A COCO dataset is malformed; the message names the file and the entry."""
+
+
+def image_file_name(image_id: int) -> str:
+    """File name of an image inside ``images/``.
+
+    Example:
+        >>> image_file_name(7)
+        '000007.png'
+    """
+    return f"{image_id:06d}.png"
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so readers never see half a file."""
+    path = Path(path)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save_png(image: np.ndarray, path: str | Path) -> None:
+    """Save an (H, W, 3) uint8 image as PNG atomically (fast compression)."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(image).save(temp, format="PNG", compress_level=1)
+    os.replace(temp, path)
+
+
+def categories() -> list[dict]:
+    """The COCO categories of the synthetic world (id = label + 1).
+
+    Example:
+        >>> categories()[0]
+        {'id': 1, 'name': 'car', 'supercategory': 'road'}
+    """
+    return [{"id": label + 1, "name": name, "supercategory": "road"} for label, name in enumerate(CLASS_NAMES)]
+
+
+def scene_annotations(scene, first_annotation_id: int) -> tuple[dict, list[dict]]:
+    """The COCO image entry and annotations of one scene.
+
+    Returns:
+        ``(image, annotations)`` dicts; annotation ids count up from ``first_annotation_id``.
+    """
+    width, height = scene.calibration.image_size
+    image = {"id": scene.image_id, "file_name": image_file_name(scene.image_id), "width": width, "height": height,
+             "episode_id": scene.episode_id, "frame_index": scene.frame_index}
+    annotations = []
+    for offset, obj in enumerate(scene.objects):
+        x1, y1, x2, y2 = obj.box
+        annotations.append({
+            "id": first_annotation_id + offset, "image_id": scene.image_id,
+            "category_id": CLASS_NAMES.index(obj.label) + 1,
+            "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0,
+            "attributes": dict(obj.attributes), "object_id": obj.id, "occlusion": obj.occlusion,
+        })
+    return image, annotations
+
+
+def write_coco(scenes: Iterable, out_dir: str | Path, *, write_images: bool = True) -> Path:
+    """Write scenes as a COCO dataset with their world state.
+
+    Args:
+        scenes: :class:`~perception.world.Scene` objects with distinct ``image_id``.
+        out_dir: folder to create or fill (``images/``, ``annotations.json``, ``world.jsonl``).
+        write_images: False writes only the annotations and world state.
+
+    Returns:
+        Path of ``annotations.json``.
+
+    Example:
+        >>> import tempfile
+        >>> from perception.world import WorldConfig, generate_scene
+        >>> scene = generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), seed=0)
+        >>> path = write_coco([scene], tempfile.mkdtemp())
+        >>> len(read_coco(path)["images"])
+        1
+    """
+    out_dir = Path(out_dir)
+    (out_dir / IMAGE_FOLDER).mkdir(parents=True, exist_ok=True)
+    images, annotations, world_lines = [], [], []
+    for scene in scenes:
+        image, entries = scene_annotations(scene, len(annotations) + 1)
+        if write_images:
+            save_png(scene.image, out_dir / IMAGE_FOLDER / image["file_name"])
+        images.append(image)
+        annotations.extend(entries)
+        world_lines.append(json.dumps(scene.to_json()))
+    return write_index(out_dir, images, annotations, world_lines)
+
+
+def write_index(out_dir: Path, images: list[dict], annotations: list[dict], world_lines: list[str]) -> Path:
+    """Write ``annotations.json`` and ``world.jsonl`` (atomically) for already written images."""
+    ids = [image["id"] for image in images]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"scenes must have distinct image ids. Received duplicates in {sorted(ids)[:10]}")
+    data = {"info": {"description": "nesy synthetic driving world"}, "images": images,
+            "annotations": annotations, "categories": categories()}
+    path = Path(out_dir) / ANNOTATIONS_NAME
+    atomic_write_text(Path(out_dir) / WORLD_NAME, "".join(line + "\n" for line in world_lines))
+    atomic_write_text(path, json.dumps(data))
+    return path
+
+
+def annotations_path(path: str | Path) -> Path:
+    """``path`` itself for a file, ``path/annotations.json`` for a folder."""
+    path = Path(path)
+    return path / ANNOTATIONS_NAME if path.is_dir() else path
+
+
+def read_coco(path: str | Path) -> dict:
+    """Read and check a COCO detection file (or a folder holding ``annotations.json``).
+
+    Checks the top-level keys, each image's ``id``/``file_name``/``width``/
+    ``height``, each annotation's ``image_id``/``category_id``/``bbox`` (four
+    finite numbers, non-negative size, inside its image) and that the ids it
+    refers to exist.
+
+    Returns:
+        The parsed mapping.
+
+    Raises:
+        CocoError: one line naming the file, the entry and what was expected.
+
+    Example:
+        >>> import json, tempfile, os
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = open(os.path.join(folder, "annotations.json"), "w").write(json.dumps({"images": []}))
+        >>> read_coco(folder)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        perception.coco.CocoError: .../annotations.json: missing key 'annotations' at the top level...
+    """
+    path = annotations_path(path)
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise CocoError(f"{path}: annotations file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CocoError(f"{path}: cannot read annotations file ({error})") from None
+    except json.JSONDecodeError as error:
+        raise CocoError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+    if not isinstance(data, dict):
+        raise CocoError(f"{path}: expected a JSON object at the top level. Received {type(data).__name__}")
+    for key in ("images", "annotations", "categories"):
+        if key not in data:
+            raise CocoError(f"{path}: missing key '{key}' at the top level. "
+                            "Expected 'images', 'annotations' and 'categories'")
+        if not isinstance(data[key], list):
+            raise CocoError(f"{path}: '{key}' must be a list. Received {type(data[key]).__name__}")
+    category_ids = set()
+    for index, category in enumerate(data["categories"]):
+        _require(path, category, ("id", "name"), f"categories[{index}]")
+        category_ids.add(category["id"])
+    sizes = {}
+    for index, image in enumerate(data["images"]):
+        _require(path, image, ("id", "file_name", "width", "height"), f"images[{index}]")
+        width, height = image["width"], image["height"]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
+            raise CocoError(f"{path}: images[{index}] (id {image['id']}): width and height must be positive "
+                            f"integers. Received width={width!r}, height={height!r}")
+        sizes[image["id"]] = (width, height)
+    for index, annotation in enumerate(data["annotations"]):
+        where = f"annotations[{index}]"
+        _require(path, annotation, ("image_id", "category_id", "bbox"), where)
+        if annotation["image_id"] not in sizes:
+            raise CocoError(f"{path}: {where}: image_id {annotation['image_id']!r} is not among the images")
+        if annotation["category_id"] not in category_ids:
+            raise CocoError(f"{path}: {where}: unknown category_id {annotation['category_id']!r}. "
+                            f"Expected one of {sorted(category_ids)}")
+        bbox = annotation["bbox"]
+        if not (isinstance(bbox, list) and len(bbox) == 4
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bbox)
+                and bbox[2] >= 0 and bbox[3] >= 0):
+            raise CocoError(f"{path}: {where}: bbox must be [x, y, width, height] with finite numbers and "
+                            f"non-negative size. Received {bbox!r}")
+        width, height = sizes[annotation["image_id"]]
+        x, y, w, h = bbox
+        tolerance = 0.5
+        if x < -tolerance or y < -tolerance or x + w > width + tolerance or y + h > height + tolerance:
+            raise CocoError(f"{path}: {where}: bbox {bbox!r} lies outside its {width}x{height} image "
+                            f"(image_id {annotation['image_id']})")
+    return data
+
+
+def _require(path, entry, keys, where) -> None:
+    if not isinstance(entry, dict):
+        raise CocoError(f"{path}: {where} must be an object. Received {type(entry).__name__}")
+    for key in keys:
+        if key not in entry:
+            raise CocoError(f"{path}: {where}: missing key '{key}'. Expected keys: {', '.join(keys)}")
+
+
+def read_world(path: str | Path) -> list[dict]:
+    """The ``world.jsonl`` lines of a synthetic dataset folder, as dicts (``Scene.from_json`` rebuilds them)."""
+    path = Path(path)
+    path = path / WORLD_NAME if path.is_dir() else path
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as error:
+        raise CocoError(f"{path}: cannot read world state ({error.strerror})") from None
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise CocoError(f"{path}:{number}: invalid JSON: {error.msg}") from None
+    return records
