@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("generate",)
+COMMANDS = ("generate", "demo")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bridge.config import build_dataclass, load_yaml
 from bridge.pipeline import PipelineConfig
+from perception.world.config import WorldConfig
 
 
 @dataclass
@@ -17,6 +18,7 @@ class ExperimentConfig:
     """All settings of one experiment. Sections are added as stages land."""
 
     path: str = field(default="", init=False, repr=False)
+    world: WorldConfig = field(default_factory=WorldConfig)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
 
 
