@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("generate", "demo")
+COMMANDS = ("generate", "demo", "rules")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -513,7 +513,7 @@ class _Compiler:
                 key = make_key(w, env)
                 value = w.truth[key]
                 text = atom_text(*key)
-                w.trace.append(text if value is True else f"not {text}" if value is False else f"{text}?")
+                w.trace.append(text if value is True else f"not {text}" if value is False else f"{text} (uncertain)")
                 return value
             return traced_atom
         if not trace:
@@ -524,7 +524,7 @@ class _Compiler:
             value = w.values[key]
             text = atom_text(*key)
             w.trace.append(f"{text} = {value:g}" if isinstance(value, float) else
-                           f"{text} unknown" if value is None else f"{text}?")
+                           f"{text} unknown" if value is None else f"{text} (uncertain)")
             return value
         return traced_value
 

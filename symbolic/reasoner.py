@@ -129,11 +129,13 @@ class Reasoner:
         except TimeoutError:
             return self._fallback("timeout", start, repaired, "the time budget ran out while grounding")
         grounded = time.perf_counter()
+        frame = _Frame(self, world, instances, deadline)
         try:
-            outcome = _Frame(self, world, instances, deadline).run(explain)
+            decision = frame.run(explain)
         except TimeoutError:
             return self._fallback("timeout", start, repaired, "the time budget ran out while solving")
-        decision = outcome
+        finally:
+            frame.close()
         decision.repaired = repaired
         decision.timings_ms = {"ground": (grounded - start) * 1000,
                                "total": (time.perf_counter() - start) * 1000}
@@ -217,7 +219,7 @@ class _Frame:
         self.scores: dict[str, float] = {}
         self.soft_broken: dict[str, list[GroundInstance]] = {}
         self.fired: dict[int, GroundInstance] = {}
-        self._scoring_world = None
+        self._frame_pushed = False
 
     def run(self, explain: bool) -> Decision:
         allowed = []
@@ -271,12 +273,16 @@ class _Frame:
         if remaining_ms <= 0:
             raise TimeoutError(action)
         solver = self.reasoner._solver
+        if not self._frame_pushed:
+            solver.push()  # the frame's level: ranges of unknown values and the constraints
+            self._frame_pushed = True
+            solver.add(*self.world.side_conditions)
+            for value in self.compiled.ground_constraints(self.world):
+                if is_z3(value):
+                    solver.add(value)
         solver.push()
         try:
             solver.set("timeout", max(1, int(remaining_ms)))
-            solver.add(*self.world.side_conditions)
-            for value in self.constraints():
-                solver.add(value)
             solver.add(z3.Or([z3.Not(v) for _, v in residual]))
             result = solver.check()
             if result == z3.unsat:
@@ -293,11 +299,11 @@ class _Frame:
         finally:
             solver.pop()
 
-    def constraints(self) -> list:
-        if not hasattr(self, "_constraints"):
-            values = self.compiled.ground_constraints(self.world) if self.world.uncertain else []
-            self._constraints = [v for v in values if is_z3(v)]
-        return self._constraints
+    def close(self) -> None:
+        """Drop the frame's level from the reasoner's solver."""
+        if self._frame_pushed:
+            self.reasoner._solver.pop()
+            self._frame_pushed = False
 
     # -- soft rules and preferences
     def score(self, action: str) -> None:
@@ -342,6 +348,7 @@ class _Frame:
         if broken:
             facts = []
             parts = []
+            self.compiled.choose(self.world, action)
             for instance in broken:
                 found = self.facts_of(instance)
                 facts.extend(found)
