@@ -10,6 +10,8 @@ from pathlib import Path
 
 from bridge.config import build_dataclass, load_yaml
 from bridge.pipeline import PipelineConfig
+from perception.model import DetectorConfig
+from perception.training import TrainingConfig
 from perception.world.config import WorldConfig
 
 
@@ -19,6 +21,8 @@ class ExperimentConfig:
 
     path: str = field(default="", init=False, repr=False)
     world: WorldConfig = field(default_factory=WorldConfig)
+    model: DetectorConfig = field(default_factory=DetectorConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
 
 

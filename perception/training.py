@@ -200,12 +200,15 @@ class Trainer:
         for callback in self.callbacks:
             callback.set_trainer(self)
         self._call("on_train_begin", {})
+        started = time.perf_counter()
+        previous_elapsed = self.history[-1].get("elapsed_seconds", 0.0) if self.history else 0.0
         for epoch in range(self.initial_epoch, config.epochs):
             self.epoch = epoch
             self._call("on_epoch_begin", epoch, {})
             logs = self._train_epoch(loader_for(epoch), epoch)
             if val_data is not None:
                 logs.update(self._validate(val_data))
+            logs["elapsed_seconds"] = round(previous_elapsed + time.perf_counter() - started, 1)
             self.history.append(logs)
             if self.verbose and self.is_main:
                 print(_epoch_line(epoch, config.epochs, logs), file=sys.stderr, flush=True)
@@ -298,8 +301,40 @@ class Trainer:
 def _epoch_line(epoch: int, epochs: int, logs: dict) -> str:
     shown = [f"epoch {epoch + 1}/{epochs}"]
     for key in ("loss", "heatmap", "size", "offset", "val_map_50", "val_map_50_95", "val_light_state_accuracy",
-                "images_per_second", "seconds"):
+                "images_per_second", "elapsed_seconds"):
         if key in logs and logs[key] is not None:
             value = logs[key]
-            shown.append(f"{key} {value:.4f}" if isinstance(value, float) and value < 100 else f"{key} {value}")
+            shown.append(f"{key} {value:.4f}" if isinstance(value, float) and key not in ("images_per_second", "elapsed_seconds") else f"{key} {value}")
     return "  ".join(shown)
+
+
+class InMemoryDataset(torch.utils.data.Dataset):
+    """A dataset read (or rendered) once and kept in memory as uint8, so
+    epochs after the first cost no rendering or decoding.
+
+    Args:
+        data: any dataset of ``(image (3, H, W) in [0, 1], target)``.
+        verbose: show a progress bar while filling.
+
+    Example:
+        >>> data = InMemoryDataset([(torch.ones(3, 2, 2), {"labels": torch.tensor([0])})])
+        >>> len(data), data[0][0].max().item()
+        (1, 1.0)
+    """
+
+    def __init__(self, data, *, verbose: bool = False, desc: str = "render"):
+        from tqdm import tqdm
+
+        self.images, self.targets = [], []
+        for index in tqdm(range(len(data)), desc=desc, leave=False, file=sys.stderr,
+                          disable=None if verbose else True):
+            image, target = data[index]
+            self.images.append((image * 255).round().to(torch.uint8))
+            self.targets.append(target)
+        self.class_names = getattr(data, "class_names", None)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        return self.images[index].float() / 255, self.targets[index]
