@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules")
+COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -204,7 +204,13 @@ def gap(obj: ObjectState, ego) -> float:
 
 
 def lane_of(obj: ObjectState, road) -> int | None:
-    """Index of the lane holding the object's centre (``RoadMap.lane_at``'s border rule)."""
+    """Index of the lane holding the object's centre (``RoadMap.lane_at``'s border rule).
+
+    Traffic lights and stop signs stand beside or hang above the road: they
+    are in no lane (so an overhead light is never an obstacle in the ego's path).
+    """
+    if obj.label in CONTROL_LABELS:
+        return None
     return road.lane_at(obj.position[0])
 
 

@@ -47,7 +47,8 @@ class PipelineConfig:
         low, high: confidence below ``low`` is false, at or above ``high``
             true, in between uncertain.
         robust: choose actions safe in every completion of uncertain facts.
-        repair: repair facts against the rules' constraints before deciding.
+        repair: repair facts against the rules' constraints before deciding
+            (the reasoner reports flipped facts in ``Decision.repaired``).
         time_budget_ms: the reasoner's bound per frame.
         near_radius_m: metres within which two objects are ``near``.
         batch_size: images per detector call in batched mode.
@@ -72,8 +73,8 @@ class PipelineConfig:
     track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
 
     def __post_init__(self):
-        if not self.low <= self.high:
-            raise ValueError(f"`low` must not exceed `high`. Received: low={self.low}, high={self.high}")
+        if not self.low < self.high:
+            raise ValueError(f"`low` must be below `high`. Received: low={self.low}, high={self.high}")
 
     def rules_path(self) -> Path:
         """The rule file; a relative path not found here is looked up in the shipped ``configs/``."""
@@ -176,7 +177,8 @@ class Pipeline:
         if overrides:
             settings = dataclasses.replace(settings, **overrides)
         reasoner = Reasoner.from_file(str(settings.rules_path()), robust=settings.robust, low=settings.low,
-                                      high=settings.high, time_budget_ms=settings.time_budget_ms)
+                                      high=settings.high, time_budget_ms=settings.time_budget_ms,
+                                      repair=settings.repair)
         detector = None if oracle else load_detector(weights or settings.weights or None)
         return cls(detector, reasoner, config=settings, oracle=oracle)
 
@@ -263,15 +265,7 @@ class Pipeline:
                                                 near_radius=self.config.near_radius_m)
         grounding_ms = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
-        repaired = []
-        if self.config.repair:
-            from symbolic.repair import repair
-
-            outcome = repair(self.reasoner.ruleset, facts)
-            facts, repaired = outcome.facts, [f.atom for f in outcome.flipped]
         decision = self.reasoner.decide(facts, explain=explain)
-        if repaired:
-            decision.repaired = repaired
         reasoning_ms = (time.perf_counter() - start) * 1000
         timings = {"perception": perception_ms, "grounding": grounding_ms, "reasoning": reasoning_ms,
                    "total": perception_ms + grounding_ms + reasoning_ms}

@@ -123,7 +123,9 @@ def test_traffic_light_at_the_ego_stop_line_applies_to_ego():
     atoms = true_atoms([oncoming])
     assert "at_stop_line(o1)" in atoms and "applies_to_ego(o1)" not in atoms
     overhead = obj(0.0, 25.0, label="traffic_light", size=(1.0, 1.0), velocity=(0.0, 0.0))
-    assert "applies_to_ego(o1)" in true_atoms([overhead])
+    overhead_atoms = true_atoms([overhead])
+    assert "applies_to_ego(o1)" in overhead_atoms
+    assert not overhead_atoms & {"same_lane(o1)", "on_road(o1)"}     # it hangs above the lane
     far = obj(6.5, 28.0, label="traffic_light", size=(1.0, 1.0), velocity=(0.0, 0.0))
     assert not true_atoms([far]) & {"at_stop_line(o1)", "applies_to_ego(o1)"}
 

@@ -1,0 +1,188 @@
+"""``nesy run``: the whole loop over a dataset folder or freshly generated frames.
+
+Writes ``OUT/frames.jsonl`` (one line per frame: detections, objects, facts,
+decision with why-nots, per-stage timings), ``OUT/summary.json`` and, with
+``--report``, ``OUT/report.html``. An image that cannot be read or has the
+wrong size is reported with its file name and the run goes on with the rest.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run perception, grounding and the rules over images and write every decision",
+        description="Run the pipeline over a dataset folder (written by 'nesy generate') or over a freshly "
+                    "generated episode, and write per-frame JSON lines.")
+    parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", metavar="DIR", help="dataset folder with annotations.json, images/ and world.jsonl")
+    source.add_argument("--generate", metavar="N", type=_positive_int, help="generate an episode of N frames")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument("--weights", metavar="FILE", help="detector checkpoint (default: the shipped model)")
+    parser.add_argument("--oracle", action="store_true", help="use ground-truth detections instead of the detector")
+    parser.add_argument("--preset", choices=("easy", "default", "hard"), help="world preset for --generate")
+    parser.add_argument("--seed", type=int, default=0, help="seed for --generate (default: %(default)s)")
+    parser.add_argument("--mode", choices=("auto", "stream", "batch"), default="auto",
+                        help="stream frame by frame with tracking, or batch; auto streams episodes (default)")
+    parser.add_argument("--report", action="store_true", help="also write OUT/report.html")
+    parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received {value}")
+    return value
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from bridge.experiment import load_config
+    from bridge.pipeline import Pipeline
+
+    config = load_config(args.config)
+    if args.data:
+        frames, skipped = read_frames(args.data)
+    else:
+        frames, skipped = generate_frames(config, args.generate, seed=args.seed, preset=args.preset), []
+    for name, reason in skipped:
+        print(f"nesy run: skipped {name}: {reason}", file=sys.stderr)
+    pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle)
+    stream = args.mode == "stream" or (args.mode == "auto" and frames and all(
+        getattr(f, "episode_id", None) is not None for f in frames))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    partial = out / "frames.jsonl.partial"
+    with partial.open("w") as file, tqdm(total=len(frames), desc="run", unit="frame",
+                                         disable=not sys.stderr.isatty()) as bar:
+        for result in _results(pipeline, frames, stream):
+            file.write(json.dumps(result.to_json()) + "\n")
+            file.flush()
+            results.append(result)
+            bar.update(1)
+    partial.replace(out / "frames.jsonl")
+    summary = run_summary(results, skipped, stream=stream, oracle=args.oracle)
+    _write_json(out / "summary.json", summary)
+    if args.report:
+        from bridge.report import write_report
+
+        write_report(results, out / "report.html", title=f"nesy run: {args.data or f'{args.generate} generated frames'}",
+                     skipped=skipped, truth=_has_truth(frames), reasoner=pipeline.reasoner)
+    counts = ", ".join(f"{action} {n}" for action, n in summary["actions"].items())
+    print(f"{len(results)} frames ({len(skipped)} skipped) -> {out / 'frames.jsonl'}; actions: {counts or 'none'}")
+    return 0
+
+
+def _results(pipeline, frames, stream):
+    if stream:
+        yield from pipeline.stream(frames)
+        return
+    size = pipeline.config.batch_size
+    for begin in range(0, len(frames), size):
+        yield from pipeline(frames[begin:begin + size])
+
+
+def _has_truth(frames) -> bool:
+    return bool(frames) and all(getattr(f, "has_truth", True) for f in frames)
+
+
+def run_summary(results, skipped, *, stream: bool, oracle: bool) -> dict:
+    """Counts of actions, fallbacks, skipped images and latency of a run."""
+    from bridge.metrics import latency_summary
+
+    actions = Counter(r.action for r in results)
+    return {"num_frames": len(results), "num_skipped": len(skipped), "mode": "stream" if stream else "batch",
+            "oracle": oracle, "actions": dict(sorted(actions.items())),
+            "num_fallback": sum(bool(r.decision.fallback) for r in results),
+            "skipped": [{"file": name, "reason": reason} for name, reason in skipped],
+            "latency_ms": latency_summary(r.timings_ms for r in results)}
+
+
+def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
+    """The frames of a dataset folder, and the images that could not be used.
+
+    Args:
+        folder: a folder written by ``nesy generate`` (``annotations.json``,
+            ``images/``, ``world.jsonl``).
+
+    Returns:
+        ``(frames, skipped)``: scenes with their images (ground truth from
+        ``world.jsonl``, each with ``file_name``), and ``(file name, reason)``
+        for every image that is missing, unreadable or of the wrong size.
+
+    Raises:
+        ValueError: the folder, its annotations or its world state are
+            missing or malformed (one line naming the file).
+    """
+    import numpy as np
+    from PIL import Image
+
+    from perception.coco import IMAGE_FOLDER, read_coco, read_world
+    from perception.world import Scene
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"--data: not a folder: {folder}")
+    data = read_coco(folder)
+    records = read_world(folder)
+    by_id = {record.get("image_id"): record for record in records}
+    frames, skipped = [], []
+    for entry in data["images"]:
+        path = folder / IMAGE_FOLDER / entry["file_name"]
+        name = f"{IMAGE_FOLDER}/{entry['file_name']}"
+        record = by_id.get(entry["id"])
+        if record is None:
+            skipped.append((name, f"no world state for image id {entry['id']} in world.jsonl"))
+            continue
+        try:
+            with Image.open(path) as handle:
+                image = np.asarray(handle.convert("RGB"))
+        except FileNotFoundError:
+            skipped.append((name, "image file not found"))
+            continue
+        except (OSError, ValueError) as error:
+            skipped.append((name, f"cannot decode image ({_short(error)})"))
+            continue
+        expected = tuple(record["calibration"]["image_size"])  # (W, H)
+        if (image.shape[1], image.shape[0]) != expected or (entry["width"], entry["height"]) != expected:
+            skipped.append((name, f"image is {image.shape[1]}x{image.shape[0]} pixels; expected "
+                                  f"{expected[0]}x{expected[1]}"))
+            continue
+        scene = Scene.from_json(record, image=image)
+        scene.file_name = name  # the frame's display name in outputs and reports
+        frames.append(scene)
+    return frames, skipped
+
+
+def generate_frames(config, num_frames: int, *, seed: int = 0, preset: str | None = None) -> list:
+    """An episode of ``num_frames`` frames from the experiment's ``world`` section."""
+    import dataclasses
+
+    from perception.world import WorldConfig, generate_episode
+
+    world = getattr(config, "world", None) or WorldConfig()
+    if preset:
+        world = dataclasses.replace(world, preset=preset)
+    return generate_episode(world, seed=seed, num_frames=num_frames)
+
+
+def _short(error: BaseException) -> str:
+    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+
+
+def _write_json(path: Path, data) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=1))
+    temporary.replace(path)

@@ -1,0 +1,383 @@
+"""How well the whole loop decides: agreement, unsafe decisions, their causes, latency.
+
+On generated scenes the ground truth is known, so every frame can be judged
+against the action the *same rules* choose on the ground-truth facts
+(:func:`bridge.grounding.ground_truth_facts`):
+
+- **agreement**: the pipeline's action equals that action;
+- **unsafe**: the pipeline's action breaks a hard rule under the
+  ground-truth facts (``Reasoner.violations``);
+- **causes**: the perception errors of a disagreeing frame (missed, false or
+  mislabelled objects, wrong light states), those involved in the rules that
+  fired first;
+- **latency**: per stage p50/p99 and frames per second.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from bridge.grounding import ground_truth_facts
+from bridge.pipeline import STAGES, FrameResult
+from bridge.vocabulary import LIGHT_COLORS
+
+ERROR_KINDS = ("missed", "false", "mislabelled", "wrong_light")
+
+
+@dataclass(frozen=True)
+class PerceptionError:
+    """One thing perception got wrong in a frame.
+
+    Args:
+        kind: ``"missed"``, ``"false"``, ``"mislabelled"`` or ``"wrong_light"``.
+        truth_id: the ground-truth object's id ("" for a false detection).
+        detected_id: the pipeline's object id ("" for a missed object).
+        label: the true label (the detected one for a false detection).
+        detail: e.g. ``"car seen as truck"`` or ``"red seen as green"``.
+        relevant: the object took part in a rule that fired.
+
+    Example:
+        >>> PerceptionError("missed", "o3", "", "pedestrian").to_json()["kind"]
+        'missed'
+    """
+
+    kind: str
+    truth_id: str
+    detected_id: str
+    label: str
+    detail: str = ""
+    relevant: bool = False
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "truth_id": self.truth_id, "detected_id": self.detected_id,
+                "label": self.label, "detail": self.detail, "relevant": self.relevant}
+
+
+@dataclass
+class FrameEvaluation:
+    """The judgement of one frame.
+
+    Attributes:
+        name: the frame's name.
+        action: the pipeline's action.
+        truth_action: the action the rules choose on the ground-truth facts.
+        unsafe: hard rule instances the pipeline's action breaks under the ground truth.
+        errors: the frame's perception errors.
+        timings_ms: the pipeline's stage timings.
+        fallback: the pipeline returned the safe fallback.
+    """
+
+    name: str
+    action: str
+    truth_action: str
+    unsafe: list[str] = field(default_factory=list)
+    errors: list[PerceptionError] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    fallback: bool = False
+
+    @property
+    def agrees(self) -> bool:
+        return self.action == self.truth_action
+
+    def causes(self) -> list[PerceptionError]:
+        """The errors behind a disagreement: the relevant ones, else all of them."""
+        relevant = [e for e in self.errors if e.relevant]
+        return relevant or list(self.errors)
+
+    def to_json(self) -> dict:
+        return {"frame": self.name, "action": self.action, "truth_action": self.truth_action,
+                "agrees": self.agrees, "unsafe": list(self.unsafe), "fallback": self.fallback,
+                "errors": [e.to_json() for e in self.errors],
+                "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()}}
+
+
+@dataclass
+class PipelineMetrics:
+    """The figures over many frames.
+
+    Args:
+        frames: one :class:`FrameEvaluation` per frame.
+        actions: the rule file's actions, in order (rows/columns of the confusion matrix).
+        wall_s: seconds the pipeline itself ran (for frames per second).
+        mode: ``"stream"`` or ``"batch"``.
+
+    Example:
+        >>> metrics = PipelineMetrics([FrameEvaluation("a", "stop", "stop"), FrameEvaluation("b", "go", "stop")],
+        ...                           actions=("stop", "go"), wall_s=0.5)
+        >>> metrics.agreement, metrics.num_unsafe, metrics.frames_per_second
+        (0.5, 0, 4.0)
+        >>> metrics.confusion()
+        [[1, 1], [0, 0]]
+    """
+
+    frames: list[FrameEvaluation]
+    actions: Sequence[str]
+    wall_s: float = 0.0
+    mode: str = "stream"
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.frames)
+
+    @property
+    def agreement(self) -> float:
+        """Share of frames whose action equals the ground-truth action."""
+        return sum(f.agrees for f in self.frames) / max(self.num_frames, 1)
+
+    @property
+    def num_unsafe(self) -> int:
+        """Frames whose action breaks a hard rule under the ground-truth facts."""
+        return sum(bool(f.unsafe) for f in self.frames)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.num_frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    def confusion(self) -> list[list[int]]:
+        """Counts ``[truth][pipeline]`` in the order of :attr:`actions`."""
+        index = {a: i for i, a in enumerate(self.actions)}
+        matrix = [[0] * len(self.actions) for _ in self.actions]
+        for f in self.frames:
+            if f.truth_action in index and f.action in index:
+                matrix[index[f.truth_action]][index[f.action]] += 1
+        return matrix
+
+    def action_counts(self) -> dict[str, dict[str, int]]:
+        """``{"pipeline": {action: n}, "truth": {action: n}}``."""
+        return {"pipeline": {a: sum(f.action == a for f in self.frames) for a in self.actions},
+                "truth": {a: sum(f.truth_action == a for f in self.frames) for a in self.actions}}
+
+    def cause_counts(self) -> dict[str, int]:
+        """Perception errors behind disagreements, by kind."""
+        counts = Counter(e.kind for f in self.frames if not f.agrees for e in f.causes())
+        return {kind: counts.get(kind, 0) for kind in ERROR_KINDS}
+
+    def latency(self) -> dict[str, dict[str, float]]:
+        """Stage -> ``{"p50", "p99", "mean"}`` milliseconds."""
+        return latency_summary([f.timings_ms for f in self.frames])
+
+    def to_json(self) -> dict:
+        return {
+            "mode": self.mode, "num_frames": self.num_frames, "agreement": self.agreement,
+            "num_unsafe": self.num_unsafe, "num_fallback": sum(f.fallback for f in self.frames),
+            "frames_per_second": self.frames_per_second, "wall_s": self.wall_s,
+            "actions": list(self.actions), "confusion": self.confusion(), "action_counts": self.action_counts(),
+            "cause_counts": self.cause_counts(), "latency_ms": self.latency(),
+            "disagreements": [f.to_json() for f in self.frames if not f.agrees or f.unsafe],
+        }
+
+    def write_json(self, path: str | Path) -> Path:
+        """Write :meth:`to_json` atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(self.to_json(), indent=1))
+        temporary.replace(path)
+        return path
+
+    def table(self) -> str:
+        """The figures as a plain-text table."""
+        lines = [f"frames            {self.num_frames} ({self.mode})",
+                 f"agreement         {self.agreement:.2%}",
+                 f"unsafe decisions  {self.num_unsafe}",
+                 f"fallbacks         {sum(f.fallback for f in self.frames)}",
+                 f"frames/s          {self.frames_per_second:.1f}",
+                 "", "latency ms        p50      p99"]
+        for stage, values in self.latency().items():
+            lines.append(f"  {stage:<15} {values['p50']:>7.2f}  {values['p99']:>7.2f}")
+        width = max(len(a) for a in self.actions) + 2
+        lines += ["", "confusion (rows: truth, columns: pipeline)",
+                  " " * width + "".join(f"{a:>{width}}" for a in self.actions)]
+        for action, row in zip(self.actions, self.confusion()):
+            lines.append(f"{action:<{width}}" + "".join(f"{n:>{width}}" for n in row))
+        causes = ", ".join(f"{k} {v}" for k, v in self.cause_counts().items())
+        lines += ["", f"causes of disagreements: {causes}"]
+        return "\n".join(lines)
+
+
+def latency_summary(timings: Iterable[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per stage p50, p99 and mean of a list of ``{stage: ms}``.
+
+    Example:
+        >>> latency_summary([{"total": 1.0}, {"total": 3.0}])["total"]["p50"]
+        2.0
+    """
+    timings = list(timings)
+    summary = {}
+    for stage in (*STAGES, "total"):
+        values = np.array([t[stage] for t in timings if stage in t], dtype=float)
+        if values.size:
+            summary[stage] = {"p50": float(np.percentile(values, 50)), "p99": float(np.percentile(values, 99)),
+                              "mean": float(values.mean())}
+    return summary
+
+
+# ---------------------------------------------------------------- judging frames
+
+def evaluate_result(result: FrameResult, truth_reasoner, *, iou_threshold: float = 0.5) -> FrameEvaluation:
+    """Judge one pipeline result against its frame's ground truth.
+
+    Args:
+        result: a :class:`bridge.pipeline.FrameResult` of a generated scene.
+        truth_reasoner: a reasoner over the same rules (certain facts, no
+            robust mode needed: ground truth has no uncertainty).
+        iou_threshold: box overlap for a detection to match a true object.
+
+    Returns:
+        A :class:`FrameEvaluation`.
+    """
+    scene = result.frame
+    truth_facts = ground_truth_facts(scene)
+    truth = truth_reasoner.decide(truth_facts, explain=False)
+    unsafe = [instance.name for instance in truth_reasoner.violations(truth_facts, result.action)]
+    errors = perception_errors(result, scene, iou_threshold=iou_threshold)
+    truth_ids = {b for r in truth.fired for b in r.bindings}
+    detected_ids = {b for r in result.decision.fired for b in r.bindings}
+    errors = [PerceptionError(e.kind, e.truth_id, e.detected_id, e.label, e.detail,
+                              e.truth_id in truth_ids or e.detected_id in detected_ids) for e in errors]
+    return FrameEvaluation(result.name, result.action, truth.action, unsafe, errors, dict(result.timings_ms),
+                           bool(result.decision.fallback))
+
+
+def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5) -> list[PerceptionError]:
+    """Missed, false and mislabelled objects and wrong light states of one frame.
+
+    Detections match true objects one to one, greedily by score, by box
+    overlap alone (so a car seen as a truck is *mislabelled*, not missed
+    plus false).
+    """
+    import torch
+    from torchvision.ops import box_iou
+
+    truth = scene.objects
+    objects = result.objects
+    errors: list[PerceptionError] = []
+    if truth and objects:
+        true_boxes = torch.tensor([list(o.box) for o in truth], dtype=torch.float32)
+        found_boxes = torch.tensor([list(o.box) for o in objects], dtype=torch.float32)
+        iou = box_iou(found_boxes, true_boxes)  # (D, T)
+    else:
+        iou = None
+    order = sorted(range(len(objects)), key=lambda i: -objects[i].confidence)
+    matched: dict[int, int] = {}
+    taken: set[int] = set()
+    for i in order:
+        if iou is None:
+            break
+        overlaps = iou[i].clone()
+        if taken:
+            overlaps[list(taken)] = -1.0
+        j = int(overlaps.argmax())
+        if float(overlaps[j]) >= iou_threshold:
+            matched[i] = j
+            taken.add(j)
+    for j, obj in enumerate(truth):
+        if j not in taken:
+            errors.append(PerceptionError("missed", obj.id, "", obj.label))
+    for i, obj in enumerate(objects):
+        if i not in matched:
+            errors.append(PerceptionError("false", "", obj.id, obj.label, f"score {obj.confidence:.2f}"))
+            continue
+        true_obj = truth[matched[i]]
+        if obj.label != true_obj.label:
+            errors.append(PerceptionError("mislabelled", true_obj.id, obj.id, true_obj.label,
+                                          f"{true_obj.label} seen as {obj.label}"))
+        elif obj.label == "traffic_light":
+            seen = _light_state(obj)
+            state = true_obj.attributes.get("light_state")
+            if seen is not None and state is not None and seen != state:
+                errors.append(PerceptionError("wrong_light", true_obj.id, obj.id, "traffic_light",
+                                              f"{state} seen as {seen}"))
+    return errors
+
+
+def _light_state(obj) -> str | None:
+    probabilities = obj.attributes.get("light_state")
+    if not probabilities:
+        return None
+    best = max(probabilities, key=probabilities.get)
+    return best if best in LIGHT_COLORS else None
+
+
+def evaluate_pipeline(pipeline, frames: Sequence, *, stream: bool = True, truth_reasoner=None,
+                      progress: bool = False, explain: bool = False) -> PipelineMetrics:
+    """Run ``pipeline`` over generated frames and judge every decision.
+
+    Args:
+        pipeline: a :class:`bridge.pipeline.Pipeline`.
+        frames: generated scenes (with ground truth), e.g. episodes in order.
+        stream: frame by frame with the tracker (True) or batched (False).
+        truth_reasoner: reasoner for the ground-truth decisions; by default
+            the pipeline's rules, non-robust, with a generous time budget.
+        progress: show a progress bar on stderr.
+        explain: ask the pipeline for why-not answers too (slower).
+
+    Returns:
+        :class:`PipelineMetrics`; ``wall_s`` counts the pipeline only.
+    """
+    from tqdm import tqdm
+
+    frames = list(frames)
+    truth_reasoner = truth_reasoner or truth_reasoner_for(pipeline)
+    results: list[FrameResult] = []
+    wall_s = 0.0
+    bar = tqdm(total=len(frames), desc="evaluate", unit="frame", disable=not progress)
+    if stream:
+        iterator = pipeline.stream(frames, explain=explain)
+        while True:
+            start = time.perf_counter()
+            result = next(iterator, None)
+            wall_s += time.perf_counter() - start
+            if result is None:
+                break
+            results.append(result)
+            bar.update(1)
+    else:
+        size = pipeline.config.batch_size
+        for begin in range(0, len(frames), size):
+            start = time.perf_counter()
+            results.extend(pipeline(frames[begin:begin + size], explain=explain))
+            wall_s += time.perf_counter() - start
+            bar.update(min(size, len(frames) - begin))
+    bar.close()
+    return evaluate_results(results, truth_reasoner, wall_s=wall_s, mode="stream" if stream else "batch")
+
+
+def evaluate_results(results: Sequence[FrameResult], truth_reasoner=None, *, reasoner=None, wall_s: float = 0.0,
+                     mode: str = "stream") -> PipelineMetrics:
+    """Judge results already computed (their frames must carry ground truth).
+
+    Args:
+        results: :class:`bridge.pipeline.FrameResult` of generated scenes.
+        truth_reasoner: reasoner for the ground-truth decisions; by default one
+            over the rules that decided the first result (see ``reasoner``).
+        reasoner: the pipeline's reasoner, to build ``truth_reasoner`` from.
+        wall_s: seconds the pipeline ran, for frames per second.
+        mode: ``"stream"`` or ``"batch"``, for the record.
+
+    Returns:
+        :class:`PipelineMetrics`.
+    """
+    if truth_reasoner is None:
+        if reasoner is None:
+            raise ValueError("pass `truth_reasoner=` or the pipeline's `reasoner=` to judge results against")
+        truth_reasoner = _truth_reasoner(reasoner)
+    evaluations = [evaluate_result(r, truth_reasoner) for r in results]
+    return PipelineMetrics(evaluations, tuple(truth_reasoner.ruleset.actions), wall_s, mode)
+
+
+def truth_reasoner_for(pipeline):
+    """A reasoner over the pipeline's rules for ground-truth decisions (certain facts)."""
+    return _truth_reasoner(pipeline.reasoner)
+
+
+def _truth_reasoner(reasoner):
+    from symbolic.reasoner import Reasoner
+
+    return Reasoner(reasoner.ruleset, robust=False, time_budget_ms=10_000.0)

@@ -1,0 +1,122 @@
+"""Metrics: agreement, unsafe decisions, perception errors as causes, latency."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from perception.detections import Detections
+from perception.world import Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject
+from symbolic.reasoner import Reasoner
+from bridge.grounding import scene_detections
+from bridge.metrics import (FrameEvaluation, PipelineMetrics, evaluate_pipeline, evaluate_results,
+                            latency_summary, perception_errors)
+from bridge.pipeline import Pipeline, PipelineConfig
+from bridge.vocabulary import CLASS_NAMES, LIGHT_COLORS
+
+CALIBRATION = Calibration(0.25, (256, 256), (128.0, 230.0))
+
+
+def world_object(id, label, x, y, length, width, **kwargs):
+    u, v = CALIBRATION.ego_to_pixel(x, y)
+    box = (u - width / 0.5, v - length / 0.5, u + width / 0.5, v + length / 0.5)
+    return WorldObject(id, label, box, (x, y), 0.0, 0.0, (0.0, 0.0), (length, width), None, **kwargs)
+
+
+def scene_with(objects, speed=8.0):
+    road = RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], 0, stop_lines=[StopLine(15.0, -1.75, 1.75, (0,), "traffic_light", 1)])
+    return Scene(np.zeros((256, 256, 3), np.uint8), objects, road, CALIBRATION, EgoState(0, speed), image_id=1)
+
+
+RED = world_object("o1", "traffic_light", 3.5, 16.0, 1.2, 1.2, attributes={"light_state": "red"}, applies_to_ego=True)
+PARKED = world_object("o2", "car", -6.0, 30.0, 4.4, 2.0)
+
+
+class Replace:
+    """A detector returning ``edit(true detections)``."""
+
+    def __init__(self, scene, edit):
+        self.scene, self.edit = scene, edit
+
+    def predict(self, images, *, score_threshold, batch_size):
+        return [self.edit(scene_detections(self.scene)) for _ in range(images.shape[0])]
+
+
+@pytest.fixture(scope="module")
+def reasoner():
+    return Reasoner.from_file(PipelineConfig().rules_path())
+
+
+def run(reasoner, scene, edit):
+    pipeline = Pipeline(Replace(scene, edit), reasoner)
+    return evaluate_pipeline(pipeline, [scene], stream=False)
+
+
+def test_missing_a_red_light_is_an_unsafe_disagreement_caused_by_a_miss(reasoner):
+    metrics = run(reasoner, scene_with([RED, PARKED]), lambda d: d.select(torch.tensor([False, True])))
+    [frame] = metrics.frames
+    assert frame.truth_action == "stop" and frame.action != "stop"
+    assert metrics.agreement == 0.0 and metrics.num_unsafe == 1
+    assert any(name.startswith("red_light") for name in frame.unsafe)
+    [cause] = frame.causes()
+    assert (cause.kind, cause.truth_id, cause.relevant) == ("missed", "o1", True)
+    assert metrics.cause_counts()["missed"] == 1
+
+
+def test_a_light_seen_green_is_a_wrong_light_state(reasoner):
+    def green(d):
+        return Detections(d.boxes, d.labels, d.scores, CLASS_NAMES,
+                          {"light_state": torch.tensor([[0.0, 0.0, 1.0], [float("nan")] * 3])},
+                          {"light_state": LIGHT_COLORS})
+
+    [frame] = run(reasoner, scene_with([RED, PARKED]), green).frames
+    assert not frame.agrees and frame.unsafe
+    assert [(e.kind, e.detail) for e in frame.causes()] == [("wrong_light", "red seen as green")]
+
+
+def test_false_and_mislabelled_objects_are_named(reasoner):
+    def confuse(d):
+        boxes = torch.cat([d.boxes, torch.tensor([[10.0, 10.0, 20.0, 30.0]])])
+        labels = torch.tensor([CLASS_NAMES.index("traffic_light"), CLASS_NAMES.index("truck"),
+                               CLASS_NAMES.index("pedestrian")])
+        return Detections(boxes, labels, torch.tensor([1.0, 0.9, 0.3]), CLASS_NAMES)
+
+    scene = scene_with([RED, PARKED])
+    pipeline = Pipeline(Replace(scene, confuse), reasoner)
+    [result] = pipeline([scene])
+    kinds = {(e.kind, e.label) for e in perception_errors(result, scene)}
+    assert kinds == {("mislabelled", "car"), ("false", "pedestrian")}
+
+
+def test_perfect_detections_agree(reasoner):
+    metrics = run(reasoner, scene_with([RED, PARKED]), lambda d: d)
+    assert metrics.agreement == 1.0 and metrics.num_unsafe == 0 and metrics.frames[0].errors == []
+
+
+def test_evaluate_results_needs_something_to_judge_against():
+    with pytest.raises(ValueError, match="pass `truth_reasoner=`"):
+        evaluate_results([])
+
+
+def test_figures_confusion_json_and_table(tmp_path):
+    frames = [FrameEvaluation("a", "stop", "stop", timings_ms={"perception": 4.0, "total": 5.0}),
+              FrameEvaluation("b", "slow", "go", timings_ms={"perception": 6.0, "total": 8.0}),
+              FrameEvaluation("c", "go", "stop", unsafe=["red_light[o1]"], timings_ms={"perception": 5.0, "total": 6.0})]
+    metrics = PipelineMetrics(frames, ("stop", "slow", "go"), wall_s=0.3)
+    assert metrics.agreement == pytest.approx(1 / 3) and metrics.num_unsafe == 1
+    assert metrics.frames_per_second == pytest.approx(10.0)
+    assert metrics.confusion() == [[1, 0, 1], [0, 0, 0], [0, 1, 0]]
+    assert metrics.action_counts()["truth"] == {"stop": 2, "slow": 0, "go": 1}
+    assert metrics.latency()["total"]["p50"] == 6.0
+    path = metrics.write_json(tmp_path / "m.json")
+    data = json.loads(path.read_text())
+    assert data["num_unsafe"] == 1 and [d["frame"] for d in data["disagreements"]] == ["b", "c"]
+    table = metrics.table()
+    assert "agreement         33.33%" in table and "unsafe decisions  1" in table
+
+
+def test_latency_percentiles():
+    summary = latency_summary([{"reasoning": float(v)} for v in range(1, 101)])
+    assert summary["reasoning"]["p50"] == pytest.approx(50.5)
+    assert summary["reasoning"]["p99"] == pytest.approx(99.01)
+    assert "perception" not in summary

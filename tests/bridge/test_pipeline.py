@@ -1,0 +1,157 @@
+"""The pipeline: oracle agreement by construction, detector path, streaming, robust mode, config."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from perception.detections import Detections
+from perception.world import (Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject,
+                              generate_episode, generate_scene, preset_config)
+from symbolic.reasoner import Reasoner
+from bridge.grounding import ground_truth_facts, scene_detections
+from bridge.metrics import evaluate_pipeline
+from bridge.pipeline import Pipeline, PipelineConfig, images_to_tensor
+from bridge.vocabulary import CLASS_NAMES, LIGHT_COLORS
+
+RULES = PipelineConfig().rules_path()
+CALIBRATION = Calibration(0.25, (256, 256), (128.0, 230.0))
+
+
+def world_object(id, label, x, y, length, width, **kwargs):
+    u, v = CALIBRATION.ego_to_pixel(x, y)
+    box = (u - width / 0.5, v - length / 0.5, u + width / 0.5, v + length / 0.5)
+    return WorldObject(id, label, box, (x, y), 0.0, 0.0, (0.0, 0.0), (length, width), None, **kwargs)
+
+
+def red_light_scene(state="red"):
+    """The ego at 8 m/s, 15 m before a stop line whose light (beside the road) shows ``state``."""
+    road = RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], 0, stop_lines=[StopLine(15.0, -1.75, 1.75, (0,), "traffic_light", 1)])
+    light = world_object("o1", "traffic_light", 3.5, 16.0, 1.2, 1.2, attributes={"light_state": state},
+                         applies_to_ego=True)
+    return Scene(np.zeros((256, 256, 3), np.uint8), [light], road, CALIBRATION, EgoState(0, 8.0), image_id=1)
+
+
+class FakeDetector:
+    """Returns prepared detections and records what it was asked."""
+
+    def __init__(self, make):
+        self.make = make
+        self.calls = []
+
+    def predict(self, images, *, score_threshold, batch_size):
+        self.calls.append((tuple(images.shape), float(images.min()), float(images.max()), score_threshold))
+        return [self.make(i) for i in range(images.shape[0])]
+
+
+@pytest.fixture(scope="module")
+def reasoner():
+    return Reasoner.from_file(RULES)
+
+
+@pytest.mark.parametrize("preset", ["default", "hard"])
+def test_oracle_agrees_with_ground_truth_by_construction(reasoner, preset):
+    pipeline = Pipeline(reasoner=reasoner, oracle=True)
+    scenes = [generate_scene(preset_config(preset), seed=seed) for seed in range(40)]
+    episode = generate_episode(preset_config(preset), seed=5, num_frames=25)
+    batched = evaluate_pipeline(pipeline, scenes, stream=False)
+    streamed = evaluate_pipeline(pipeline, episode, stream=True)
+    for metrics in (batched, streamed):
+        assert metrics.agreement == 1.0 and metrics.num_unsafe == 0
+        assert all(not f.errors for f in metrics.frames)
+    assert len({f.truth_action for f in batched.frames}) >= 3       # the check is not vacuous
+    [result] = pipeline(scenes[:1])
+    assert result.facts.to_json() == ground_truth_facts(scenes[0]).to_json()
+
+
+def test_detector_path_feeds_float_images_and_the_score_threshold(reasoner):
+    scene = red_light_scene()
+    detector = FakeDetector(lambda i: scene_detections(scene))
+    pipeline = Pipeline(detector, reasoner, config=PipelineConfig(score_threshold=0.12))
+    results = pipeline([scene, scene])
+    assert detector.calls == [((2, 3, 256, 256), 0.0, 0.0, 0.12)]
+    assert [r.action for r in results] == ["stop", "stop"]
+    assert results[0].objects[0].id == "o1"
+    assert set(results[0].timings_ms) == {"perception", "grounding", "reasoning", "total"}
+    assert "red_light" in {r.rule for r in results[0].decision.fired}
+    record = results[0].to_json()
+    assert record["action"] == "stop" and record["detections"][0]["label"] == "traffic_light"
+    assert "go" in record["decision"]["why_not"]
+
+
+def light_detections(score, probabilities):
+    scene = red_light_scene()
+    detections = scene_detections(scene)
+    return Detections(detections.boxes, detections.labels, torch.tensor([score]), CLASS_NAMES,
+                      {"light_state": torch.tensor([probabilities])}, {"light_state": LIGHT_COLORS})
+
+
+def test_robust_mode_stops_for_an_uncertain_red_light(reasoner):
+    scene = red_light_scene()
+    weak = FakeDetector(lambda i: light_detections(0.45, [0.6, 0.1, 0.3]))
+    robust = Pipeline(weak, Reasoner.from_file(RULES, robust=True), config=PipelineConfig())
+    careless = Pipeline(weak, Reasoner.from_file(RULES, robust=False), config=PipelineConfig(robust=False))
+    [decided] = robust([scene])
+    assert decided.action == "stop"
+    assert decided.decision.uncertain
+    assert careless([scene])[0].action != "stop"          # the light is read as absent (score < 0.5)
+
+
+def test_green_light_goes(reasoner):
+    scene = red_light_scene("green")
+    [result] = Pipeline(reasoner=reasoner, oracle=True)([scene])
+    assert result.action == "go"
+
+
+def test_stream_tracks_ids_and_restarts_per_episode(reasoner):
+    first = generate_episode(preset_config("default"), seed=11, num_frames=6)
+    second = [dataclasses.replace(s, episode_id=99) for s in generate_episode(preset_config("default"), seed=12,
+                                                                             num_frames=3)]
+    frames = first + second
+    detector = FakeDetector(lambda i: None)
+    queue = iter(frames)
+    detector.make = lambda i: scene_detections(next(queue))
+    results = list(Pipeline(detector, reasoner).stream(frames))
+    assert len(results) == 9
+    ids = [sorted(o.id for o in r.objects) for r in results]
+    assert ids[6][0] == "o1" and len(ids[6]) == len(frames[6].objects)      # a fresh tracker
+    common = set(ids[0]) & set(ids[5])
+    assert len(common) >= 2                                                  # objects kept their ids
+    moving = [o for o in results[5].objects if o.velocity is not None and o.label in ("car", "truck")]
+    assert moving and all(np.isfinite(o.velocity).all() for o in moving)
+
+
+def test_missing_parts_are_reported(reasoner):
+    with pytest.raises(ValueError, match="no reasoner"):
+        Pipeline(oracle=True)([])
+    with pytest.raises(ValueError, match="no detector"):
+        Pipeline(reasoner=reasoner)([])
+    bare = dataclasses.make_dataclass("Frame", ["image", "road", "calibration", "ego"])
+    frame = bare(np.zeros((8, 8, 3), np.uint8), None, None, None)
+    with pytest.raises(ValueError, match="oracle mode needs ground truth"):
+        Pipeline(reasoner=reasoner, oracle=True)([frame])
+
+
+def test_config_section_is_validated(tmp_path):
+    from bridge.config import ConfigError
+    from bridge.experiment import load_config
+
+    good = tmp_path / "drive.yaml"
+    good.write_text(f"pipeline:\n  rules: {RULES}\n  robust: false\n  low: 0.1\n  score_threshold: 0.05\n")
+    pipeline = Pipeline.from_config(good, oracle=True)
+    assert pipeline.reasoner.robust is False and pipeline.config.low == 0.1 and pipeline.detector is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("pipeline:\n  robust: true\n  score_treshold: 0.2\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml:3: unknown key 'pipeline.score_treshold'. Did you mean 'score_threshold'"):
+        load_config(bad)
+    inverted = tmp_path / "inverted.yaml"
+    inverted.write_text("pipeline:\n  low: 0.9\n  high: 0.5\n")
+    with pytest.raises(ConfigError, match="`low` must be below `high`. Received: low=0.9, high=0.5"):
+        load_config(inverted)
+    with pytest.raises(TypeError, match="Received int"):
+        Pipeline.from_config(3)
+
+
+def test_images_to_tensor_scales_to_unit_range():
+    batch = images_to_tensor([np.full((2, 3, 3), 255, np.uint8)])
+    assert batch.shape == (1, 3, 2, 3) and batch.dtype == torch.float32 and float(batch.max()) == 1.0
