@@ -362,12 +362,37 @@ class RoutePlanner:
         """
         self._check_fitted()
         start, goal = self._node_index(origin), self._node_index(destination)
-        excluded = frozenset((self._index[u], self._index[v]) for u, v in exclude
-                             if u in self._index and v in self._index)
-        self._tree = _SearchTree(goal, excluded)
+        self._tree = _SearchTree(goal, self._excluded(exclude))
         self._pending = set()
         self._start = start
         return self._run(start, reused=False)
+
+    def has_route(self, origin: str, destination: str, *, exclude: Iterable[tuple[str, str]] = ()) -> bool:
+        """Whether any route joins the nodes without the ``exclude`` edges (a breadth-first search).
+
+        Example:
+            >>> from symbolic.roadnet import straight_road
+            >>> planner = RoutePlanner().fit(straight_road(num_lanes=1, length=40, spacing=20, crossing_at=None))
+            >>> planner.has_route("L0_0", "L0_2"), planner.has_route("L0_0", "L0_2", exclude=[("L0_1", "L0_2")])
+            (True, False)
+        """
+        self._check_fitted()
+        start, goal = self._node_index(origin), self._node_index(destination)
+        excluded = self._excluded(exclude)
+        seen, frontier = {start}, [start]
+        while frontier:
+            node = frontier.pop()
+            if node == goal:
+                return True
+            for nxt, _ in self._succ[node]:
+                if nxt not in seen and not (excluded and (node, nxt) in excluded):
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        return False
+
+    def _excluded(self, exclude: Iterable[tuple[str, str]]) -> frozenset:
+        index = self._index
+        return frozenset((index[u], index[v]) for u, v in exclude if u in index and v in index)
 
     def replan(self, start: str | None = None) -> Route:
         """The cheapest route from ``start`` (default: the last origin) to the last destination.
