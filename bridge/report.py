@@ -80,12 +80,12 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
         from bridge.metrics import evaluate_results
 
         metrics = evaluate_results(results, reasoner=reasoner)
-    evaluations = {f.name: f for f in metrics.frames} if metrics is not None else {}
+    evaluations = list(metrics.frames) if metrics is not None and len(metrics.frames) == len(results) else []
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>",
              f"<style>{_STYLE}</style></head><body><header><h1>{html.escape(title)}</h1></header><main>",
              summary_html(results, metrics, skipped)]
     for index, result in enumerate(results):
-        parts.append(frame_html(index, result, evaluations.get(result.name)))
+        parts.append(frame_html(index, result, evaluations[index] if evaluations else None))
     parts.append(f"</main><script>{_SCRIPT}</script></body></html>")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

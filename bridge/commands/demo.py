@@ -1,24 +1,33 @@
-"""``nesy demo``: the whole project in one command (grows as stages land).
+"""``nesy demo``: the whole project in one command.
 
-For now it drives a short synthetic episode and writes ``preview.png``: the
-frames in a grid with their ground-truth boxes and labels.
+Drives a generated episode through the shipped detector, the grounding and the
+traffic rules, judges every decision against the ground truth, and writes
+``OUT/report.html`` (open it in a browser), ``OUT/frames.jsonl``,
+``OUT/metrics.json`` and ``OUT/preview.png`` (the frames with their
+ground-truth boxes). Prints the report's path.
 """
 from __future__ import annotations
 
+import json
+import sys
+import time
 from pathlib import Path
 
 DEFAULT_CONFIG = Path("configs/drive.yaml")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="run the demo and write its pictures",
-                                   description="Generate a short episode and write a preview grid "
-                                               "with ground-truth boxes and labels.")
+    parser = subparsers.add_parser("demo", help="drive a generated episode end to end and write an HTML report",
+                                   description="Generate an episode, run detector -> grounding -> rules frame by "
+                                               "frame, and write report.html with every decision explained.")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default: runs/demo)")
     parser.add_argument("--config", type=Path, default=None,
                         help=f"experiment file (default: {DEFAULT_CONFIG} if present)")
     parser.add_argument("--seed", type=int, default=0, help="episode seed (default: 0)")
-    parser.add_argument("--frames", type=int, default=8, help="frames in the episode (default: 8)")
+    parser.add_argument("--frames", type=int, default=40, help="frames in the episode, 1-400 (default: 40)")
+    parser.add_argument("--preset", choices=("easy", "default", "hard"), help="world preset (default: the config's)")
+    parser.add_argument("--weights", metavar="FILE", help="detector checkpoint (default: the shipped model)")
+    parser.add_argument("--oracle", action="store_true", help="ground-truth detections instead of the detector")
     parser.set_defaults(handler=run)
 
 
@@ -35,24 +44,57 @@ def ground_truth_preview(scenes, columns: int = 4, scale: int = 2):
 
 
 def run(args) -> int:
-    from perception.world.config import WorldConfig
-    from perception.world.episode import generate_episode
+    import dataclasses
 
-    if args.frames < 1 or args.frames > 64:
-        raise ValueError(f"`--frames` must be in [1, 64]. Received: --frames {args.frames}")
+    from tqdm import tqdm
+
+    from perception.world import WorldConfig, generate_episode
+    from bridge.experiment import ExperimentConfig, load_config
+    from bridge.metrics import evaluate_results
+    from bridge.pipeline import Pipeline
+    from bridge.report import write_report
+
+    if not 1 <= args.frames <= 400:
+        raise ValueError(f"`--frames` must be in [1, 400]. Received: --frames {args.frames}")
     if args.seed < 0:
         raise ValueError(f"`--seed` must be a non-negative integer. Received: --seed {args.seed}")
     path = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    if path is not None:
-        from bridge.experiment import load_config
-        world = load_config(path).world
-    else:
-        world = WorldConfig()
-    frames = generate_episode(world, seed=args.seed, num_frames=args.frames, fps=2.0)
-    args.out.mkdir(parents=True, exist_ok=True)
-    preview = args.out / "preview.png"
-    temp = args.out / ".preview.png.tmp"
-    ground_truth_preview(frames).save(temp, format="PNG")
-    temp.replace(preview)
-    print(preview)
+    config = load_config(path) if path is not None else ExperimentConfig()
+    world = getattr(config, "world", None) or WorldConfig()
+    if args.preset:
+        world = dataclasses.replace(world, preset=args.preset)
+    pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle)
+    frames = generate_episode(world, seed=args.seed, num_frames=args.frames)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    results, wall_s = [], 0.0
+    stream = pipeline.stream(frames)
+    with tqdm(total=len(frames), desc="demo", unit="frame", disable=not sys.stderr.isatty()) as bar:
+        while True:
+            start = time.perf_counter()
+            result = next(stream, None)
+            wall_s += time.perf_counter() - start
+            if result is None:
+                break
+            results.append(result)
+            bar.update(1)
+    metrics = evaluate_results(results, reasoner=pipeline.reasoner, wall_s=wall_s, mode="stream")
+    _write_text(out / "frames.jsonl", "".join(json.dumps(r.to_json()) + "\n" for r in results))
+    metrics.write_json(out / "metrics.json")
+    temporary = out / ".preview.png.tmp"
+    ground_truth_preview(frames[:: max(1, len(frames) // 8)][:8]).save(temporary, format="PNG")
+    temporary.replace(out / "preview.png")
+    perception = "ground-truth detections" if args.oracle else "the shipped detector" if not args.weights \
+        else args.weights
+    report = write_report(results, out / "report.html", metrics=metrics,
+                          title=f"nesy demo: {len(frames)} frames, {world.preset} preset, seed {args.seed}, {perception}")
+    print(f"agreement {metrics.agreement:.1%}, unsafe decisions {metrics.num_unsafe}, "
+          f"{metrics.frames_per_second:.0f} frames/s", file=sys.stderr)
+    print(report)
     return 0
+
+
+def _write_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    temporary.replace(path)

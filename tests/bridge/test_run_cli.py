@@ -1,0 +1,87 @@
+"""`nesy run`: JSON lines per frame, bad images reported by name, exit codes."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from perception.coco import write_coco
+from perception.world import generate_episode, generate_scene, preset_config
+from bridge.cli import main
+
+
+def read_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_generated_episode_in_oracle_mode(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--generate", "4", "--oracle", "--out", str(out), "--report"]) == 0
+    lines = read_lines(out / "frames.jsonl")
+    assert len(lines) == 4 and [line["frame_index"] for line in lines] == [0, 1, 2, 3]
+    first = lines[0]
+    assert {"detections", "objects", "facts", "decision", "timings_ms", "action"} <= set(first)
+    assert first["decision"]["action"] == first["action"] and "why_not" in first["decision"]
+    assert set(first["timings_ms"]) == {"perception", "grounding", "reasoning", "total"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["num_frames"] == 4 and summary["mode"] == "stream" and summary["oracle"] is True
+    assert (out / "report.html").read_text().count('<section class="frame') == 4
+    assert not list(out.glob("*.partial")) and not list(out.glob("*.tmp"))
+    assert "4 frames (0 skipped)" in capsys.readouterr().out
+
+
+def test_bad_images_are_reported_by_name_and_the_run_goes_on(tmp_path, capsys):
+    data = tmp_path / "data"
+    scenes = []
+    for i, seed in enumerate(range(4)):
+        scene = generate_scene(preset_config("default"), seed=seed)
+        scene.image_id = i
+        scenes.append(scene)
+    write_coco(scenes, data)
+    (data / "images" / "000001.png").write_bytes(b"not a png at all")
+    Image.fromarray(np.zeros((100, 120, 3), np.uint8)).save(data / "images" / "000002.png")
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(data), "--oracle", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped images/000001.png: cannot decode image" in err
+    assert "skipped images/000002.png: image is 120x100 pixels; expected 256x256" in err
+    lines = read_lines(out / "frames.jsonl")
+    assert [line["frame"] for line in lines] == ["images/000000.png", "images/000003.png"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["num_skipped"] == 2 and summary["mode"] == "batch"
+    assert [s["file"] for s in summary["skipped"]] == ["images/000001.png", "images/000002.png"]
+
+
+def test_episode_folders_are_streamed(tmp_path):
+    data = tmp_path / "episode"
+    write_coco(generate_episode(preset_config("easy"), seed=2, num_frames=3), data)
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(data), "--oracle", "--out", str(out)]) == 0
+    assert json.loads((out / "summary.json").read_text())["mode"] == "stream"
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--oracle", "--out", "x"],                       # no source
+    ["run", "--generate", "0", "--out", "x"],                # not positive
+    ["run", "--generate", "2", "--data", "d", "--out", "x"], # both sources
+    ["run", "--generate", "2"],                              # no --out
+])
+def test_bad_arguments_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_user_errors_exit_1_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("pipeline:\n  robust: maybe\n")
+    assert main(["run", "--config", str(bad), "--generate", "2", "--oracle", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"nesy run: error: {bad}:2: `pipeline.robust` must be true or false. Received: pipeline.robust='maybe'"
+    assert main(["run", "--data", str(tmp_path / "missing"), "--oracle", "--out", str(tmp_path / "o")]) == 1
+    assert "--data: not a folder" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["run", "--data", str(empty), "--oracle", "--out", str(tmp_path / "o")]) == 1
+    assert "annotations.json: annotations file not found" in capsys.readouterr().err
