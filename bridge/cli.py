@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run")
+COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run", "plan")
 
 
 class _Parser(argparse.ArgumentParser):
