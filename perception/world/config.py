@@ -22,13 +22,13 @@ PRESET_NAMES = ("easy", "default", "hard")
 PRESETS = {
     "easy": dict(num_objects=(2, 8), num_distractors=(0, 2), noise=4.0, blur=0.0, brightness=0.1,
                  color_jitter=0.05, occlusion=0.0, overlap=0.0, size_variation=0.05, pose_variation=0.03,
-                 low_contrast=0.0, crossing_road=0.5, control_ahead=0.7),
+                 low_contrast=0.0, crossing_road=0.5, control_ahead=0.8),
     "default": dict(num_objects=(4, 12), num_distractors=(3, 8), noise=14.0, blur=0.8, brightness=0.25,
                     color_jitter=0.12, occlusion=0.15, overlap=0.2, size_variation=0.15,
-                    pose_variation=0.12, low_contrast=0.3, crossing_road=0.5, control_ahead=0.7),
+                    pose_variation=0.12, low_contrast=0.3, crossing_road=0.5, control_ahead=0.8),
     "hard": dict(num_objects=(6, 18), num_distractors=(6, 14), noise=22.0, blur=1.3, brightness=0.4,
                  color_jitter=0.22, occlusion=0.3, overlap=0.4, size_variation=0.25, pose_variation=0.25,
-                 low_contrast=0.5, crossing_road=0.5, control_ahead=0.7),
+                 low_contrast=0.5, crossing_road=0.5, control_ahead=0.8),
 }
 
 
@@ -56,7 +56,7 @@ class WorldConfig:
         num_distractors: (min, max) unlabelled shapes (road marks, bins,
             decoys, trees) per scene.
         noise: standard deviation of sensor noise, in grey levels (0-255).
-        blur: largest Gaussian blur radius in pixels (each image draws one).
+        blur: largest blur radius in pixels (each image draws one; a box blur).
         brightness: largest relative brightness change.
         color_jitter: largest relative change of each colour channel and of
             the palette of road and ground.

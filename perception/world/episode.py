@@ -42,20 +42,20 @@ class Simulation:
     def __init__(self, config: WorldConfig, seed: int, length_m: float = 0.0, spawn: bool = False):
         self.config = config
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        # Separate random streams keep an episode's first frames the same whatever its length.
+        self.rng = np.random.default_rng([seed, 0])
+        road_rng = np.random.default_rng([seed, 1])
         self.calibration = Calibration.from_config(config)
         self.view = self.calibration.view_bounds()
         _, _, view_y_min, view_y_max = self.view
-        rng = self.rng
-        if rng.random() < config.control_ahead:
-            first = float(rng.uniform(5.0, min(45.0, view_y_max - 1.0)))
+        if road_rng.random() < config.control_ahead:
+            first = float(road_rng.uniform(5.0, min(45.0, view_y_max - 1.0)))
         else:
-            first = float(rng.uniform(view_y_max + 2.0, view_y_max + 60.0))
-        self.road, self.features = make_road(config, rng, view_y_max + length_m + VIEW_MARGIN, first)
+            first = float(road_rng.uniform(view_y_max + 2.0, view_y_max + 60.0))
+        self.road, self.features = make_road(config, road_rng, view_y_max + length_m + VIEW_MARGIN, first)
+        rng = self.rng
         self.look = make_look(config, rng)
         self.placer = Placer(config, self.road, self.features, self.look, rng)
-        for feature in self.features:
-            self.placer.fixtures(feature)
         lane = self.road.lanes[self.road.ego_lane]
         self.time_s = 0.0
         self.odometry = 0.0
@@ -68,11 +68,20 @@ class Simulation:
         self.num_objects = int(rng.integers(low, high + 1))
         y_high = view_y_max + (20.0 if spawn else 0.0)
         self.placer.populate(view_y_min - 2.0, y_high, self.num_objects)
+        self.placer.rng = np.random.default_rng([seed, 2])
+        for feature in self.features:
+            self.placer.fixtures(feature)
+        self.placer.rng = np.random.default_rng([seed, 3])
         lo, hi = config.num_distractors
+        self.distractors = self.placer.distractors(view_y_min - 5.0, view_y_max + 5.0, int(rng.integers(lo, hi + 1)))
         extent = view_y_max + length_m + (VIEW_MARGIN if spawn else 0.0)
-        num_shapes = int(rng.integers(lo, hi + 1) * max(1.0, extent / max(view_y_max - view_y_min, 1.0)))
-        self.distractors = self.placer.distractors(view_y_min - 5.0, extent, num_shapes)
-        self.distractors += self.placer.trees_over(self.placer.agents)
+        if extent > view_y_max + 5.0:  # shapes further along the road, as dense as in view
+            per_metre = (lo + hi) / 2 / (view_y_max - view_y_min + 10.0)
+            self.distractors += self.placer.distractors(view_y_max + 5.0, extent, int(per_metre * (extent - view_y_max)))
+        self.placer.rng = np.random.default_rng([seed, 4])
+        in_view = [a for a in self.placer.agents if view_y_min - 5.0 < a.y < view_y_max + 5.0]
+        self.distractors += self.placer.trees_over(in_view)
+        self.rng = self.placer.rng = np.random.default_rng([seed, 5])  # motion and spawning
 
     @property
     def agents(self) -> list[Agent]:
@@ -258,9 +267,10 @@ class Simulation:
             if agent.id not in drawn:
                 continue
             forward, _ = heading_vectors(agent.heading)
+            position = (round(float(position[0]), 4), round(float(position[1]), 4))
             objects.append(WorldObject(
                 id=agent.id, label=agent.label, box=drawn[agent.id].box,
-                position=(round(position[0], 4), round(position[1], 4)), heading=round(agent.heading, 5),
+                position=position, heading=round(agent.heading, 5),
                 speed=round(agent.speed, 4),
                 velocity=(round(float(forward[0] * agent.speed), 4), round(float(forward[1] * agent.speed), 4)),
                 size=(round(agent.length, 4), round(agent.width, 4)), lane=road.lane_at(position[0]),

@@ -16,6 +16,7 @@ import numpy as np
 from perception.world.road import Feature, RoadMap
 
 LIGHT_CYCLE = {"green": (6.0, 10.0), "yellow": (2.5, 3.5), "red": (6.0, 10.0)}
+FIRST_STATE = {"red": 0.4, "yellow": 0.2, "green": 0.4}  # share of lights first seen in each state
 BASE_SIZES = {  # (length, width) metres of the drawn footprint
     "car": (4.5, 1.95), "truck": (8.5, 2.5), "pedestrian": (1.8, 1.9), "cyclist": (2.0, 1.8),
     "traffic_light": (2.7, 1.7), "stop_sign": (2.0, 2.0),
@@ -131,7 +132,8 @@ def random_color(rng: np.random.Generator) -> tuple:
 
 
 def _near(color, rng, spread: float = 25.0) -> tuple:
-    return tuple(int(np.clip(c + rng.uniform(-spread, spread), 0, 255)) for c in color)
+    values = np.clip(np.asarray(color, dtype=float) + rng.uniform(-spread, spread, size=3), 0, 255)
+    return tuple(int(v) for v in values)
 
 
 def appearance(label: str, config, look: Look, rng: np.random.Generator) -> dict:
@@ -264,8 +266,12 @@ class Placer:
         return self.add(agent, ego_y)
 
     # -- fixtures --------------------------------------------------------------------------------
-    def fixtures(self, feature: Feature, time_offset: float | None = None) -> None:
-        """Traffic lights or stop signs of one feature (static agents)."""
+    def fixtures(self, feature: Feature) -> None:
+        """Traffic lights or stop signs of one feature (static agents).
+
+        A light's cycle starts in a state drawn from ``FIRST_STATE`` (yellow is
+        short, so it would be rare if the start were uniform over the cycle).
+        """
         road, rng = self.road, self.rng
         if feature.control == "none":
             return
@@ -278,8 +284,9 @@ class Placer:
                                         np.pi + self.heading_jitter(), 0.0, "static"))
             return
         cycle = {state: float(rng.uniform(*span)) for state, span in LIGHT_CYCLE.items()}
-        total = sum(cycle.values())
-        offset = float(rng.uniform(0, total)) if time_offset is None else time_offset
+        state = str(rng.choice(list(FIRST_STATE), p=list(FIRST_STATE.values())))
+        start = {"green": 0.0, "yellow": cycle["green"], "red": cycle["green"] + cycle["yellow"]}[state]
+        offset = start + float(rng.uniform(0, cycle[state]))
         timing = LightTiming(cycle["green"], cycle["yellow"], cycle["red"], offset)
         ego_way = [lane for lane in road.lanes if lane.direction == 1]
         self.add(self.new_agent("traffic_light", road.x_max + 1.3, feature.stop_y + 1.0, 0.0, 0.0, "static",
@@ -319,6 +326,7 @@ class Placer:
                     if budget:
                         budget -= self.pedestrian_on_crosswalk(crosswalk, ego_y) is not None
         crosses = [c for c in road.cross_roads if y_min < c.y_min < y_max]
+        walks = [c for c in road.crosswalks if y_min < c.y_min < y_max]
         for _ in range(4 * budget):
             if budget <= 0:
                 break
@@ -327,8 +335,8 @@ class Placer:
             if kind == "vehicle" or (kind == "cross" and not crosses):
                 placed = self.vehicle_in_lane(int(rng.integers(len(road.lanes))), y, ego_y=ego_y)
             elif kind == "pedestrian":
-                placed = self.pedestrian_on_sidewalk(y, ego_y) if rng.random() < 0.8 or not road.crosswalks \
-                    else self.pedestrian_on_crosswalk(road.crosswalks[int(rng.integers(len(road.crosswalks)))], ego_y)
+                placed = self.pedestrian_on_sidewalk(y, ego_y) if rng.random() < 0.8 or not walks \
+                    else self.pedestrian_on_crosswalk(walks[int(rng.integers(len(walks)))], ego_y)
             elif kind == "cyclist":
                 placed = self.cyclist(y, ego_y)
             else:

@@ -293,7 +293,7 @@ def apply_sensor(canvas: Image.Image, config, rng: np.random.Generator,
     sigma = float(rng.uniform(0.5, 1.0)) * config.noise
     offset = rng.integers(0, NOISE_MARGIN, size=2)
     if radius > 0.25:
-        canvas = canvas.filter(ImageFilter.GaussianBlur(radius))
+        canvas = canvas.filter(ImageFilter.BoxBlur(radius))
     image = np.asarray(canvas, dtype=np.float32) * gain.astype(np.float32)
     if sigma > 0:
         width, height = canvas.size

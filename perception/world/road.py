@@ -218,7 +218,7 @@ def make_lanes(config, rng: np.random.Generator) -> tuple[list[Lane], int, list[
     lanes = [Lane(i, (i - ego_lane) * width, width, -1 if i < num_oncoming else 1, speed)
              for i in range(num_lanes)]
     left, right = lanes[0].x_min, lanes[-1].x_max
-    widths = rng.uniform(*SIDEWALK_WIDTH, size=2)
+    widths = [float(w) for w in rng.uniform(*SIDEWALK_WIDTH, size=2)]
     sidewalks = [Sidewalk(left - 0.3 - widths[0], left - 0.3, "left"),
                  Sidewalk(right + 0.3, right + 0.3 + widths[1], "right")]
     return lanes, ego_lane, sidewalks
@@ -237,7 +237,7 @@ def add_feature(road: RoadMap, stop_y: float, rng: np.random.Generator, crossing
     near = Crosswalk(left, right, stop_y + 1.0, stop_y + 1.0 + depth)
     road.crosswalks.append(near)
     if rng.random() < crossing_road:
-        control = str(rng.choice(["traffic_light", "stop_sign", "none"], p=[0.6, 0.25, 0.15]))
+        control = str(rng.choice(["traffic_light", "stop_sign", "none"], p=[0.65, 0.25, 0.1]))
         start = near.y_max + float(rng.uniform(1.0, 2.5))
         cross = CrossRoad(start, start + float(rng.uniform(*CROSS_ROAD_WIDTH)))
         road.cross_roads.append(cross)
@@ -246,7 +246,7 @@ def add_feature(road: RoadMap, stop_y: float, rng: np.random.Generator, crossing
         road.crosswalks.append(far)
         feature = Feature(stop_y, control, near, cross, far)
     else:
-        control = str(rng.choice(["traffic_light", "none"], p=[0.55, 0.45]))
+        control = str(rng.choice(["traffic_light", "none"], p=[0.65, 0.35]))
         feature = Feature(stop_y, control, near, oncoming_stop_y=None)
     if control != "none":
         lanes = [road.lanes[i] for i in ego_way]
