@@ -98,3 +98,37 @@ def predict_folder(detector, folder: str | Path, out: str | Path, *, batch_size:
         text = json.dumps({name: merged[name] for name in sorted(merged)}, indent=1)
         atomic_write_bytes(out, (text + "\n").encode())
     return len(paths)
+
+
+def save_prediction_grid(examples, path: str | Path, *, score_threshold: float = 0.3, columns: int = 4,
+                         scale: int = 2) -> Path:
+    """A PNG of ground truth (left) beside predictions (right) for each example.
+
+    Args:
+        examples: ``(image (3, H, W), Detections, target)`` triples.
+        path: the PNG to write (atomically).
+        score_threshold: predictions below this score are not drawn.
+        columns: pictures per row (truth and prediction count as two).
+        scale: enlargement of each picture.
+
+    Returns:
+        The path written.
+    """
+    import io
+
+    from perception.draw import draw_boxes, image_grid
+
+    pictures = []
+    for image, detections, target in examples:
+        names = detections.class_names
+        truth_labels = [f"{names[int(k)]}" for k in target["labels"].tolist()]
+        pictures.append(draw_boxes(image, target["boxes"], truth_labels, scale=scale))
+        confident = detections.select(detections.scores >= score_threshold)
+        pictures.append(draw_boxes(image, confident.boxes, confident.label_names(), scores=confident.scores,
+                                   scale=scale))
+    if not pictures:
+        raise ValueError("no examples to draw: the dataset is empty")
+    buffer = io.BytesIO()
+    image_grid(pictures, columns=columns).save(buffer, format="PNG")
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)
