@@ -65,15 +65,18 @@ class RuleParser:
             try:
                 self._lark.parse("\n" * start + chunk)
             except lark.exceptions.LarkError as error:
-                errors.append(self._to_rule_error(error, filename, lines))
+                end = start + len(chunk.splitlines())
+                errors.append(self._to_rule_error(error, filename, lines, end))
         return errors
 
-    def _to_rule_error(self, error: lark.exceptions.LarkError, filename: str, lines: list[str]) -> RuleError:
+    def _to_rule_error(self, error: lark.exceptions.LarkError, filename: str, lines: list[str],
+                       end: int | None = None) -> RuleError:
         line = getattr(error, "line", 0) or 0
         column = getattr(error, "column", 0) or 0
         if isinstance(error, lark.exceptions.UnexpectedToken) and error.token.type == "$END":
-            line, column = _end_position(lines)
-            message = f"unexpected end of file; expected {self._expected(error.expected)}"
+            line, column = _end_position(lines[:end])
+            message = f"unexpected end of {'statement' if end is not None and end < len(lines) else 'file'}; " \
+                      f"expected {self._expected(error.expected)}"
         elif isinstance(error, lark.exceptions.UnexpectedToken):
             message = f"unexpected {_describe(error.token)}; expected {self._expected(error.expected)}"
         elif isinstance(error, lark.exceptions.UnexpectedCharacters):
@@ -82,7 +85,7 @@ class RuleParser:
             if char == '"':
                 message += " (a string must end on the same line)"
         elif isinstance(error, lark.exceptions.UnexpectedEOF):
-            line, column = _end_position(lines)
+            line, column = _end_position(lines[:end])
             message = f"unexpected end of file; expected {self._expected(error.expected)}"
         else:
             message = f"cannot parse: {str(error).splitlines()[0]}"
@@ -244,7 +247,7 @@ class _ToAst(Transformer):
 
     def binding(self, meta, children):
         label = str(children[1]) if len(children) > 1 else None
-        return ast.Binding(str(children[0]), label, **_where(children[0]))
+        return ast.Binding(str(children[0]), label, **_where(children[-1]))  # at the class, when given
 
     def compare(self, meta, children):
         return ast.Compare(children[1], children[0], children[2], **_where(meta))

@@ -1,0 +1,148 @@
+"""The reasoner: robust decisions, fallbacks, the time budget, ties, explanations, bad arguments."""
+import pytest
+
+from symbolic.facts import Fact, FactBase
+from symbolic.reasoner import Reasoner
+from symbolic.rules import parse_rules
+
+TRAFFIC = "configs/rules/traffic.rules"
+
+
+@pytest.fixture(scope="module")
+def traffic():
+    return Reasoner.from_file(TRAFFIC)
+
+
+def red_light(confidence=1.0, green=None):
+    facts = [Fact("traffic_light", ("o3",)), Fact("applies_to_ego", ("o3",)), Fact("ahead", ("o3",)),
+             Fact("dist", ("o3",), value=25.0), Fact("stopping_distance", (), value=20.0),
+             Fact("ego_speed", (), value=10.0), Fact("speed_limit", (), value=14.0),
+             Fact("light", ("o3", "red"), confidence)]
+    if green is not None:
+        facts.append(Fact("light", ("o3", "green"), green))
+    return facts
+
+
+def test_robust_mode_stops_for_an_uncertain_red_light(traffic):
+    decision = traffic.decide(red_light(0.4))
+    assert decision.action == "stop" and decision.status == "robust" and not decision.fallback
+    assert decision.uncertain == ["light(o3, red)"]
+    assert "not safe in every reading of the uncertain facts light(o3, red)" in decision.why_not["go"].text
+    assert [r.name for r in decision.why_not["go"].rules] == ["red_light[o3]"]
+
+
+def test_the_likely_reading_goes_when_red_is_improbable():
+    decision = Reasoner.from_file(TRAFFIC, robust=False).decide(red_light(0.4))
+    assert decision.action == "go" and decision.status == "optimal" and decision.uncertain == []
+
+
+def test_constraints_rule_out_impossible_completions(traffic):
+    # green is certain and a light shows one colour, so the uncertain red cannot hold
+    decision = traffic.decide(red_light(0.4, green=0.95))
+    assert decision.action == "go" and decision.uncertain == []
+
+
+def test_below_low_is_absent_and_above_high_is_present(traffic):
+    assert traffic.decide(red_light(0.1)).action == "go"
+    assert traffic.decide(red_light(0.9)).action == "stop"
+    assert traffic.decide(red_light(0.9)).uncertain == []
+
+
+def test_an_uncertain_distance_is_any_value_in_its_range(traffic):
+    facts = [f for f in red_light() if f.predicate != "dist"] + [Fact("dist", ("o3",), 0.5, value=150.0)]
+    assert traffic.decide(facts).action == "stop"
+    assert traffic.decide(facts).uncertain == ["dist(o3)"]
+    assert Reasoner.from_file(TRAFFIC, robust=False).decide(facts).action == "go"
+
+
+def test_a_tiny_time_budget_returns_the_safe_action(traffic):
+    reasoner = Reasoner.from_file(TRAFFIC, time_budget_ms=1e-6)
+    decision = reasoner.decide([Fact("car", (f"o{i}",)) for i in range(50)])
+    assert (decision.action, decision.status, decision.fallback) == ("stop", "timeout", True)
+    assert "time budget ran out" in decision.why_not["go"].text
+
+
+def test_a_huge_frame_within_a_small_budget_still_answers():
+    reasoner = Reasoner.from_file(TRAFFIC, time_budget_ms=2.0)
+    facts = []
+    for i in range(3000):
+        facts += [Fact("car", (f"o{i}",)), Fact("in_left_lane", (f"o{i}",)), Fact("gap", (f"o{i}",), value=100.0)]
+    decision = reasoner.decide(facts)
+    assert decision.action == "stop" and decision.status == "timeout" and decision.fallback
+
+
+def test_no_allowed_action_falls_back_to_safe():
+    rules = parse_rules("pred alarm\nactions wait, run\nsafe wait\nrule a: alarm => run\nrule b: alarm => not run")
+    decision = Reasoner(rules).decide([Fact("alarm")])
+    assert (decision.action, decision.status, decision.fallback) == ("wait", "fallback", True)
+    assert [r.name for r in decision.why_not["run"].rules] == ["b"]
+    assert [r.name for r in decision.why_not["wait"].rules] == ["a"]
+
+
+def test_ties_break_by_the_actions_line_and_are_reported():
+    rules = parse_rules("actions left, right, wait\nprefer left weight 1\nprefer right weight 1")
+    decision = Reasoner(rules).decide([])
+    assert decision.action == "left" and decision.tied == ["right"]
+    assert "ties with left" in decision.why_not["right"].text
+
+
+def test_soft_rules_per_instance_weights():
+    rules = parse_rules("pred dog(o)\nactions walk, run\nprefer run weight 5\n"
+                        "rule calm [weight 2]: exists o: dog(o) => walk")
+    reasoner = Reasoner(rules)
+    assert reasoner.decide([Fact("dog", ("d1",)), Fact("dog", ("d2",))]).action == "run"   # 5 - 2*2 > 0
+    decision = reasoner.decide([Fact("dog", (f"d{i}",)) for i in range(3)])               # 5 - 3*2 < 0
+    assert decision.action == "walk"
+    assert [r.name for r in decision.why_not["run"].rules] == ["calm[d0]", "calm[d1]", "calm[d2]"]
+
+
+def test_explain_false_skips_why_nots_but_keeps_fired(traffic):
+    decision = traffic.decide(red_light(), explain=False)
+    assert decision.action == "stop" and decision.why_not == {}
+    assert "red_light[o3]" in [r.name for r in decision.fired]
+    assert decision.timings_ms["total"] > 0
+
+
+def test_decisions_are_json_ready(traffic):
+    data = traffic.decide(red_light()).to_json()
+    assert data["action"] == "stop" and data["why_not"]["go"]["rules"][0]["rule"] == "red_light"
+
+
+def test_a_factbase_and_unknown_predicates_are_accepted(traffic):
+    facts = FactBase(red_light() + [Fact("weather", ("rain",))], objects={"o3": "traffic_light"})
+    assert traffic.decide(facts).action == "stop"
+
+
+def test_repair_before_deciding_flips_the_least_confident_colour():
+    reasoner = Reasoner.from_file(TRAFFIC, repair=True)
+    decision = reasoner.decide(red_light(0.9, green=0.85))
+    assert decision.repaired == ["light(o3, green)"]
+    assert decision.action == "stop"
+
+
+def test_violations_and_allowed_actions(traffic):
+    assert traffic.allowed_actions(red_light()) == ["stop"]
+    assert [v.name for v in traffic.violations(red_light(), "go")] == ["red_light[o3]"]
+    with pytest.raises(ValueError, match="unknown action 'fly'; the rule file's actions are stop, yield"):
+        traffic.violations(red_light(), "fly")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"low": 1.5}, r"`low` must be a number in \[0, 1\]. Received: low=1.5"),
+    ({"low": 0.9, "high": 0.5}, "`low` must be below `high`. Received: low=0.9, high=0.5"),
+    ({"time_budget_ms": 0}, "`time_budget_ms` must be a positive number. Received: time_budget_ms=0"),
+])
+def test_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Reasoner.from_file(TRAFFIC, **kwargs)
+
+
+def test_bad_inputs(traffic):
+    with pytest.raises(TypeError, match="Received a single Fact"):
+        traffic.decide(Fact("car", ("o1",)))
+    with pytest.raises(TypeError, match="`facts` must hold Fact objects. Received str"):
+        traffic.decide(["car(o1)"])
+    with pytest.raises(TypeError, match="`ruleset` must be a RuleSet"):
+        Reasoner("configs/rules/traffic.rules")
+    with pytest.raises(ValueError, match="declares no actions"):
+        Reasoner(parse_rules("pred a"))
