@@ -1,0 +1,53 @@
+"""The HTML report: one self-contained page with every frame, its picture, graph, decision and facts."""
+import base64
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from perception.world import generate_episode, preset_config
+from symbolic.reasoner import Reasoner
+from bridge.metrics import evaluate_results
+from bridge.pipeline import Pipeline, PipelineConfig
+from bridge.report import write_report
+
+
+@pytest.fixture(scope="module")
+def run():
+    reasoner = Reasoner.from_file(PipelineConfig().rules_path())
+    frames = generate_episode(preset_config("default"), seed=8, num_frames=4)
+    return reasoner, list(Pipeline(reasoner=reasoner, oracle=True).stream(frames))
+
+
+def test_every_frame_has_its_picture_graph_decision_and_facts(run, tmp_path):
+    reasoner, results = run
+    metrics = evaluate_results(results, reasoner=reasoner)
+    path = write_report(results, tmp_path / "r" / "report.html", metrics=metrics, title="a <test> run",
+                        skipped=[("images/000009.png", "cannot decode image")])
+    page = path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "a &lt;test&gt; run" in page
+    sections = re.findall(r'<section class="frame[^"]*" id="frame-(\d+)"', page)
+    assert sections == ["0", "1", "2", "3"]
+    images = re.findall(r'<img class="frame-image" alt="[^"]*" src="data:image/jpeg;base64,([^"]+)"', page)
+    assert len(images) == 4
+    assert Image.open(io.BytesIO(base64.b64decode(images[0]))).size == (512, 512)
+    assert page.count('class="scene-graph"') == 4
+    assert page.count("<h4>Why not</h4>") == 4 and "configs/rules/traffic.rules:" in page
+    assert "decision agreement<b>100.0%</b>" in page and "unsafe decisions<b>0</b>" in page
+    assert "images/000009.png" in page and "cannot decode image" in page
+    assert 'src="http' not in page and "<link" not in page          # self-contained
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_without_ground_truth_there_is_no_agreement(run, tmp_path):
+    _, results = run
+    page = write_report(results, tmp_path / "report.html").read_text()
+    assert "decision agreement" not in page and 'id="only-disagreements"' not in page
+    assert page.count('<section class="frame"') == 4
+
+
+def test_ground_truth_metrics_are_computed_when_asked(run, tmp_path):
+    reasoner, results = run
+    page = write_report(results, tmp_path / "report.html", truth=True, reasoner=reasoner).read_text()
+    assert "agrees with ground truth" in page
