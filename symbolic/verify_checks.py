@@ -1,0 +1,201 @@
+"""The individual checks of a rule file over every scene of up to K objects.
+
+Each check takes a :class:`~symbolic.verify_scene.SymbolicScene` and a z3
+solver that already holds the scene's background (constraints, ranges,
+presence) and returns :class:`~symbolic.verify_report.Finding` objects. The
+solver is left as it was found (every query is pushed and popped).
+
+How each question is put to z3 (``H_r(a)``: rule ``r`` holds when action
+``a`` is chosen; ``fires(r)``: some instance's condition holds):
+
+- dead end: ``∧_a ¬(∧_r H_r(a))`` — no action keeps every hard rule;
+- dead rule: ``fires(r)`` is unsatisfiable;
+- redundant rule: ``∨_a (¬H_r(a) ∧ ∧_{s≠r} H_s(a))`` is unsatisfiable (the
+  unsat core names the rules that imply it);
+- conflict: ``fires(r) ∧ fires(s) ∧ ∧_a ¬(H_r(a) ∧ H_s(a))``;
+- ambiguity: two allowed actions with equal, best score.
+"""
+from __future__ import annotations
+
+import itertools
+
+import z3
+
+from symbolic.compiler import and_values
+from symbolic.verify_report import Finding, RuleRef
+from symbolic.verify_scene import SymbolicScene, as_z3, solve_scene
+
+
+def rule_ref(scene: SymbolicScene, index: int) -> RuleRef:
+    """The :class:`RuleRef` of rule ``index``."""
+    rule = scene.rules[index]
+    return RuleRef(rule.name, rule.source, rule.kind)
+
+
+def _incomplete(what: str, refs=()) -> Finding:
+    return Finding("incomplete", "warning",
+                   f"z3 gave no answer for {what} within the time limit; raise `timeout_ms` or lower K",
+                   list(refs))
+
+
+def find_dead_end(scene: SymbolicScene, solver: z3.Solver) -> list[Finding]:
+    """A scene where no action satisfies every hard rule (at most one finding; its scene is the counterexample)."""
+    actions = scene.ruleset.actions
+    blocked = [z3.Not(as_z3(scene.allowed(a))) for a in actions]
+    solver.push()
+    try:
+        solver.add(*blocked)
+        result, example = solve_scene(scene, solver)
+    finally:
+        solver.pop()
+    if result == z3.unknown:
+        return [_incomplete("the dead-end check")]
+    if result == z3.unsat:
+        return []
+    return [Finding("dead_end", "error", "in this scene no action satisfies every hard rule; "
+                    "the rules listed leave no action between them", [], example)]
+
+
+def find_dead_rules(scene: SymbolicScene, solver: z3.Solver) -> tuple[list[Finding], set[int]]:
+    """Rules whose condition cannot hold in any scene allowed by the constraints.
+
+    Returns:
+        ``(findings, indexes of the dead rules)``.
+    """
+    findings, dead = [], set()
+    for index in range(len(scene.rules)):
+        fires = scene.fires(index)
+        if fires is True:
+            continue
+        result = _check(solver, [as_z3(fires)])
+        if result == z3.unknown:
+            findings.append(_incomplete(f"whether rule {scene.rules[index].name} can fire", [rule_ref(scene, index)]))
+        elif result == z3.unsat:
+            dead.add(index)
+            findings.append(Finding(
+                "dead_rule", "warning",
+                f"rule {scene.rules[index].name} can never fire: its condition is false in every scene of up to "
+                f"{scene.num_objects} objects that the constraints and declared ranges allow",
+                [rule_ref(scene, index)]))
+    return findings, dead
+
+
+def find_redundant_rules(scene: SymbolicScene, solver: z3.Solver, skip: set[int] = frozenset()) -> list[Finding]:
+    """Hard rules implied by the other hard rules (and the constraints): removing one changes no decision.
+
+    Rules are tried from the last to the first; a rule found redundant is set aside
+    before the next is tried, so of two copies of a rule only the later is reported.
+    """
+    actions = scene.ruleset.actions
+    remaining = [i for i in scene.hard_indexes() if i not in skip]
+    labels = {i: z3.Bool(f"keep!{scene.rules[i].name}!{i}") for i in remaining}
+    findings = []
+    for index in reversed(list(remaining)):
+        others = [i for i in remaining if i != index]
+        escape = []
+        for action in actions:
+            kept = [z3.Implies(labels[i], as_z3(scene.holds(i, action))) for i in others]
+            escape.append(z3.And([z3.Not(as_z3(scene.holds(index, action)))] + kept))
+        solver.push()
+        try:
+            solver.add(z3.Or(escape))
+            result = solver.check([labels[i] for i in others])
+            core = solver.unsat_core() if result == z3.unsat else []
+        finally:
+            solver.pop()
+        if result == z3.unknown:
+            findings.append(_incomplete(f"whether rule {scene.rules[index].name} is redundant",
+                                        [rule_ref(scene, index)]))
+            continue
+        if result == z3.sat:
+            continue
+        implied_by = [i for i in others if any(z3.eq(labels[i], c) for c in core)]
+        remaining.remove(index)
+        if implied_by:
+            names = ", ".join(scene.rules[i].name for i in implied_by)
+            message = (f"rule {scene.rules[index].name} is implied by {names}: removing it changes no decision "
+                       f"in any scene of up to {scene.num_objects} objects")
+        else:
+            message = (f"rule {scene.rules[index].name} never rejects an action in any scene of up to "
+                       f"{scene.num_objects} objects the constraints allow: removing it changes no decision")
+        findings.append(Finding("redundant_rule", "warning", message,
+                                [rule_ref(scene, index)] + [rule_ref(scene, i) for i in implied_by]))
+    findings.reverse()
+    return findings
+
+
+def find_conflicts(scene: SymbolicScene, solver: z3.Solver, skip: set[int] = frozenset()) -> list[Finding]:
+    """Pairs of rules that can fire together while no action satisfies both.
+
+    Two hard rules in conflict are an error (that scene is a dead end). A
+    conflict involving a soft rule is a warning: the hard rule, or the larger
+    weight, decides, so the soft rule is silently overridden there.
+    """
+    actions = scene.ruleset.actions
+    indexes = [i for i in range(len(scene.rules)) if i not in skip]
+    findings = []
+    for first, second in itertools.combinations(indexes, 2):
+        rule_a, rule_b = scene.rules[first], scene.rules[second]
+        table_a, table_b = rule_a.head_by_action, rule_b.head_by_action
+        if table_a is not None and table_b is not None:
+            if any(table_a[a] and table_b[a] for a in actions):
+                continue  # some action always satisfies both heads
+            query = []
+        else:
+            query = [z3.Not(as_z3(and_values([scene.holds(first, a), scene.holds(second, a)]))) for a in actions]
+        solver.push()
+        try:
+            solver.add(as_z3(scene.fires(first)), as_z3(scene.fires(second)), *query)
+            result, example = solve_scene(scene, solver)
+        finally:
+            solver.pop()
+        refs = [rule_ref(scene, first), rule_ref(scene, second)]
+        if result == z3.unknown:
+            findings.append(_incomplete(f"whether {rule_a.name} and {rule_b.name} conflict", refs))
+            continue
+        if result == z3.unsat:
+            continue
+        both_hard = rule_a.kind == "hard" and rule_b.kind == "hard"
+        if both_hard:
+            message = (f"rules {rule_a.name} and {rule_b.name} can fire in one scene while no action "
+                       f"satisfies both")
+        else:
+            soft = [r for r in (rule_a, rule_b) if r.kind == "soft"]
+            message = (f"rules {rule_a.name} and {rule_b.name} can fire in one scene while no action "
+                       f"satisfies both; {' and '.join(r.name for r in soft)} (soft) "
+                       f"{'is' if len(soft) == 1 else 'are'} overridden there")
+        findings.append(Finding("conflict", "error" if both_hard else "warning", message, refs, example))
+    return findings
+
+
+def find_ambiguities(scene: SymbolicScene, solver: z3.Solver) -> list[Finding]:
+    """Scenes where two allowed actions tie for the best score, so the order of the ``actions`` line decides."""
+    actions = scene.ruleset.actions
+    allowed = {a: as_z3(scene.allowed(a)) for a in actions}
+    scores = {a: scene.score(a) for a in actions}
+    findings = []
+    for first, second in itertools.combinations(actions, 2):
+        best = [z3.Implies(allowed[c], scores[c] <= scores[first]) for c in actions]
+        solver.push()
+        try:
+            solver.add(allowed[first], allowed[second], scores[first] == scores[second], *best)
+            result, example = solve_scene(scene, solver)
+        finally:
+            solver.pop()
+        if result == z3.unknown:
+            findings.append(_incomplete(f"whether {first} and {second} can tie"))
+        elif result == z3.sat:
+            findings.append(Finding(
+                "ambiguity", "warning",
+                f"actions {first} and {second} can tie for the best score; {first} wins only because it "
+                f"comes first on the actions line", [], example, [first, second]))
+    return findings
+
+
+def _check(solver: z3.Solver, assertions: list):
+    solver.push()
+    try:
+        solver.add(*assertions)
+        return solver.check()
+    finally:
+        solver.pop()
