@@ -26,10 +26,15 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default: %(default)s)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
                         help="inference precision (default: %(default)s)")
+    from bridge.commands import evaluate_pipeline
+    evaluate_pipeline.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
+    if args.pipeline:
+        from bridge.commands import evaluate_pipeline
+        return evaluate_pipeline.run(args)
     from perception.checkpoint import atomic_write_bytes
     from perception.datasets import CocoDataset, SyntheticDataset
     from perception.evaluation import format_metrics

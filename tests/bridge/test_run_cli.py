@@ -85,3 +85,15 @@ def test_user_errors_exit_1_with_one_line(tmp_path, capsys):
     empty.mkdir()
     assert main(["run", "--data", str(empty), "--oracle", "--out", str(tmp_path / "o")]) == 1
     assert "annotations.json: annotations file not found" in capsys.readouterr().err
+
+
+def test_evaluate_pipeline_prints_the_table_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--pipeline", "--oracle", "--generate", "6", "--episode-length", "3",
+                 "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "agreement         100.00%" in table and "unsafe decisions  0" in table and "confusion" in table
+    data = json.loads((out / "pipeline_metrics.json").read_text())
+    assert data["num_frames"] == 6 and data["agreement"] == 1.0 and data["mode"] == "stream"
+    assert main(["evaluate", "--pipeline", "--oracle", "--generate", "2", "--episode-length", "0"]) == 1
+    assert "`--episode-length` must be a positive integer" in capsys.readouterr().err
