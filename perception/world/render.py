@@ -88,36 +88,55 @@ def _ellipse_points(cx: float, cy: float, rx: float, ry: float, num: int = 12) -
     return list(zip(cx + rx * np.cos(angles), cy + ry * np.sin(angles)))
 
 
+def _part_table(label: str) -> tuple[np.ndarray, list[tuple[str, int, int, float, str]]]:
+    """All points of a class's parts stacked into one (K, 2) array, and each part's slice.
+
+    A part is ``(kind, start, stop, radius, colour key)``; discs have one point
+    (the centre) and a radius in widths; traffic-light lamps have keys ``lamp:<state>``.
+    """
+    points, parts = [], []
+    specs = list(PARTS[label])
+    if label == "traffic_light":
+        specs += [("disc", (forward, 0.0, 0.3), f"lamp:{lamp}") for lamp, forward in _LAMPS.items()]
+    for kind, spec, key in specs:
+        if kind == "disc":
+            chunk, radius, kind = [spec[:2]], spec[2], "disc"
+        else:
+            chunk, radius, kind = (_ellipse_points(*spec) if kind == "ellipse" else spec), 0.0, "poly"
+        parts.append((kind, len(points), len(points) + len(chunk), radius, key))
+        points.extend(chunk)
+    return np.asarray(points, dtype=float), parts
+
+
+PART_TABLES = {label: _part_table(label) for label in PARTS}
+
+
 def object_shapes(agent: Agent, position, calibration: Calibration, state: str | None):
     """Pixel shapes of one object: a list of ``(kind, coords, rgb)``.
 
     ``kind`` is ``"poly"`` (coords: flat list of u, v) or ``"disc"`` (coords:
-    ``(u0, v0, u1, v1)``).
+    ``(u0, v0, u1, v1)``). Lamps of a traffic light are lit only for ``state``.
     """
-    length, width = agent.length, agent.width
+    points, parts = PART_TABLES[agent.label]
+    local = points * (agent.length, agent.width)
+    sin, cos = np.sin(agent.heading), np.cos(agent.heading)
     mpp = calibration.metres_per_pixel
+    # ego x = px + f * (-sin) + r * cos ; ego y = py + f * cos + r * sin ; then to pixels
+    u = calibration.ego_pixel[0] + (position[0] - local[:, 0] * sin + local[:, 1] * cos) / mpp
+    v = calibration.ego_pixel[1] - (position[1] + local[:, 0] * cos + local[:, 1] * sin) / mpp
+    pixels = np.column_stack([u, v]).tolist()
     shapes = []
-    for kind, spec, key in PARTS[agent.label]:
-        color = agent.appearance[key]
-        if kind == "disc":
-            forward, right, radius = spec
-            centre = local_to_ego([(forward * length, right * width)], position, agent.heading)
-            u, v = calibration.ego_to_pixel(centre[:, 0], centre[:, 1])
-            r = radius * width / mpp
-            shapes.append(("disc", (u[0] - r, v[0] - r, u[0] + r, v[0] + r), color))
-            continue
-        points = _ellipse_points(*spec) if kind == "ellipse" else spec
-        local = np.asarray(points, dtype=float) * (length, width)
-        ego = local_to_ego(local, position, agent.heading)
-        u, v = calibration.ego_to_pixel(ego[:, 0], ego[:, 1])
-        shapes.append(("poly", np.column_stack([u, v]).ravel().tolist(), color))
-    if agent.label == "traffic_light":
-        for lamp, forward in _LAMPS.items():
-            centre = local_to_ego([(forward * length, 0.0)], position, agent.heading)
-            u, v = calibration.ego_to_pixel(centre[:, 0], centre[:, 1])
-            r = 0.3 * width / mpp
+    for kind, start, stop, radius, key in parts:
+        if key.startswith("lamp:"):
+            lamp = key[5:]
             color = agent.appearance["lamps"][lamp] if lamp == state else agent.appearance["unlit"]
-            shapes.append(("disc", (u[0] - r, v[0] - r, u[0] + r, v[0] + r), color))
+        else:
+            color = agent.appearance[key]
+        if kind == "disc":
+            (cu, cv), r = pixels[start], radius * agent.width / mpp
+            shapes.append(("disc", (cu - r, cv - r, cu + r, cv + r), color))
+        else:
+            shapes.append(("poly", [c for point in pixels[start:stop] for c in point], color))
     return shapes
 
 
@@ -137,9 +156,11 @@ def draw_road(draw: ImageDraw.ImageDraw, road: RoadMap, calibration: Calibration
     width, height = calibration.image_size
     x_min, x_max, y_min, y_max = calibration.view_bounds()
 
+    (eu, ev), mpp = calibration.ego_pixel, calibration.metres_per_pixel
+
     def rect(x0, x1, y0, y1, color):
-        u0, v1 = calibration.ego_to_pixel(x0, y0)
-        u1, v0 = calibration.ego_to_pixel(x1, y1)
+        u0, v1 = eu + x0 / mpp, ev - y0 / mpp
+        u1, v0 = eu + x1 / mpp, ev - y1 / mpp
         if u1 >= 0 and u0 < width and v1 >= 0 and v0 < height:
             left, top = round(u0), round(v0)
             draw.rectangle((left, top, max(left, round(u1) - 1), max(top, round(v1) - 1)), fill=color)
@@ -261,7 +282,7 @@ def render_frame(road: RoadMap, objects, distractors, calibration: Calibration, 
         index_of[agent.id] = index
         _draw_shapes([draw, id_draw], shapes, [None, index])
         crop = (max(int(u0) - 2, 0), max(int(v0) - 2, 0), min(int(u1) + 3, width), min(int(v1) + 3, height))
-        mine = np.asarray(ids)[crop[1]:crop[3], crop[0]:crop[2]] == index
+        mine = np.asarray(ids.crop(crop)) == index
         rows, columns = np.nonzero(mine)
         if rows.size == 0:
             del index_of[agent.id]
