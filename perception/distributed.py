@@ -113,6 +113,15 @@ def loader_factory(data, *, batch_size: int, seed: int, num_workers: int = 0, ra
     return make
 
 
+def broadcast_buffers(network: torch.nn.Module) -> None:
+    """Copy rank 0's buffers (batch-norm running statistics) to every
+    process, so all ranks end training with identical state."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return
+    for buffer in network.buffers():
+        dist.broadcast(buffer.data, src=0)
+
+
 def shard(items: list, *, rank: int | None = None, world_size: int | None = None) -> list:
     """This process's share of ``items`` (every ``world_size``-th, from ``rank``).
 

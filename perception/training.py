@@ -215,6 +215,7 @@ class Trainer:
             self._call("on_epoch_end", epoch, logs)
             if self.stop_training:
                 break
+        distributed.broadcast_buffers(self.network)
         self._call("on_train_end", {"history": self.history})
         self.detector.network_ = self.network.eval()
         return self.history
