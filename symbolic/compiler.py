@@ -37,6 +37,20 @@ def is_z3(value) -> bool:
     return isinstance(value, z3.ExprRef)
 
 
+def exactly_one(terms) -> "z3.BoolRef":
+    """z3: exactly one of ``terms`` holds (for a symbolic choice of action).
+
+    Example:
+        >>> solver = z3.Solver()
+        >>> a, b = z3.Bools("a b")
+        >>> solver.add(exactly_one([a, b]), a)
+        >>> solver.check(), solver.model()[b]
+        (sat, False)
+    """
+    terms = list(terms)
+    return z3.PbEq([(t, 1) for t in terms], 1)
+
+
 # -- three-valued helpers: Python bools where decided, z3 where not ----------
 
 def and_values(values):
@@ -355,6 +369,23 @@ class CompiledRules:
             if deadline is not None and clock() > deadline:
                 raise TimeoutError(rule.name)
 
+    def holds(self, world: World, kind: str = "hard") -> list:
+        """``(instance, value)`` for every instance of the ``kind`` rules (``"hard"``, ``"soft"``
+        or ``"constraint"``); ``value`` is ``condition => head`` in ``world`` (True, False or z3).
+
+        With a :class:`SymbolicWorld` this is the formula a verifier asserts.
+
+        Example:
+            >>> from symbolic.rules import parse_rules
+            >>> rules = parse_rules("pred red(o)\\nactions stop, go\\nrule halt: exists o: red(o) => stop")
+            >>> world = SymbolicWorld(rules, 1)
+            >>> [(i.name, v) for i, v in compile_rules(rules).holds(world)]
+            [('halt[x1]', Implies(red(x1), act_stop))]
+        """
+        self.prepare(world)
+        rules = self.constraints if kind == "constraint" else [r for r in self.rules if r.kind == kind]
+        return [(instance, instance.holds(world)) for rule in rules for instance in ground_rule(rule, world)]
+
     def ground_constraints(self, world: World) -> list:
         """The constraints as values in ``world``: ``True``, ``False`` or z3 residuals, one per instance."""
         self.prepare(world)
@@ -536,6 +567,17 @@ class _Compiler:
             self._defines[key] = self.compile(define.body, define.params, trace)
         body = self._defines[key]
         args = [self.compile(a, scope) for a in node.args]
+        name = node.name
+        if trace:
+            def traced_define(w, env):
+                bound = tuple(a(w, env) for a in args)
+                mark = len(w.trace)
+                value = body(w, bound)
+                if value is False:  # say the define's name, not every atom that made it false
+                    del w.trace[mark:]
+                    w.trace.append(f"not {atom_text(name, bound)}")
+                return value
+            return traced_define
         if not args:
             return lambda w, env: body(w, ())
         return lambda w, env: body(w, tuple(a(w, env) for a in args))
@@ -555,14 +597,7 @@ class _Compiler:
     def _logic(self, node, scope, trace):
         operands = [self.compile(o, scope, trace) for o in node.operands]
         if node.op == "and":
-            if trace:
-                def traced_and(w, env):
-                    mark = len(w.trace)
-                    value = and_values(o(w, env) for o in operands)
-                    if value is False:
-                        del w.trace[mark:]
-                    return value
-                return traced_and
+            # traced or not: a false conjunction keeps the trace of the conjunct that made it false
             return lambda w, env: and_values(o(w, env) for o in operands)
         if node.op == "or":
             if trace:
