@@ -196,7 +196,7 @@ class _Replay:
             finding.rules = minimal_conflict(self.ruleset, finding.scene, self.compiled)
             finding.reproduced = not self.reasoner.allowed_actions(facts) and bool(finding.rules)
         elif finding.kind == "conflict":
-            finding.reproduced = self._conflicts(finding.scene, [r.name for r in finding.rules])
+            finding.reproduced = self._conflicts(finding.scene, [r.name for r in finding.rules[:2]])
         elif finding.kind == "ambiguity":
             decision = self.reasoner.decide(facts, explain=False)
             first, second = finding.actions

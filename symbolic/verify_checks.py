@@ -127,45 +127,57 @@ def find_redundant_rules(scene: SymbolicScene, solver: z3.Solver, skip: set[int]
 def find_conflicts(scene: SymbolicScene, solver: z3.Solver, skip: set[int] = frozenset()) -> list[Finding]:
     """Pairs of rules that can fire together while no action satisfies both.
 
-    Two hard rules in conflict are an error (that scene is a dead end). A
-    conflict involving a soft rule is a warning: the hard rule, or the larger
-    weight, decides, so the soft rule is silently overridden there.
+    Two hard rules in conflict are an error (that scene is a dead end). Two
+    soft rules in conflict are a warning: their weights decide. A soft rule
+    that a hard rule overrides is what soft rules are for; those pairs are
+    gathered into one note per soft rule, listing the hard rules that override it.
     """
-    actions = scene.ruleset.actions
-    indexes = [i for i in range(len(scene.rules)) if i not in skip]
-    findings = []
-    for first, second in itertools.combinations(indexes, 2):
+    findings, overridden = [], {}
+    for first, second in itertools.combinations([i for i in range(len(scene.rules)) if i not in skip], 2):
+        result, example = _conflict_scene(scene, solver, first, second)
         rule_a, rule_b = scene.rules[first], scene.rules[second]
-        table_a, table_b = rule_a.head_by_action, rule_b.head_by_action
-        if table_a is not None and table_b is not None:
-            if any(table_a[a] and table_b[a] for a in actions):
-                continue  # some action always satisfies both heads
-            query = []
-        else:
-            query = [z3.Not(as_z3(and_values([scene.holds(first, a), scene.holds(second, a)]))) for a in actions]
-        solver.push()
-        try:
-            solver.add(as_z3(scene.fires(first)), as_z3(scene.fires(second)), *query)
-            result, example = solve_scene(scene, solver)
-        finally:
-            solver.pop()
         refs = [rule_ref(scene, first), rule_ref(scene, second)]
         if result == z3.unknown:
             findings.append(_incomplete(f"whether {rule_a.name} and {rule_b.name} conflict", refs))
-            continue
-        if result == z3.unsat:
-            continue
-        both_hard = rule_a.kind == "hard" and rule_b.kind == "hard"
-        if both_hard:
-            message = (f"rules {rule_a.name} and {rule_b.name} can fire in one scene while no action "
-                       f"satisfies both")
-        else:
-            soft = [r for r in (rule_a, rule_b) if r.kind == "soft"]
-            message = (f"rules {rule_a.name} and {rule_b.name} can fire in one scene while no action "
-                       f"satisfies both; {' and '.join(r.name for r in soft)} (soft) "
-                       f"{'is' if len(soft) == 1 else 'are'} overridden there")
-        findings.append(Finding("conflict", "error" if both_hard else "warning", message, refs, example))
+        elif result == z3.sat:
+            kinds = {rule_a.kind, rule_b.kind}
+            if kinds == {"hard"}:
+                findings.append(Finding("conflict", "error", f"rules {rule_a.name} and {rule_b.name} can fire in "
+                                        "one scene while no action satisfies both", refs, example))
+            elif kinds == {"soft"}:
+                findings.append(Finding(
+                    "conflict", "warning", f"soft rules {rule_a.name} and {rule_b.name} can fire in one scene while "
+                    f"no action satisfies both; the larger weight ({max(rule_a.weight, rule_b.weight):g}) decides",
+                    refs, example))
+            else:
+                soft, hard = (first, second) if rule_a.kind == "soft" else (second, first)
+                overridden.setdefault(soft, []).append((hard, example))
+    for soft, pairs in overridden.items():
+        names = ", ".join(scene.rules[h].name for h, _ in pairs)
+        findings.append(Finding(
+            "conflict", "note",
+            f"soft rule {scene.rules[soft].name} (weight {scene.rules[soft].weight:g}) is overridden by the hard "
+            f"rule(s) {names} in some scenes; the example shows the first", [rule_ref(scene, soft)]
+            + [rule_ref(scene, h) for h, _ in pairs], pairs[0][1]))
     return findings
+
+
+def _conflict_scene(scene: SymbolicScene, solver: z3.Solver, first: int, second: int):
+    """``(result, Scene | None)``: can rules ``first`` and ``second`` fire together with no action for both?"""
+    actions = scene.ruleset.actions
+    table_a, table_b = scene.rules[first].head_by_action, scene.rules[second].head_by_action
+    if table_a is not None and table_b is not None:
+        if any(table_a[a] and table_b[a] for a in actions):
+            return z3.unsat, None  # some action always satisfies both heads
+        query = []
+    else:
+        query = [z3.Not(as_z3(and_values([scene.holds(first, a), scene.holds(second, a)]))) for a in actions]
+    solver.push()
+    try:
+        solver.add(as_z3(scene.fires(first)), as_z3(scene.fires(second)), *query)
+        return solve_scene(scene, solver)
+    finally:
+        solver.pop()
 
 
 def find_ambiguities(scene: SymbolicScene, solver: z3.Solver) -> list[Finding]:

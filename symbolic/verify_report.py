@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from symbolic.verify_scene import Scene
 
 #: severities, the most serious first.
-SEVERITIES = ("error", "warning")
+SEVERITIES = ("error", "warning", "note")
 
 #: kinds of finding and their titles in the text report.
 KINDS = {
@@ -46,7 +46,7 @@ class Finding:
 
     Attributes:
         kind: one of :data:`KINDS` (``"dead_end"``, ``"conflict"``, ...).
-        severity: ``"error"`` or ``"warning"``.
+        severity: ``"error"``, ``"warning"`` or ``"note"`` (worth a look; does not fail the check).
         message: one sentence saying what is wrong.
         rules: the rules involved (for a dead end: a minimal conflicting set of instances).
         scene: an example scene (a counterexample) or ``None`` when there is none to show.
@@ -109,9 +109,13 @@ class VerificationReport:
         return [f for f in self.findings if f.severity == "warning"]
 
     @property
+    def notes(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "note"]
+
+    @property
     def ok(self) -> bool:
-        """No findings at all."""
-        return not self.findings
+        """No errors and no warnings (notes do not fail a check)."""
+        return not self.errors and not self.warnings
 
     @property
     def exit_code(self) -> int:
@@ -125,7 +129,7 @@ class VerificationReport:
     def to_json(self) -> dict:
         return {"file": self.file, "num_objects": self.num_objects, "num_rules": self.num_rules,
                 "seconds": round(self.seconds, 4), "ok": self.ok,
-                "num_errors": len(self.errors), "num_warnings": len(self.warnings),
+                "num_errors": len(self.errors), "num_warnings": len(self.warnings), "num_notes": len(self.notes),
                 "findings": [f.to_json() for f in self.findings]}
 
     def format(self, scene_files: dict | None = None) -> str:
@@ -135,10 +139,11 @@ class VerificationReport:
             scene_files: finding index -> path of the facts file its scene was written to.
         """
         scene_files = scene_files or {}
-        if self.ok:
+        if not self.findings:
             return (f"{self.file}: no problems in any scene of up to {self.num_objects} objects "
                     f"({self.num_rules} rules checked)")
-        lines = [f"{self.file}: {len(self.errors)} error(s), {len(self.warnings)} warning(s) "
+        lines = [f"{self.file}: {len(self.errors)} error(s), {len(self.warnings)} warning(s), "
+                 f"{len(self.notes)} note(s) "
                  f"in scenes of up to {self.num_objects} objects ({self.num_rules} rules checked)"]
         for severity in SEVERITIES:
             group = [(i, f) for i, f in enumerate(self.findings) if f.severity == severity]

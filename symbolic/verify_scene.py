@@ -228,11 +228,13 @@ def scene_from_model(scene: SymbolicScene, model) -> Scene:
     return Scene(present, facts)
 
 
-def solve_scene(scene: SymbolicScene, solver: z3.Solver):
-    """Check ``solver`` and, when sat, the scene of its model, with numbers on a 1/8 grid where possible.
+def solve_scene(scene: SymbolicScene, solver: z3.Solver, *, minimize: bool = True):
+    """Check ``solver`` and, when sat, read a small, exact example scene from the model.
 
-    Values that are multiples of 1/8 compute exactly in floating point, so the
-    reasoner reading the scene sees the same comparisons as z3 did.
+    The scene is made small greedily (fewest objects, then fewest true atoms,
+    each kept only while the question stays satisfiable), and its numbers are
+    put on a 1/8 grid where possible: such values compute exactly in floating
+    point, so the reasoner reading the scene sees the comparisons z3 saw.
 
     Returns:
         ``(result, Scene | None)``.
@@ -243,16 +245,51 @@ def solve_scene(scene: SymbolicScene, solver: z3.Solver):
     model = solver.model()
     solver.push()
     try:
-        for term in _real_terms(scene):
-            step = z3.Int(f"grid!{term}")
-            solver.add(term * GRID == z3.ToReal(step))
+        if minimize:
+            model = _shrink(scene, solver, model)
         for atom in _bool_terms(scene):
             solver.add(atom == model.eval(atom, model_completion=True))
+        for term in _real_terms(scene):
+            solver.add(term * GRID == z3.ToReal(z3.Int(f"grid!{term}")))
         if solver.check() == z3.sat:
             model = solver.model()
     finally:
         solver.pop()
     return result, scene_from_model(scene, model)
+
+
+def _shrink(scene: SymbolicScene, solver: z3.Solver, model):
+    """Greedily drop objects, then true atoms, while ``solver`` stays sat (adds what it keeps)."""
+    world = scene.world
+    for obj in reversed(world.objects):  # fewer objects: slots fill from x1 on
+        found = _try(solver, z3.Not(world.present[obj]))
+        if found is None:
+            break
+        model = found
+    present = {o for o in world.objects if z3.is_true(model.eval(world.present[o], model_completion=True))}
+    atoms = [a for (name, args), a in world.truth.items() if is_z3(a) and set(args) <= present | _constants(scene)]
+    solver.add(*[z3.Not(a) for a in atoms if not z3.is_true(model.eval(a, model_completion=True))])
+    for atom in atoms:
+        if z3.is_true(model.eval(atom, model_completion=True)):
+            model = _try(solver, z3.Not(atom)) or model
+    return model
+
+
+def _try(solver: z3.Solver, assertion):
+    """Keep ``assertion`` and return the new model when it stays satisfiable; else ``None``."""
+    solver.push()
+    solver.add(assertion)
+    if solver.check() == z3.sat:
+        model = solver.model()
+        solver.pop()
+        solver.add(assertion)
+        return model
+    solver.pop()
+    return None
+
+
+def _constants(scene: SymbolicScene) -> set:
+    return set(scene.ruleset.sort_of_value)
 
 
 def _real_terms(scene: SymbolicScene) -> list:
