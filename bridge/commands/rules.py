@@ -12,7 +12,7 @@ import json
 import sys
 
 #: modules ``bridge.commands.<name>`` that add more ``nesy rules`` subcommands.
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = ("rules_check",)
 
 
 def register(subparsers) -> None:
