@@ -1,0 +1,113 @@
+"""The whole loop: decision quality and speed of detector -> grounding -> rules.
+
+Two tables:
+
+1. **Decisions** over generated episodes per preset, robust mode on:
+   decision agreement with the action the same rules choose on ground-truth
+   facts, unsafe decisions (hard rules broken under the ground truth),
+   fallbacks, and the perception errors behind disagreements.
+2. **Speed**: streaming (batch 1, with tracking) and batched frames per
+   second, with the per-stage split (perception, grounding, reasoning, p50
+   ms); median of several runs over the same frames, with and without
+   why-not explanations.
+
+Run: ``python -m benchmarks pipeline`` or
+``python -m benchmarks.bench_pipeline --frames 2000 --presets default,hard``.
+Run it on a quiet machine; the table notes the load average.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="bench_pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=2000, help="frames per preset for the decision table")
+    parser.add_argument("--presets", default="default,hard", help="comma-separated presets (default: %(default)s)")
+    parser.add_argument("--episode-length", type=int, default=20, help="frames per episode (default: %(default)s)")
+    parser.add_argument("--speed-frames", type=int, default=256, help="frames per speed run (default: %(default)s)")
+    parser.add_argument("--runs", type=int, default=3, help="speed runs; the median is reported (default: %(default)s)")
+    parser.add_argument("--weights", help="detector checkpoint (default: the shipped model)")
+    parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=500_000, help="first episode seed (default: %(default)s)")
+    parser.add_argument("--skip-decisions", action="store_true", help="only measure speed")
+    args = parser.parse_args(argv)
+
+    import dataclasses
+
+    import torch
+
+    from bridge.commands.evaluate_pipeline import generate_frames
+    from bridge.experiment import load_config
+    from bridge.metrics import evaluate_pipeline
+    from bridge.pipeline import Pipeline
+
+    config = load_config(args.config)
+    pipeline = Pipeline.from_config(config, weights=args.weights)
+    print(f"machine: {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, load average "
+          f"{_load()} at start; rules {pipeline.config.rules_path().name}, robust={pipeline.reasoner.robust}, "
+          f"score_threshold={pipeline.config.score_threshold}, low/high={pipeline.config.low}/{pipeline.config.high}")
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+
+    if not args.skip_decisions:
+        print(f"\nDecisions: {args.frames} frames per preset in episodes of {args.episode_length}, streaming")
+        print(f"{'preset':<9}{'frames':>8}{'agreement':>11}{'unsafe':>8}{'fallback':>10}   causes of disagreements")
+        for preset in presets:
+            world = dataclasses.replace(config.world, preset=preset)
+            frames = generate_frames(world, args.frames, episode_length=args.episode_length, seed=args.seed)
+            metrics = evaluate_pipeline(pipeline, frames, stream=True)
+            causes = ", ".join(f"{k} {v}" for k, v in metrics.cause_counts().items())
+            fallbacks = sum(f.fallback for f in metrics.frames)
+            print(f"{preset:<9}{metrics.num_frames:>8}{metrics.agreement:>10.2%}{metrics.num_unsafe:>8}"
+                  f"{fallbacks:>10}   {causes}", flush=True)
+
+    world = dataclasses.replace(config.world, preset=presets[0] if presets else "default")
+    frames = generate_frames(world, args.speed_frames, episode_length=args.episode_length, seed=args.seed + 77_777)
+    list(pipeline.stream(frames[:8]))   # warm up: imports, first allocations
+    pipeline(frames[:32], explain=False)
+    print(f"\nSpeed: {len(frames)} frames of the {world.preset} preset, median of {args.runs} runs "
+          f"(load average {_load()} before)")
+    print(f"{'mode':<26}{'frames/s':>10}{'perception':>12}{'grounding':>11}{'reasoning':>11}{'total':>9}   (p50 ms)")
+    for explain in (False, True):
+        for mode in ("stream", "batch"):
+            rates, stages = [], []
+            for _ in range(args.runs):
+                rate, timings = _measure(pipeline, frames, stream=mode == "stream", explain=explain)
+                rates.append(rate)
+                stages.append(timings)
+            median = {k: statistics.median(t[k] for t in stages) for k in stages[0]}
+            label = f"{'streaming (batch 1)' if mode == 'stream' else f'batched ({pipeline.config.batch_size})'}" \
+                    f"{', why-nots' if explain else ''}"
+            print(f"{label:<26}{statistics.median(rates):>10.1f}{median['perception']:>12.2f}"
+                  f"{median['grounding']:>11.2f}{median['reasoning']:>11.2f}{median['total']:>9.2f}", flush=True)
+    print(f"load average {_load()} at the end")
+    return 0
+
+
+def _measure(pipeline, frames, *, stream: bool, explain: bool) -> tuple[float, dict[str, float]]:
+    start = time.perf_counter()
+    if stream:
+        results = list(pipeline.stream(frames, explain=explain))
+    else:
+        results = []
+        size = pipeline.config.batch_size
+        for begin in range(0, len(frames), size):
+            results.extend(pipeline(frames[begin:begin + size], explain=explain))
+    elapsed = time.perf_counter() - start
+    timings = {stage: statistics.median(r.timings_ms[stage] for r in results)
+               for stage in ("perception", "grounding", "reasoning", "total")}
+    return len(results) / elapsed, timings
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
