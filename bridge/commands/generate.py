@@ -71,6 +71,16 @@ def world_config_from(args):
     return world
 
 
+def remove_stale_images(out: Path, num_scenes: int) -> None:
+    """Delete images left in ``out/images`` by an earlier, larger dataset (ids above ``num_scenes``)."""
+    from perception.coco import IMAGE_FOLDER, image_file_name
+
+    keep = {image_file_name(i) for i in range(1, num_scenes + 1)}
+    for path in (out / IMAGE_FOLDER).glob("[0-9]*.png"):
+        if path.name not in keep and path.stem.isdigit():
+            path.unlink()
+
+
 def run(args) -> int:
     from perception.coco import ANNOTATIONS_NAME
     from perception.world.writer import generate_dataset
@@ -85,6 +95,8 @@ def run(args) -> int:
                                episode_length=args.episode_length, fps=args.fps, workers=args.workers,
                                progress=True)
     seconds = time.perf_counter() - start
+    if args.overwrite:
+        remove_stale_images(args.out, summary["num_scenes"])
     print(f"wrote {summary['num_scenes']} scenes ({summary['num_objects']} objects, preset {world.preset}) "
           f"to {summary['annotations']} in {seconds:.1f} s ({summary['num_scenes'] / seconds:.0f} scenes/s)")
     sys.stdout.flush()

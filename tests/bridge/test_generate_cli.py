@@ -70,6 +70,14 @@ def test_generate_refuses_to_overwrite_without_flag(tmp_path, small_config, caps
     assert cli.main(args + ["--overwrite"]) == 0
 
 
+def test_overwrite_removes_images_of_the_larger_old_dataset(tmp_path, small_config):
+    out = tmp_path / "data"
+    base = ["generate", "--config", str(small_config), "--out", str(out)]
+    assert cli.main(base + ["--num-scenes", "3"]) == 0
+    assert cli.main(base + ["--num-scenes", "2", "--overwrite"]) == 0
+    assert sorted(p.name for p in (out / "images").glob("*.png")) == ["000001.png", "000002.png"]
+
+
 @pytest.mark.parametrize("argv", [
     ["generate"],
     ["generate", "--out", "x", "--num-scenes", "0"],
