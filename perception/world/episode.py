@@ -77,7 +77,8 @@ class Simulation:
         extent = view_y_max + length_m + (VIEW_MARGIN if spawn else 0.0)
         if extent > view_y_max + 5.0:  # shapes further along the road, as dense as in view
             per_metre = (lo + hi) / 2 / (view_y_max - view_y_min + 10.0)
-            self.distractors += self.placer.distractors(view_y_max + 5.0, extent, int(per_metre * (extent - view_y_max)))
+            num_far = int(per_metre * (extent - view_y_max))
+            self.distractors += self.placer.distractors(view_y_max + 5.0, extent, num_far)
         self.placer.rng = np.random.default_rng([seed, 4])
         in_view = [a for a in self.placer.agents if view_y_min - 5.0 < a.y < view_y_max + 5.0]
         self.distractors += self.placer.trees_over(in_view)
@@ -157,7 +158,8 @@ class Simulation:
             timer += dt
             if timer > 1.0:
                 for index, stop in enumerate(self.road.stop_lines):
-                    if stop.direction == direction and lane in stop.lanes and abs(stop.y * direction - s - half_length) < 8:
+                    near = abs(stop.y * direction - s - half_length) < 8
+                    if stop.direction == direction and lane in stop.lanes and near:
                         served.add(index)
                 timer = 0.0
         return speed, timer

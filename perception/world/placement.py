@@ -22,6 +22,8 @@ BASE_SIZES = {  # (length, width) metres of the drawn footprint
     "traffic_light": (2.7, 1.7), "stop_sign": (2.0, 2.0),
 }
 EGO_SIZE = (4.6, 1.9)
+DISTRACTOR_KINDS = ("manhole", "patch", "stain", "arrow", "box", "dot", "bin", "building", "bush", "sign")
+DISTRACTOR_SHARES = (0.09, 0.11, 0.11, 0.09, 0.13, 0.09, 0.09, 0.11, 0.09, 0.09)
 
 
 @dataclass
@@ -183,7 +185,8 @@ class Placer:
         variation = self.config.size_variation
         length, width = BASE_SIZES[label]
         if label in ("car", "truck"):
-            length *= self.rng.uniform(1 - variation, 1 + variation) * (1.0 if label == "car" else self.rng.uniform(0.8, 1.2))
+            length *= self.rng.uniform(1 - variation, 1 + variation)
+            length *= 1.0 if label == "car" else self.rng.uniform(0.8, 1.2)
             width *= self.rng.uniform(1 - variation / 2, 1 + variation / 2)
         elif label in ("pedestrian", "cyclist"):
             scale = self.rng.uniform(1 - variation / 2, 1 + variation / 2)
@@ -350,13 +353,13 @@ class Placer:
         shapes = []
         for _ in range(num_distractors):
             y = float(rng.uniform(y_min, y_max))
-            kind = str(rng.choice(["manhole", "patch", "stain", "arrow", "box", "dot", "bin", "building", "bush"],
-                                  p=[0.1, 0.12, 0.12, 0.1, 0.14, 0.1, 0.1, 0.12, 0.1]))
+            kind = str(rng.choice(DISTRACTOR_KINDS, p=DISTRACTOR_SHARES))
             lane = road.lanes[int(rng.integers(len(road.lanes)))]
             walk = road.sidewalks[int(rng.integers(len(road.sidewalks)))]
             outside = walk.x_max + rng.uniform(1, 15) if walk.side == "right" else walk.x_min - rng.uniform(1, 15)
             if kind == "manhole":
-                shapes.append(Distractor(kind, lane.center_x + rng.uniform(-1, 1), y, (0.9, 0.9), _near(look.asphalt, rng, 30)))
+                shapes.append(Distractor(kind, lane.center_x + rng.uniform(-1, 1), y, (0.9, 0.9),
+                                         _near(look.asphalt, rng, 30)))
             elif kind == "patch":
                 shapes.append(Distractor(kind, lane.center_x + rng.uniform(-1.5, 1.5), y,
                                          (rng.uniform(1, 6), rng.uniform(1, 3)), _near(look.asphalt, rng, 20)))
@@ -373,6 +376,10 @@ class Placer:
             elif kind == "dot":
                 color = [(240, 40, 30), (250, 200, 30), (40, 220, 90)][int(rng.integers(3))]
                 shapes.append(Distractor(kind, outside, y, (0.7, 0.7), _near(color, rng, 20)))
+            elif kind == "sign":  # a round traffic sign (not a stop sign) at the kerb
+                edge = walk.x_min + 0.8 if walk.side == "right" else walk.x_max - 0.8
+                ring = [(200, 30, 30), (30, 60, 170), (240, 200, 30)][int(rng.integers(3))]
+                shapes.append(Distractor(kind, edge, y, (1.8, 1.8), _near(ring, rng, 20)))
             elif kind == "bin":
                 shapes.append(Distractor(kind, rng.uniform(walk.x_min + 0.5, walk.x_max - 0.5), y, (0.9, 0.7),
                                          _near((40, 60, 40), rng, 30)))

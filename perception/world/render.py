@@ -208,13 +208,17 @@ def draw_road(draw: ImageDraw.ImageDraw, road: RoadMap, calibration: Calibration
         rect(stop.x_min, stop.x_max, stop.y - 0.25, stop.y + 0.25, look.marking)
 
 
-def distractor_shape(shape: Distractor, position, calibration: Calibration):
-    """Pixel shape ``(kind, coords, rgb)`` of an unlabelled distractor at ego-frame ``position``."""
+def distractor_shapes(shape: Distractor, position, calibration: Calibration) -> list:
+    """Pixel shapes ``(kind, coords, rgb)`` of an unlabelled distractor at ego-frame ``position``."""
     length, width = shape.size
-    if shape.kind in ("manhole", "dot", "bush", "tree"):
+    if shape.kind in ("manhole", "dot", "bush", "tree", "sign"):
         u, v = calibration.ego_to_pixel(position[0], position[1])
         r = length / 2 / calibration.metres_per_pixel
-        return "disc", (u - r, v - r, u + r, v + r), shape.color
+        disc = ("disc", (u - r, v - r, u + r, v + r), shape.color)
+        if shape.kind != "sign":
+            return [disc]
+        inner = r * 0.7  # a round sign: coloured ring, white face
+        return [disc, ("disc", (u - inner, v - inner, u + inner, v + inner), (235, 235, 235))]
     if shape.kind == "arrow":
         points = [(0.5, 0.0), (0.1, 0.5), (0.1, 0.15), (-0.5, 0.15), (-0.5, -0.15), (0.1, -0.15), (0.1, -0.5)]
     elif shape.kind == "stain":
@@ -223,7 +227,7 @@ def distractor_shape(shape: Distractor, position, calibration: Calibration):
         points = [(0.5, -0.5), (0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5)]
     ego = local_to_ego(np.asarray(points) * (length, width), position, shape.heading)
     u, v = calibration.ego_to_pixel(ego[:, 0], ego[:, 1])
-    return "poly", np.column_stack([u, v]).ravel().tolist(), shape.color
+    return [("poly", np.column_stack([u, v]).ravel().tolist(), shape.color)]
 
 
 def _shape_extent(shape) -> tuple[float, float, float, float]:
@@ -261,11 +265,11 @@ def render_frame(road: RoadMap, objects, distractors, calibration: Calibration, 
     id_draw = ImageDraw.Draw(ids)
     for shape, position in distractors:
         if shape.kind == "building":
-            _draw_shapes([draw], [distractor_shape(shape, position, calibration)], [None])
+            _draw_shapes([draw], distractor_shapes(shape, position, calibration), [None])
     draw_road(draw, road, calibration, look, odometry)
     for shape, position in distractors:
         if shape.layer == "ground" and shape.kind != "building":
-            _draw_shapes([draw], [distractor_shape(shape, position, calibration)], [None])
+            _draw_shapes([draw], distractor_shapes(shape, position, calibration), [None])
     drawn_pixels: dict[str, tuple[int, tuple]] = {}
     index_of: dict[str, int] = {}
     ordered = sorted(objects, key=lambda item: DRAW_ORDER[item[0].label])
@@ -292,7 +296,7 @@ def render_frame(road: RoadMap, objects, distractors, calibration: Calibration, 
         drawn_pixels[agent.id] = (int(rows.size), crop, box)
     for shape, position in distractors:
         if shape.layer == "top":
-            _draw_shapes([draw, id_draw], [distractor_shape(shape, position, calibration)], [None, 255])
+            _draw_shapes([draw, id_draw], distractor_shapes(shape, position, calibration), [None, 255])
     final_ids = np.asarray(ids)
     drawn = {}
     for object_id, (total, crop, box) in drawn_pixels.items():

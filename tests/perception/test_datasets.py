@@ -112,7 +112,8 @@ def test_corrupt_image_names_the_file(folder):
 def test_wrongly_sized_image_names_the_file(folder):
     path, _ = folder
     Image.new("RGB", (50, 40)).save(path / "images" / "000003.png")
-    with pytest.raises(CocoError, match=r"images/000003.png: image is 50x40 but .*annotations.json says 96x96") as error:
+    expected = r"images/000003.png: image is 50x40 but .*annotations.json says 96x96"
+    with pytest.raises(CocoError, match=expected) as error:
         CocoDataset(path)[2]
     assert _one_line(error)
 
@@ -123,7 +124,8 @@ def test_box_outside_the_image_is_caught_when_loading(folder):
     data = json.loads(annotations.read_text())
     data["annotations"][0]["bbox"] = [90.0, 90.0, 20.0, 20.0]
     annotations.write_text(json.dumps(data))
-    with pytest.raises(CocoError, match=r"annotations.json: annotations\[0\]: bbox .* lies outside its 96x96 image") as error:
+    expected = r"annotations.json: annotations\[0\]: bbox .* lies outside its 96x96 image"
+    with pytest.raises(CocoError, match=expected) as error:
         CocoDataset(path)
     assert _one_line(error)
 
