@@ -187,48 +187,50 @@ class FactWorld(World):
     """
 
     def __init__(self, ruleset: RuleSet, facts, objects=(), *, low: float = 0.2, high: float = 0.8,
-                 reading: str = "likely"):
+                 reading: str = "likely", signatures: dict | None = None):
         if reading not in ("likely", "robust"):
             raise ValueError(f"`reading` must be 'likely' or 'robust'. Received: reading={reading!r}")
         truth, values = _Absent(), _Unknown()
         seen = dict.fromkeys(objects)
         self.uncertain: dict = {}
-        self.confidence: dict = {}
         side_conditions = []
-        predicates, functions = ruleset.predicates, ruleset.functions
+        signatures = signatures if signatures is not None else object_positions(ruleset)
         robust = reading == "robust"
+        threshold = high if robust else 0.5
         for fact in facts:
-            name, args, confidence = fact.predicate, fact.args, fact.confidence
-            signature = predicates.get(name) if fact.value is None else functions.get(name, (None,))[0]
-            if signature is None or len(signature) != len(args):
+            name, args, confidence, number = fact.predicate, fact.args, fact.confidence, fact.value
+            signature = signatures.get((name, number is None))
+            if signature is None or signature[0] != len(args):
                 continue  # not in this vocabulary: nothing reads it
-            for arg, sort in zip(args, signature):
-                if sort == OBJECT and arg not in seen:
-                    seen[arg] = None
-            key = (name, args)
-            self.confidence[key] = confidence
-            certain = confidence >= high or confidence <= low if robust else True
-            present = confidence >= high if robust else confidence >= 0.5
-            if fact.value is None:
-                if certain:
-                    truth[key] = present
-                else:
-                    text = atom_text(name, args)
-                    truth[key] = z3.Bool(text)
-                    self.uncertain[text] = fact
-            elif certain:
-                if present:
-                    values[key] = float(fact.value)
+            for position in signature[1]:
+                if args[position] not in seen:
+                    seen[args[position]] = None
+            if not robust or confidence >= high or confidence <= low:
+                if number is None:
+                    truth[(name, args)] = confidence >= threshold
+                elif confidence >= threshold:
+                    values[(name, args)] = float(number)
+                continue
+            text = atom_text(name, args)
+            self.uncertain[text] = fact
+            if number is None:
+                truth[(name, args)] = z3.Bool(text)
             else:
-                text = atom_text(name, args)
-                variable = z3.Real(text)
-                values[key] = variable
-                self.uncertain[text] = fact
-                low_bound, high_bound = functions[name][2]
+                variable = values[(name, args)] = z3.Real(text)
+                low_bound, high_bound = ruleset.functions[name][2]
                 if low_bound is not None:
                     side_conditions += [variable >= low_bound, variable <= high_bound]
         super().__init__(seen, truth, values)
         self.side_conditions = side_conditions
+
+
+def object_positions(ruleset: RuleSet) -> dict:
+    """``(name, is_predicate) -> (arity, positions of object arguments)`` for every predicate and function."""
+    found = {(name, True): (len(params), tuple(i for i, s in enumerate(params) if s == OBJECT))
+             for name, params in ruleset.predicates.items()}
+    found.update({(name, False): (len(params), tuple(i for i, s in enumerate(params) if s == OBJECT))
+                  for name, (params, _, _) in ruleset.functions.items()})
+    return found
 
 
 class SymbolicWorld(World):
@@ -297,6 +299,7 @@ class CompiledRule:
     trace_head: Closure
     head_by_action: dict | None = None
     head_text: str = ""
+    levels: tuple = ()  # the condition split by binding depth (see _Compiler.levels)
 
 
 @dataclass
@@ -349,6 +352,7 @@ class CompiledRules:
     def __post_init__(self):
         actions = self.ruleset.actions
         self._choices = {action: {a: a == action for a in actions} for action in actions}
+        self.signatures = object_positions(self.ruleset)
 
     def prepare(self, world: World) -> World:
         """Give ``world`` the class tests its quantifiers use."""
@@ -394,32 +398,42 @@ class CompiledRules:
 
 def ground_rule(rule: CompiledRule, world: World):
     """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``."""
-    condition = rule.condition
+    levels = rule.levels
+    first = levels[0]
+    base = True if first is None else first(world, ())
+    if base is False:
+        return
     if not rule.bindings:
-        value = True if condition is None else condition(world, ())
-        if value is not False:
-            yield GroundInstance(rule, (), value)
+        yield GroundInstance(rule, (), base)
         return
     domains = [world.members(label) for _, label in rule.bindings]
     if len(domains) == 1:
+        test = levels[1]
         for obj, guard in domains[0]:
             env = (obj,)
-            value = True if condition is None else condition(world, env)
+            value = True if test is None else test(world, env)
             if value is False:
                 continue
-            if guard is not True:
-                value = and_values([guard, value])
+            if guard is not True or base is not True:
+                value = and_values([base, guard, value])
             yield GroundInstance(rule, env, value)
         return
-    for combo in itertools.product(*domains):
-        env = tuple(obj for obj, _ in combo)
-        value = True if condition is None else condition(world, env)
+    yield from _descend(rule, world, domains, 0, (), [base])
+
+
+def _descend(rule, world, domains, depth, env, parts):
+    test = rule.levels[depth + 1]
+    last = depth + 1 == len(domains)
+    for obj, guard in domains[depth]:
+        inner = env + (obj,)
+        value = True if test is None else test(world, inner)
         if value is False:
             continue
-        guards = [g for _, g in combo if g is not True]
-        if guards:
-            value = and_values(guards + [value])
-        yield GroundInstance(rule, env, value)
+        found = parts + [guard, value]
+        if last:
+            yield GroundInstance(rule, inner, and_values(found))
+        else:
+            yield from _descend(rule, world, domains, depth + 1, inner, found)
 
 
 def compile_rules(ruleset: RuleSet) -> CompiledRules:
@@ -455,12 +469,37 @@ class _Compiler:
             None if condition is None else self.compile(condition, scope, trace=True),
             self.compile(head, scope, trace=True),
             head_text=ast.to_text(head))
+        compiled.levels = self.levels(condition, bindings)
         if self.action_only(head):
             compiled.head_by_action = {
                 action: self.compile(head, scope)(World([], _Absent(), _Unknown(),
                                                         {a: a == action for a in self.rules.actions}), ())
                 for action in self.rules.actions}
         return compiled
+
+    def levels(self, condition, bindings) -> tuple:
+        """The condition's conjuncts grouped by the deepest outer variable they read.
+
+        Entry ``k`` (a closure or ``None``) reads only the first ``k`` bound objects, so
+        grounding checks it before looping over the next variable:
+        ``stopped_at_sign`` is checked once, not once per pair of objects.
+        """
+        variables = tuple(var for var, _ in bindings)
+        groups = [[] for _ in range(len(variables) + 1)]
+        conjuncts = condition.operands if isinstance(condition, ast.Logic) and condition.op == "and" else \
+            (() if condition is None else (condition,))
+        for conjunct in conjuncts:
+            used = self.free_names(conjunct) & set(variables)
+            depth = max((variables.index(v) + 1 for v in used), default=0)
+            groups[depth].append(conjunct)
+        compiled = []
+        for depth, group in enumerate(groups):
+            if not group:
+                compiled.append(None)
+                continue
+            node = group[0] if len(group) == 1 else ast.Logic("and", tuple(group))
+            compiled.append(self.compile(node, variables[:depth]))
+        return tuple(compiled)
 
     def split(self, body):
         """(bindings, condition or None, head) of a rule body."""
@@ -580,6 +619,9 @@ class _Compiler:
             return traced_define
         if not args:
             return lambda w, env: body(w, ())
+        if len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].name in scope:
+            index = len(scope) - 1 - scope[::-1].index(node.args[0].name)
+            return lambda w, env: body(w, (env[index],))
         return lambda w, env: body(w, tuple(a(w, env) for a in args))
 
     def _not(self, node, scope, trace):
@@ -598,7 +640,18 @@ class _Compiler:
         operands = [self.compile(o, scope, trace) for o in node.operands]
         if node.op == "and":
             # traced or not: a false conjunction keeps the trace of the conjunct that made it false
-            return lambda w, env: and_values(o(w, env) for o in operands)
+            def conjunction(w, env):
+                residual = None
+                for operand in operands:
+                    value = operand(w, env)
+                    if value is False:
+                        return False
+                    if value is not True:
+                        residual = [value] if residual is None else residual + [value]
+                if residual is None:
+                    return True
+                return residual[0] if len(residual) == 1 else z3.And(residual)
+            return conjunction
         if node.op == "or":
             if trace:
                 def traced_or(w, env):
@@ -613,7 +666,18 @@ class _Compiler:
                             break
                     return or_values(results)
                 return traced_or
-            return lambda w, env: or_values(o(w, env) for o in operands)
+            def disjunction(w, env):
+                residual = None
+                for operand in operands:
+                    value = operand(w, env)
+                    if value is True:
+                        return True
+                    if value is not False:
+                        residual = [value] if residual is None else residual + [value]
+                if residual is None:
+                    return False
+                return residual[0] if len(residual) == 1 else z3.Or(residual)
+            return disjunction
         left, right = operands
         if node.op == "=>":
             def implication(w, env):

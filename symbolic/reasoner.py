@@ -121,7 +121,7 @@ class Reasoner:
             facts = list(result.facts)
             repaired = [f.atom for f in result.flipped]
         world = FactWorld(self.ruleset, facts, objects, low=self.low, high=self.high,
-                          reading="robust" if self.robust else "likely")
+                          reading="robust" if self.robust else "likely", signatures=self.compiled_.signatures)
         self.compiled_.prepare(world)
         self.compiled_.choose(world, self.ruleset.safe_action)
         try:
@@ -171,7 +171,7 @@ class Reasoner:
     # -- helpers
     def _likely_world(self, facts):
         facts, objects = _as_facts(facts)
-        world = FactWorld(self.ruleset, facts, objects, reading="likely")
+        world = FactWorld(self.ruleset, facts, objects, reading="likely", signatures=self.compiled_.signatures)
         self.compiled_.choose(world, self.ruleset.safe_action)
         return world, [i for i in self.compiled_.ground(world) if i.rule.kind == "hard"]
 
