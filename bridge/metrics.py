@@ -71,6 +71,7 @@ class FrameEvaluation:
         errors: the frame's perception errors.
         timings_ms: the pipeline's stage timings.
         fallback: the pipeline returned the safe fallback.
+        frame_index: position in its episode (0: the tracker has no history yet).
     """
 
     name: str
@@ -80,6 +81,7 @@ class FrameEvaluation:
     errors: list[PerceptionError] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     fallback: bool = False
+    frame_index: int = 0
 
     @property
     def agrees(self) -> bool:
@@ -91,7 +93,7 @@ class FrameEvaluation:
         return relevant or list(self.errors)
 
     def to_json(self) -> dict:
-        return {"frame": self.name, "action": self.action, "truth_action": self.truth_action,
+        return {"frame": self.name, "frame_index": self.frame_index, "action": self.action, "truth_action": self.truth_action,
                 "agrees": self.agrees, "unsafe": list(self.unsafe), "fallback": self.fallback,
                 "errors": [e.to_json() for e in self.errors],
                 "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()}}
@@ -131,6 +133,12 @@ class PipelineMetrics:
         return sum(f.agrees for f in self.frames) / max(self.num_frames, 1)
 
     @property
+    def agreement_with_history(self) -> float:
+        """Agreement over frames after the first of their episode (motion already tracked)."""
+        later = [f for f in self.frames if f.frame_index > 0]
+        return sum(f.agrees for f in later) / max(len(later), 1)
+
+    @property
     def num_unsafe(self) -> int:
         """Frames whose action breaks a hard rule under the ground-truth facts."""
         return sum(bool(f.unsafe) for f in self.frames)
@@ -165,6 +173,7 @@ class PipelineMetrics:
     def to_json(self) -> dict:
         return {
             "mode": self.mode, "num_frames": self.num_frames, "agreement": self.agreement,
+            "agreement_with_history": self.agreement_with_history,
             "num_unsafe": self.num_unsafe, "num_fallback": sum(f.fallback for f in self.frames),
             "frames_per_second": self.frames_per_second, "wall_s": self.wall_s,
             "actions": list(self.actions), "confusion": self.confusion(), "action_counts": self.action_counts(),
@@ -185,6 +194,7 @@ class PipelineMetrics:
         """The figures as a plain-text table."""
         lines = [f"frames            {self.num_frames} ({self.mode})",
                  f"agreement         {self.agreement:.2%}",
+                 f"  after frame 0   {self.agreement_with_history:.2%} (motion tracked)",
                  f"unsafe decisions  {self.num_unsafe}",
                  f"fallbacks         {sum(f.fallback for f in self.frames)}",
                  f"frames/s          {self.frames_per_second:.1f}",
@@ -242,7 +252,7 @@ def evaluate_result(result: FrameResult, truth_reasoner, *, iou_threshold: float
     errors = [PerceptionError(e.kind, e.truth_id, e.detected_id, e.label, e.detail,
                               e.truth_id in truth_ids or e.detected_id in detected_ids) for e in errors]
     return FrameEvaluation(result.name, result.action, truth.action, unsafe, errors, dict(result.timings_ms),
-                           bool(result.decision.fallback))
+                           bool(result.decision.fallback), int(getattr(scene, "frame_index", 0) or 0))
 
 
 def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5) -> list[PerceptionError]:

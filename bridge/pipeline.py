@@ -170,8 +170,13 @@ class Pipeline:
             weights: a detector checkpoint overriding the config's.
             oracle: ground-truth perception; no detector is loaded.
             overrides: :class:`PipelineConfig` fields to replace, e.g. ``robust=False``.
+
+        Raises:
+            VocabularyError: a rule uses a predicate the grounding never produces.
         """
         from symbolic.reasoner import Reasoner
+
+        from bridge.vocabulary import check_rules_vocabulary
 
         settings = _pipeline_section(config)
         if overrides:
@@ -179,6 +184,7 @@ class Pipeline:
         reasoner = Reasoner.from_file(str(settings.rules_path()), robust=settings.robust, low=settings.low,
                                       high=settings.high, time_budget_ms=settings.time_budget_ms,
                                       repair=settings.repair)
+        check_rules_vocabulary(reasoner.ruleset)
         detector = None if oracle else load_detector(weights or settings.weights or None)
         return cls(detector, reasoner, config=settings, oracle=oracle)
 

@@ -155,3 +155,14 @@ def test_config_section_is_validated(tmp_path):
 def test_images_to_tensor_scales_to_unit_range():
     batch = images_to_tensor([np.full((2, 3, 3), 255, np.uint8)])
     assert batch.shape == (1, 3, 2, 3) and batch.dtype == torch.float32 and float(batch.max()) == 1.0
+
+
+def test_from_config_refuses_rules_the_grounding_cannot_feed(tmp_path):
+    from bridge.vocabulary import VocabularyError
+
+    rules = tmp_path / "fog.rules"
+    rules.write_text(f'include "{RULES.parent / "vocabulary.rules"}"\npred foggy\nrule fog: foggy => slow\n')
+    config = tmp_path / "drive.yaml"
+    config.write_text(f"pipeline:\n  rules: {rules}\n")
+    with pytest.raises(VocabularyError, match=r"fog.rules:3: rule 'fog' uses 'foggy', which the grounding never produces"):
+        Pipeline.from_config(config, oracle=True)
