@@ -317,9 +317,11 @@ def apply_sensor(canvas: Image.Image, config, rng: np.random.Generator,
         * (1 + rng.uniform(-config.color_jitter, config.color_jitter, size=3))
     sigma = float(rng.uniform(0.5, 1.0)) * config.noise
     offset = rng.integers(0, NOISE_MARGIN, size=2)
+    levels = np.arange(256, dtype=np.float64)
+    canvas = canvas.point(np.clip(np.outer(gain, levels), 0, 255).astype(np.uint8).ravel().tolist())
     if radius > 0.25:
         canvas = canvas.filter(ImageFilter.BoxBlur(radius))
-    image = np.asarray(canvas, dtype=np.float32) * gain.astype(np.float32)
+    image = np.asarray(canvas, dtype=np.float32)
     if sigma > 0:
         width, height = canvas.size
         bank = noise_bank if noise_bank is not None else make_noise_bank(max(width, height))
