@@ -139,7 +139,7 @@ class _SearchTree:
         self.next_hop: dict[int, int] = {}
         self.closed: set[int] = set()
         self.heap: list = []
-        self.heap_start: int | None = None  # the start the heap's priorities were computed for
+        self.heap_start: int | None = None  # the start the bounds were computed for; None: not yet
         self.heuristic: list[float] | None = None
 
 
@@ -199,6 +199,7 @@ class RoutePlanner:
         self._index = {n: i for i, n in enumerate(self._names)}
         self._x = np.array([graph.nodes[n]["x"] for n in self._names], dtype=float)
         self._y = np.array([graph.nodes[n]["y"] for n in self._names], dtype=float)
+        self._xs, self._ys = self._x.tolist(), self._y.tolist()
         self._succ: list[list[tuple[int, float]]] = [[] for _ in self._names]
         self._pred: list[list[tuple[int, float]]] = [[] for _ in self._names]
         heads, tails, costs = [], [], []
@@ -245,29 +246,28 @@ class RoutePlanner:
         matrix = csr_matrix((costs, (heads, tails)), shape=(len(self._names),) * 2)
         self._from_landmark = dijkstra(matrix, directed=True, indices=chosen)  # (K, N)
         self._to_landmark = dijkstra(matrix.T.tocsr(), directed=True, indices=chosen)  # (K, N)
+        self._from_lists = [row.tolist() for row in self._from_landmark]
+        self._to_lists = [row.tolist() for row in self._to_landmark]
         self.landmarks_ = [self._names[i] for i in chosen]
 
-    def _heuristic(self, start: int, goal: int) -> list[float] | None:
-        """A consistent lower bound on the cost from ``start`` to every node, or None for Dijkstra.
+    def _heuristic(self, start: int, goal: int) -> "_LowerBound | None":
+        """A consistent lower bound on the cost from ``start`` to each node, computed when first asked; None for Dijkstra.
 
-        Uses the straight-line bound and the ``ACTIVE_LANDMARKS`` landmarks that bound
-        the cost from ``start`` to ``goal`` best.
+        Uses the straight-line bound and the ``ACTIVE_LANDMARKS`` landmarks
+        that bound the cost from ``start`` to ``goal`` best.
         """
         if self.heuristic_scale_ == 0.0 and self._from_landmark is None:
             return None
-        bound = self.heuristic_scale_ * np.hypot(self._x - self._x[start], self._y - self._y[start])
+        landmarks = []
         if self._from_landmark is not None:
             from_landmark, to_landmark = self._from_landmark, self._to_landmark
             with np.errstate(invalid="ignore"):
                 pair = np.fmax(from_landmark[:, goal] - from_landmark[:, start], to_landmark[:, start] - to_landmark[:, goal])
-            active = np.argsort(-np.nan_to_num(pair, nan=-np.inf))[:ACTIVE_LANDMARKS]
-            from_landmark, to_landmark = from_landmark[active], to_landmark[active]
-            with np.errstate(invalid="ignore"):
-                forward = from_landmark - from_landmark[:, start:start + 1]  # d(L, v) - d(L, s)
-                backward = to_landmark[:, start:start + 1] - to_landmark  # d(s, L) - d(v, L)
-                landmark_bound = np.nan_to_num(np.fmax(forward, backward), nan=0.0, posinf=np.inf, neginf=0.0)
-            bound = np.maximum(bound, landmark_bound.max(axis=0) * (1 - 1e-12))
-        return bound.tolist()
+            for k in np.argsort(-np.nan_to_num(pair, nan=-np.inf))[:ACTIVE_LANDMARKS]:
+                if math.isfinite(from_landmark[k, start]) and math.isfinite(to_landmark[k, start]):
+                    landmarks.append((self._from_lists[k], self._to_lists[k],
+                                      float(from_landmark[k, start]), float(to_landmark[k, start])))
+        return _LowerBound(self._xs, self._ys, start, self.heuristic_scale_, landmarks)
 
     def _base_cost(self, u: str, v: str, attributes: dict) -> float:
         if self.cost == "distance":
@@ -435,18 +435,17 @@ class RoutePlanner:
             return 0
         pred = self._pred
         cost_to_goal, next_hop, closed, exclude = tree.cost_to_goal, tree.next_hop, tree.closed, tree.exclude
-        if tree.heap_start != start:
-            tree.heuristic = self._heuristic(start, tree.goal)
-            h = tree.heuristic
-            tree.heap = [(g + (h[n] if h else 0.0), -g, n) for n, g in cost_to_goal.items() if n not in closed]
+        if tree.heap_start != start:  # bounds towards this start, and the open nodes' priorities anew
+            tree.heuristic = h = self._heuristic(start, tree.goal)
+            tree.heap = [(g + h[n] if h is not None else g, -g, n) for n, g in cost_to_goal.items() if n not in closed]
             heapq.heapify(tree.heap)
             tree.heap_start = start
         heap, h, expanded, inf = tree.heap, tree.heuristic, 0, math.inf
         while heap:
             _, negative, v = heapq.heappop(heap)
             g = -negative
-            if v in closed or g > cost_to_goal[v]:
-                continue
+            if v in closed or cost_to_goal.get(v) != g:
+                continue  # settled already, or a stale entry
             closed.add(v)
             expanded += 1
             if v == start:
@@ -458,7 +457,7 @@ class RoutePlanner:
                 if new < cost_to_goal.get(u, inf):
                     cost_to_goal[u] = new
                     next_hop[u] = v
-                    heapq.heappush(heap, (new + h[u] if h else new, -new, u))
+                    heapq.heappush(heap, (new + h[u] if h is not None else new, -new, u))
         return expanded
 
     def _repair(self, tree: _SearchTree) -> int:
@@ -488,8 +487,36 @@ class RoutePlanner:
                         best, hop = candidate, v
             if hop is not None:
                 tree.cost_to_goal[node], tree.next_hop[node] = best, hop
-        tree.heap_start = None  # priorities are recomputed for the next start
+                h = tree.heuristic
+                heapq.heappush(tree.heap, (best + h[node] if h is not None else best, -best, node))
         return len(invalid)
+
+
+class _LowerBound(dict):
+    """Node index -> lower bound on the cost from ``start`` to it; each computed on first use.
+
+    The larger of ``scale`` times the straight-line distance and, per landmark
+    L, ``d(L, v) - d(L, start)`` and ``d(start, L) - d(v, L)`` (triangle
+    inequality). An unreachable landmark bound gives infinity: no route.
+    """
+
+    def __init__(self, xs, ys, start, scale, landmarks):
+        super().__init__()
+        self.xs, self.ys, self.scale, self.landmarks = xs, ys, scale, landmarks
+        self.sx, self.sy = xs[start], ys[start]
+
+    def __missing__(self, node: int) -> float:
+        bound = self.scale * math.hypot(self.xs[node] - self.sx, self.ys[node] - self.sy)
+        for from_landmark, to_landmark, from_start, to_start in self.landmarks:
+            forward = from_landmark[node] - from_start
+            backward = to_start - to_landmark[node]
+            if forward > bound:
+                bound = forward
+            if backward > bound:
+                bound = backward
+        bound *= 1 - 1e-12
+        self[node] = bound
+        return bound
 
 
 def route_from_nodes(road: RoadNetwork, nodes: list[str], *, cost: float | None = None,

@@ -1,0 +1,165 @@
+"""Route queries on city grids, and replanning after a blocked edge against planning from scratch.
+
+    python -m benchmarks.bench_routing                      # 10k and 100k nodes
+    python -m benchmarks.bench_routing --sizes 10k,100k,1M  # also a million nodes (minutes, ~3 GB)
+
+Far queries join the grid's opposite corners (each end picked at random in
+the outer tenth); local ones lie within three blocks. Replanning: the
+vehicle has driven part of its route when an edge ahead gets blocked (five
+edges ahead, as perception sees it, or in the middle of what is left); the
+incremental planner repairs its search tree, a second planner with the same
+blocked edges searches from scratch. Times are medians and 99th percentiles
+over the queries, in milliseconds.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import time
+
+from symbolic.roadnet import city_grid
+from symbolic.routing import NoRouteError, RoutePlanner
+
+SIZES = {"10k": 36, "100k": 112, "1M": 354}  # rows = cols of the grid; about 8 * rows * cols nodes
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def pick(road, rng: random.Random, rows: int, corner: str, *, span: int) -> str:
+    """A random approach node in a ``span``-wide square at a corner ("low" or "high")."""
+    while True:
+        r = rng.randrange(span) if corner == "low" else rows - 1 - rng.randrange(span)
+        c = rng.randrange(span) if corner == "low" else rows - 1 - rng.randrange(span)
+        node = f"{r}_{c}_in{rng.choice('NESW')}"
+        if node in road.graph:
+            return node
+
+
+def query_pairs(road, rows: int, num: int, *, far: bool, seed: int) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    pairs = []
+    span = max(1, rows // 10)
+    while len(pairs) < num:
+        if far:
+            pairs.append((pick(road, rng, rows, "low", span=span), pick(road, rng, rows, "high", span=span)))
+        else:
+            a = f"{rng.randrange(rows)}_{rng.randrange(rows)}_inN"
+            r, c, _ = a.split("_")
+            b = f"{min(rows - 1, int(r) + rng.randrange(4))}_{min(rows - 1, int(c) + rng.randrange(4))}_inE"
+            if a in road.graph and b in road.graph and a != b:
+                pairs.append((a, b))
+    return pairs
+
+
+def time_queries(planner: RoutePlanner, pairs) -> tuple[list[float], list[int]]:
+    times, expanded = [], []
+    for a, b in pairs:
+        began = time.perf_counter()
+        try:
+            planner.plan(a, b)
+        except NoRouteError:
+            continue
+        times.append((time.perf_counter() - began) * 1e3)
+        expanded.append(planner.last_search_["expanded"])
+    return times, expanded
+
+
+def replanning(road, planner: RoutePlanner, fresh: RoutePlanner, pairs, *, ahead: int | None):
+    """Per trial: drive part of the route, block an edge ahead, replan incrementally and from scratch."""
+    incremental_ms, scratch_ms, same = [], [], 0
+    for a, b in pairs:
+        planner.clear_updates()
+        fresh.clear_updates()
+        route = planner.plan(a, b)
+        position = len(route.edges) // 4
+        index = position + ahead if ahead is not None else position + (len(route.edges) - position) // 2
+        if index >= len(route.edges) - 1:
+            continue
+        edge = route.edges[index]
+        planner.block_edge(*edge, reason="stopped vehicle")
+        fresh.block_edge(*edge, reason="stopped vehicle")
+        start = route.nodes[position]
+        try:
+            began = time.perf_counter()
+            replanned = planner.replan(start)
+            incremental_ms.append((time.perf_counter() - began) * 1e3)
+            began = time.perf_counter()
+            scratch = fresh.plan(start, b)
+            scratch_ms.append((time.perf_counter() - began) * 1e3)
+        except NoRouteError:
+            continue
+        same += abs(replanned.cost - scratch.cost) < 1e-6 * max(1.0, scratch.cost)
+    planner.clear_updates()
+    fresh.clear_updates()
+    return incremental_ms, scratch_ms, same
+
+
+def row(name: str, values: list[float], extra: str = "") -> str:
+    if not values:
+        return f"{name:<44} (no queries)"
+    return (f"{name:<44} {statistics.median(values):9.2f} {percentile(values, 99):9.2f} {len(values):5d}  {extra}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench_routing", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k,100k", help="comma-separated grid sizes among 10k, 100k, 1M")
+    parser.add_argument("--queries", type=int, default=40, help="queries per measurement (fewer at 1M)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size {unknown[0]!r}; choose among {', '.join(SIZES)}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min), cpus: {os.cpu_count()}")
+    for size in sizes:
+        rows = SIZES[size]
+        num = max(5, args.queries // 10) if size == "1M" else args.queries
+        began = time.perf_counter()
+        road = city_grid(rows, rows, missing_fraction=0.05, seed=args.seed)
+        build_s = time.perf_counter() - began
+        print(f"\n{road.name}: {road.num_nodes:,} nodes, {road.num_edges:,} edges, 5% of roads missing; "
+              f"built in {build_s:.1f} s")
+        print(f"{'query':<44} {'p50 ms':>9} {'p99 ms':>9} {'n':>5}  expanded (median)")
+        far = query_pairs(road, rows, num, far=True, seed=args.seed + 1)
+        local = query_pairs(road, rows, num, far=False, seed=args.seed + 2)
+        planners = {}
+        for cost in ("distance", "time"):
+            for algorithm in ("astar", "dijkstra"):
+                if size == "1M" and algorithm == "dijkstra" and cost == "time":
+                    continue
+                began = time.perf_counter()
+                planner = RoutePlanner(cost=cost, algorithm=algorithm).fit(road)
+                fit_s = time.perf_counter() - began
+                planners[cost, algorithm] = planner
+                for kind, pairs in (("far", far), ("local", local)):
+                    if kind == "local" and algorithm == "dijkstra":
+                        continue
+                    times, expanded = time_queries(planner, pairs)
+                    note = f"{statistics.median(expanded):,.0f}" if expanded else ""
+                    if kind == "far":
+                        note += f"; fit {fit_s:.1f} s"
+                    print(row(f"{kind:<5} {cost:<8} {algorithm}", times, note))
+        if size != "1M":
+            fresh = RoutePlanner(cost="time").fit(road)
+            planner = planners["time", "astar"]
+            for label, ahead in (("5 edges ahead", 5), ("mid-route", None)):
+                incremental, scratch, same = replanning(road, planner, fresh, far, ahead=ahead)
+                print(row(f"replan after a block {label}: incremental", incremental,
+                          f"same cost as scratch: {same}/{len(incremental)}"))
+                print(row(f"replan after a block {label}: from scratch", scratch))
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+        print(f"peak memory so far: {peak_gb:.2f} GB")
+        del road, planners
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (1 min)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
