@@ -327,6 +327,8 @@ class _Frame:
         for text, fact in self.world.uncertain.items():
             if fact.value is None:
                 pairs.append((z3.Bool(text), z3.BoolVal(fact.confidence >= 0.5)))
+            else:  # an uncertain value is read as measured
+                pairs.append((z3.Real(text), z3.RealVal(fact.value)))
         return z3.is_true(z3.simplify(z3.substitute(value, *pairs))) if pairs else False
 
     # -- explanations
