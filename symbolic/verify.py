@@ -201,6 +201,23 @@ class _Replay:
             decision = self.reasoner.decide(facts, explain=False)
             first, second = finding.actions
             finding.reproduced = decision.action == first and second in decision.tied
+            self._explain_tie(finding)
+
+    def _explain_tie(self, finding: Finding) -> None:
+        """Name the soft rules either tied action breaks in the scene, and the tied score."""
+        world = FactWorld(self.ruleset, finding.scene.facts, finding.scene.objects, reading="likely")
+        self.compiled.choose(world, self.ruleset.actions[0])
+        soft = [i for i in self.compiled.ground(world) if i.rule.kind == "soft"]
+        broken, scores = {}, {}
+        for action in finding.actions:
+            self.compiled.choose(world, action)
+            lost = [i for i in soft if i.holds(world) is False]
+            scores[action] = self.ruleset.preferences.get(action, 0.0) - sum(i.rule.weight for i in lost)
+            broken.update((i.name, i) for i in lost)
+        finding.rules = [RuleRef(i.name, i.rule.source, "soft") for i in broken.values()]
+        first = finding.actions[0]
+        finding.message += f" (both score {scores[first]:g} in the example"
+        finding.message += ", counting the soft rules listed)" if broken else ")"
 
     def _conflicts(self, scene: Scene, names: list[str]) -> bool:
         world = FactWorld(self.ruleset, scene.facts, scene.objects, reading="likely")

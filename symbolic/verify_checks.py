@@ -134,8 +134,11 @@ def find_conflicts(scene: SymbolicScene, solver: z3.Solver, skip: set[int] = fro
     """
     findings, overridden = [], {}
     for first, second in itertools.combinations([i for i in range(len(scene.rules)) if i not in skip], 2):
-        result, example = _conflict_scene(scene, solver, first, second)
         rule_a, rule_b = scene.rules[first], scene.rules[second]
+        soft = first if rule_a.kind == "soft" else second
+        # only the first hard rule overriding a soft rule needs an example scene
+        want_scene = rule_a.kind == rule_b.kind or soft not in overridden
+        result, example = _conflict_scene(scene, solver, first, second, want_scene)
         refs = [rule_ref(scene, first), rule_ref(scene, second)]
         if result == z3.unknown:
             findings.append(_incomplete(f"whether {rule_a.name} and {rule_b.name} conflict", refs))
@@ -162,7 +165,7 @@ def find_conflicts(scene: SymbolicScene, solver: z3.Solver, skip: set[int] = fro
     return findings
 
 
-def _conflict_scene(scene: SymbolicScene, solver: z3.Solver, first: int, second: int):
+def _conflict_scene(scene: SymbolicScene, solver: z3.Solver, first: int, second: int, want_scene: bool = True):
     """``(result, Scene | None)``: can rules ``first`` and ``second`` fire together with no action for both?"""
     actions = scene.ruleset.actions
     table_a, table_b = scene.rules[first].head_by_action, scene.rules[second].head_by_action
@@ -175,7 +178,7 @@ def _conflict_scene(scene: SymbolicScene, solver: z3.Solver, first: int, second:
     solver.push()
     try:
         solver.add(as_z3(scene.fires(first)), as_z3(scene.fires(second)), *query)
-        return solve_scene(scene, solver)
+        return solve_scene(scene, solver) if want_scene else (solver.check(), None)
     finally:
         solver.pop()
 
