@@ -97,3 +97,15 @@ def test_evaluate_pipeline_prints_the_table_and_writes_json(tmp_path, capsys):
     assert data["num_frames"] == 6 and data["agreement"] == 1.0 and data["mode"] == "stream"
     assert main(["evaluate", "--pipeline", "--oracle", "--generate", "2", "--episode-length", "0"]) == 1
     assert "`--episode-length` must be a positive integer" in capsys.readouterr().err
+
+
+def test_demo_writes_the_report_and_prints_its_path(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--oracle", "--frames", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == str(out / "report.html")
+    assert (out / "report.html").read_text().count('<section class="frame') == 3
+    assert {p.name for p in out.iterdir()} == {"report.html", "frames.jsonl", "metrics.json", "preview.png"}
+    assert json.loads((out / "metrics.json").read_text())["agreement"] == 1.0
+    assert main(["demo", "--oracle", "--frames", "0", "--out", str(out)]) == 1
+    assert "`--frames` must be in [1, 400]" in capsys.readouterr().err
