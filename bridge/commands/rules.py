@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 #: modules ``bridge.commands.<name>`` that add more ``nesy rules`` subcommands.
 SUBCOMMAND_MODULES: tuple[str, ...] = ("rules_check",)
@@ -35,6 +38,7 @@ def register_explain(rules_subparsers) -> None:
     parser.add_argument("file", metavar="FILE", help="the rule file, e.g. configs/rules/traffic.rules")
     parser.add_argument("--facts", required=True, metavar="F", help="facts JSON file of one frame")
     parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    parser.add_argument("--html", metavar="PATH", help="also write the explanation as an HTML page")
     parser.add_argument("--likely", action="store_true",
                         help="read facts with confidence >= 0.5 as true instead of deciding robustly")
     parser.add_argument("--repair", action="store_true",
@@ -49,7 +53,7 @@ def register_explain(rules_subparsers) -> None:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from symbolic.explain import format_decision
+    from symbolic.explain import decision_to_html, format_decision
     from symbolic.facts import FactBase
     from symbolic.reasoner import Reasoner
     from symbolic.rules import load_rules
@@ -60,9 +64,25 @@ def run_explain(args: argparse.Namespace) -> int:
     reasoner = Reasoner(ruleset, robust=not args.likely, low=args.low, high=args.high,
                         time_budget_ms=args.time_budget_ms, repair=args.repair)
     decision = reasoner.decide(facts, explain=True)
+    if args.html:
+        _write_atomically(Path(args.html), decision_to_html(decision, title=f"{args.file}: {args.facts}"))
     if args.json:
         json.dump(decision.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(format_decision(decision))
     return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a crash never leaves half a page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

@@ -38,6 +38,16 @@ def test_explain_json(tmp_path, capsys):
                                                  "source": TRAFFIC + ":22"}
 
 
+def test_explain_writes_an_html_page(tmp_path, capsys):
+    page = tmp_path / "out" / "why.html"
+    code = main(["rules", "explain", TRAFFIC, "--facts", facts_file(tmp_path, RED, {"o3": "traffic_light"}),
+                 "--html", str(page)])
+    assert code == 0 and capsys.readouterr().out.startswith("action: stop")
+    html = page.read_text()
+    assert "<h1>stop</h1>" in html and "red_light[o3]" in html and "light(o3, red)" in html
+    assert [p.name for p in page.parent.iterdir()] == ["why.html"]
+
+
 def test_shipped_examples_explain(capsys):
     for rules, facts in [("traffic.rules", "traffic.facts.json"), ("warehouse.rules", "warehouse.facts.json"),
                          ("household.rules", "household.facts.json")]:
