@@ -134,6 +134,8 @@ class Reasoner:
             decision = frame.run(explain)
         except TimeoutError:
             return self._fallback("timeout", start, repaired, "the time budget ran out while solving")
+        except z3.Z3Exception as error:  # the solver gave up: stay safe rather than raise
+            return self._fallback("fallback", start, repaired, f"the solver failed ({error})")
         finally:
             frame.close()
         decision.repaired = repaired

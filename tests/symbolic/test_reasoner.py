@@ -146,3 +146,11 @@ def test_bad_inputs(traffic):
         Reasoner("configs/rules/traffic.rules")
     with pytest.raises(ValueError, match="declares no actions"):
         Reasoner(parse_rules("pred a"))
+
+
+def test_soft_rules_read_uncertain_values_as_measured():
+    rules = parse_rules("func ego_speed: Real in [0, 40]\nactions slow, go\nprefer go weight 1\n"
+                        "rule calm [weight 5]: ego_speed > 10 => slow")
+    reasoner = Reasoner(rules)
+    assert reasoner.decide([Fact("ego_speed", (), 0.5, value=12.0)]).action == "slow"
+    assert reasoner.decide([Fact("ego_speed", (), 0.5, value=8.0)]).action == "go"
