@@ -3,6 +3,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perception.world import (CLASS_NAMES, LIGHT_STATES, Calibration, Lane, RoadMap, Scene, SceneGenerator,
                               Simulation, WorldConfig, generate_episode, generate_scene, preset_config)
@@ -184,3 +186,27 @@ def test_bad_seeds_are_rejected():
         generate_scene(SMALL, seed=-1)
     with pytest.raises(ValueError, match="`num_frames` must be an integer >= 1"):
         generate_episode(SMALL, seed=0, num_frames=0)
+
+
+# -- properties over many inputs -------------------------------------------------------------------
+
+@given(x=st.floats(-100, 100), y=st.floats(-100, 100), mpp=st.floats(0.05, 2.0), size=st.integers(32, 1024))
+def test_pixel_and_ego_coordinates_are_inverse(x, y, mpp, size):
+    calibration = Calibration.from_config(WorldConfig(image_size=size, metres_per_pixel=mpp))
+    back = calibration.pixel_to_ego(*calibration.ego_to_pixel(x, y))
+    assert np.allclose(back, (x, y), atol=1e-6)
+
+
+@given(seed=st.integers(0, 2**32 - 1), preset=st.sampled_from(["easy", "default", "hard"]))
+@settings(max_examples=25, deadline=None)
+def test_any_seed_gives_a_valid_scene(seed, preset):
+    scene = generate_scene(WorldConfig(preset=preset, image_size=128, metres_per_pixel=0.4), seed)
+    road = scene.road
+    assert road.lane_at(0.0) == road.ego_lane
+    for lane in road.lanes:
+        assert road.lane_at(lane.center_x) == lane.index
+    for obj in scene.objects:
+        x1, y1, x2, y2 = obj.box
+        assert 0 <= x1 < x2 <= 128 and 0 <= y1 < y2 <= 128
+        assert (obj.label == "traffic_light") == ("light_state" in obj.attributes)
+    json.dumps(scene.to_json())
