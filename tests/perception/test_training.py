@@ -85,3 +85,24 @@ def test_training_config_rejects_bad_values(bad, message):
 def test_too_few_images_for_one_batch_is_explained():
     with pytest.raises(ValueError, match="fewer images than one batch"):
         small_detector().fit(rectangle_scenes(2), epochs=1, training=quick_training(batch_size=8), verbose=False)
+
+
+def test_train_command_writes_a_run_refuses_to_overwrite_it_and_resumes(tmp_path, capsys):
+    from bridge import cli
+    from perception.model import Detector
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text("world:\n  image_size: 64\n  metres_per_pixel: 0.8\n"
+                      "model:\n  width: 8\n  head_width: 16\n"
+                      "training:\n  epochs: 1\n  batch_size: 8\n  num_train_scenes: 16\n  num_val_scenes: 4\n")
+    out = tmp_path / "run"
+    assert cli.main(["train", str(config), "--out", str(out), "--quiet"]) == 0
+    assert {"last.safetensors", "last.state.safetensors", "best.safetensors", "model.safetensors",
+            "history.csv", "metrics.json"} <= {p.name for p in out.iterdir()}
+    assert Detector.load(out / "model.safetensors").metrics_["num_images"] == 4
+    capsys.readouterr()
+    assert cli.main(["train", str(config), "--out", str(out), "--quiet"]) == 1
+    assert "already holds a training run" in capsys.readouterr().err
+    assert cli.main(["train", str(config), "--out", str(out), "--quiet", "--resume", "--epochs", "2"]) == 0
+    history = (out / "history.csv").read_text().splitlines()
+    assert len(history) == 3  # header + epochs 1 and 2
