@@ -55,6 +55,8 @@ class Decision:
         uncertain: uncertain facts that changed what was safe (atom strings).
         repaired: facts flipped by repair before deciding (atom strings).
         timings_ms: stage -> milliseconds.
+        conflict: when no action was allowed, a minimal set of hard rule instances
+            that together leave no action (from a z3 unsat core).
 
     Example:
         >>> d = Decision("stop", fired=[RuleInstance("red_light", ("o3",))])
@@ -71,10 +73,12 @@ class Decision:
     uncertain: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    conflict: list[RuleInstance] = field(default_factory=list)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["fired"] = [_instance_json(r) for r in self.fired]
+        data["conflict"] = [_instance_json(r) for r in self.conflict]
         data["why_not"] = {
             action: {"rules": [_instance_json(r) for r in w.rules], "facts": list(w.facts), "text": w.text}
             for action, w in self.why_not.items()

@@ -30,6 +30,9 @@ def format_decision(decision: Decision) -> str:
     if decision.fallback:
         lines.append("fallback: the safe action, because no action was provably safe"
                      if decision.status != "timeout" else "fallback: the safe action, because the time budget ran out")
+    if decision.conflict:
+        lines.append("no action satisfies these together: " +
+                     ", ".join(f"{r.name} ({r.source})" for r in decision.conflict))
     if decision.tied:
         lines.append(f"tied with: {', '.join(decision.tied)} (the first on the actions line wins)")
     if decision.uncertain:
@@ -71,6 +74,8 @@ def decision_to_html(decision: Decision, title: str = "Decision") -> str:
     if decision.fallback:
         notes.append("fallback: the safe action (" + ("time budget ran out" if decision.status == "timeout"
                                                       else "no action was provably safe") + ")")
+    if decision.conflict:
+        notes.append("no action satisfies these together: " + ", ".join(r.name for r in decision.conflict))
     if decision.tied:
         notes.append(f"tied with {', '.join(decision.tied)}; the first on the actions line wins")
     if decision.uncertain:

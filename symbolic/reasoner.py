@@ -32,7 +32,7 @@ from typing import Iterable
 
 import z3
 
-from symbolic.compiler import CompiledRules, FactWorld, GroundInstance, compile_rules, is_z3
+from symbolic.compiler import CompiledRules, FactWorld, GroundInstance, compile_rules, exactly_one, is_z3
 from symbolic.decision import Decision, RuleInstance, WhyNot
 from symbolic.facts import Fact, FactBase
 from symbolic.rules import RuleSet, load_rules
@@ -233,7 +233,8 @@ class _Frame:
         fired = [_rule_instance(i) for i in sorted(self.fired.values(), key=self._order)]
         if not allowed:
             safe = self.rules.safe_action
-            decision = Decision(safe, fired=fired, status="fallback", fallback=True, uncertain=uncertain)
+            decision = Decision(safe, fired=fired, status="fallback", fallback=True, uncertain=uncertain,
+                                conflict=[_rule_instance(i) for i in self.conflict()])
             if explain:
                 decision.why_not = {a: self.why_not(a, None) for a in self.rules.actions}
             return decision
@@ -306,6 +307,35 @@ class _Frame:
         if self._frame_pushed:
             self.reasoner._solver.pop()
             self._frame_pushed = False
+
+    def conflict(self) -> list[GroundInstance]:
+        """The hard instances that together leave no action: a minimal unsat core, each instance
+        tracked by a literal named like ``red_light[o3]``."""
+        world = self.world
+        actions = {a: z3.Bool(f"action {a}") for a in self.rules.actions}
+        world.actions, world.chosen = actions, None
+        solver = self.reasoner._solver
+        solver.push()
+        try:
+            solver.set("timeout", max(1, int((self.deadline - time.perf_counter()) * 1000)))
+            solver.set("core.minimize", True)
+            solver.add(exactly_one(actions.values()), *world.side_conditions)
+            tracked = {}
+            for instance in self.hard:
+                value = instance.holds(world)
+                if value is True:
+                    continue
+                literal = z3.Bool(instance.name)
+                tracked[str(literal)] = instance
+                solver.add(z3.Implies(literal, value if is_z3(value) else z3.BoolVal(value)))
+            if solver.check(*[z3.Bool(name) for name in tracked]) != z3.unsat:
+                return []  # some reading of the uncertain facts leaves an action
+            return sorted((tracked[str(c)] for c in solver.unsat_core()), key=self._order)
+        except z3.Z3Exception:
+            return []
+        finally:
+            solver.pop()
+            self.compiled.choose(world, self.rules.safe_action)
 
     # -- soft rules and preferences
     def score(self, action: str) -> None:

@@ -45,6 +45,10 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def _is_constant(node) -> bool:
     return all(isinstance(n, (ast.Number, ast.Arith, ast.Negate)) for n in ast.walk(node))
 
@@ -81,7 +85,7 @@ class _Checker:
 
     def claim(self, name: str, kind: str, node) -> bool:
         if name in self.kinds:
-            self.fail(f"duplicate name '{name}': already declared as a {self.kinds[name]} at "
+            self.fail(f"duplicate name '{name}': already declared as {_article(self.kinds[name])} at "
                       f"{self.rules.declared_at[name]}", node)
             return False
         self.kinds[name] = kind
@@ -332,7 +336,7 @@ class _Checker:
             if kind is not None:
                 for arg in node.args:
                     self.type_of(arg, scope, define)
-                return self.fail(f"'{name}' is a {kind}, not a predicate or function: it takes no arguments", node)
+                return self.fail(f"'{name}' is {_article(kind)}, not a predicate or function: it takes no arguments", node)
             options = [n for n, k in self.kinds.items() if k in ("predicate", "function", "define")]
             return self.fail(f"unknown predicate '{name}'.{did_you_mean(name, options)}", node)
         params = self.signature(name)

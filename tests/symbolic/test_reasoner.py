@@ -77,6 +77,16 @@ def test_no_allowed_action_falls_back_to_safe():
     assert (decision.action, decision.status, decision.fallback) == ("wait", "fallback", True)
     assert [r.name for r in decision.why_not["run"].rules] == ["b"]
     assert [r.name for r in decision.why_not["wait"].rules] == ["a"]
+    assert [r.name for r in decision.conflict] == ["a", "b"]
+
+
+def test_the_conflict_is_a_minimal_core_of_rule_instances():
+    rules = parse_rules("pred red(o)\npred fire\nactions stop, go, turn\n"
+                        "rule halt: exists o: red(o) => stop\nrule move: fire => go or turn\n"
+                        "rule straight: fire => not turn\nrule unrelated: exists o: red(o) => not turn")
+    decision = Reasoner(rules).decide([Fact("red", ("o1",)), Fact("red", ("o2",)), Fact("fire")])
+    assert decision.fallback and len(decision.conflict) == 2
+    assert decision.conflict[1].name == "move" and decision.conflict[0].name in ("halt[o1]", "halt[o2]")
 
 
 def test_ties_break_by_the_actions_line_and_are_reported():

@@ -32,7 +32,7 @@ def error_of(text: str) -> RuleError:
     ("rule r: exists o in cars: true => stop", 21, "unknown class predicate 'cars'. Did you mean 'car'?"),
     ("rule r: exists o: light(o) => stop", 19, "predicate 'light' takes 2 arguments (object, Color). Received 1"),
     ("rule r: car => stop", 9, "predicate 'car' takes 1 argument (object). Received 0"),
-    ("rule r: stop(1)", 9, "'stop' is a action, not a predicate or function: it takes no arguments"),
+    ("rule r: stop(1)", 9, "'stop' is an action, not a predicate or function: it takes no arguments"),
     ("rule r: exists o: dist(o) => stop", 19, "expected a condition (true/false) but 'dist(o)' is a number (Real)"),
     ("rule r: exists o: dist(o) < car(o) => stop", 29, "'<' compares numbers but 'car(o)' is a condition"),
     ("rule r: exists o: light(o, go) => stop", 28, "argument 2 of 'light' must be a Color constant (red, yellow, green). "
@@ -61,7 +61,7 @@ def test_each_mistake_is_reported_with_its_place(text, column, message):
 @pytest.mark.parametrize("text, message", [
     ("pred car(o)", "duplicate name 'car': already declared as a predicate at t.rules:2"),
     ("sort Light = {red, off}", "duplicate name 'red': already declared as a constant of Color at t.rules:1"),
-    ("func stop: Real", "duplicate name 'stop': already declared as a action at t.rules:8"),
+    ("func stop: Real", "duplicate name 'stop': already declared as an action at t.rules:8"),
     ("rule r: go\nrule r: stop", "duplicate rule name 'r': already used at t.rules:10"),
     ("actions walk", "actions are already declared at t.rules:8"),
     ("safe go", "the safe action is already declared as 'stop'"),
