@@ -96,8 +96,11 @@ class FrameResult:
         graph: the frame's :class:`bridge.scene_graph.SceneGraph`.
         decision: the reasoner's :class:`symbolic.decision.Decision`.
         timings_ms: stage -> milliseconds (``perception``, ``grounding``,
-            ``reasoning``, ``total``); batched stages are shared equally.
+            ``reasoning``, ``planning`` with a planner, ``total``); batched
+            stages are shared equally.
         frame: the input frame.
+        plan: the planner's ``ManeuverPlan`` when the pipeline has a planner
+            (its ``action`` is the maneuver's first step), else None.
     """
 
     name: str
@@ -108,6 +111,7 @@ class FrameResult:
     decision: Any
     timings_ms: dict[str, float]
     frame: Any = None
+    plan: Any = None
 
     @property
     def action(self) -> str:
@@ -127,6 +131,7 @@ class FrameResult:
             "facts": self.facts.to_json(),
             "decision": self.decision.to_json(),
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "plan": None if self.plan is None else self.plan.to_json(),
         }
 
 
@@ -140,7 +145,10 @@ class Pipeline:
         reasoner: a :class:`symbolic.reasoner.Reasoner`.
         config: a :class:`PipelineConfig` (thresholds, tracker, repair).
         oracle: use each frame's ground truth instead of the detector.
-        planner: reserved for a route/maneuver planner; not used yet.
+        planner: optional stage called as ``planner(result, reasoner)`` after
+            each decision, returning a plan stored in ``result.plan`` (e.g.
+            :class:`ManeuverStage`: a few seconds of actions toward a lane,
+            every step checked against the rules).
 
     Example:
         >>> from symbolic.reasoner import Reasoner
@@ -273,9 +281,84 @@ class Pipeline:
         start = time.perf_counter()
         decision = self.reasoner.decide(facts, explain=explain)
         reasoning_ms = (time.perf_counter() - start) * 1000
-        timings = {"perception": perception_ms, "grounding": grounding_ms, "reasoning": reasoning_ms,
-                   "total": perception_ms + grounding_ms + reasoning_ms}
-        return FrameResult(frame_name(frame), detections, objects, facts, graph, decision, timings, frame)
+        timings = {"perception": perception_ms, "grounding": grounding_ms, "reasoning": reasoning_ms}
+        result = FrameResult(frame_name(frame), detections, objects, facts, graph, decision, timings, frame)
+        if self.planner is not None:
+            start = time.perf_counter()
+            result.plan = self.planner(result, self.reasoner)
+            timings["planning"] = (time.perf_counter() - start) * 1000
+        timings["total"] = sum(timings.values())
+        return result
+
+
+class ManeuverStage:
+    """A planner stage: plan each frame's maneuver toward a lane with :mod:`symbolic.maneuver`.
+
+    The frame's road becomes a ``RoadLayout`` of the lanes running the ego's
+    way (the nearest governing stop line and crosswalk ahead included) and its
+    objects ``TrackedObject`` records moving at their tracked velocity.
+
+    Args:
+        target_lane: the lane to reach, counted from 0 = the leftmost lane
+            running the ego's way.
+        horizon: steps to look ahead.
+        step_s: seconds per step.
+
+    Example:
+        >>> from symbolic.reasoner import Reasoner
+        >>> from perception.world import generate_scene, preset_config
+        >>> reasoner = Reasoner.from_file(PipelineConfig().rules_path())
+        >>> pipeline = Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=0))
+        >>> [result] = pipeline([generate_scene(preset_config("easy"), seed=1)])
+        >>> result.plan.action in reasoner.ruleset.actions
+        True
+    """
+
+    def __init__(self, target_lane: int, *, horizon: int = 10, step_s: float = 0.5):
+        self.target_lane = target_lane
+        self.horizon = horizon
+        self.step_s = step_s
+
+    def __call__(self, result: FrameResult, reasoner):
+        from symbolic.maneuver import EgoState, ManeuverPlanner, ManeuverTarget
+
+        frame = result.frame
+        layout, left_edge, ego_lane = road_layout(frame.road)
+        if not 0 <= self.target_lane < layout.num_lanes:
+            raise ValueError(f"`target_lane` must be in [0, {layout.num_lanes - 1}] for {frame_name(frame)} "
+                             f"({layout.num_lanes} lanes run the ego's way). Received: target_lane={self.target_lane}")
+        objects = [tracked_object(o, left_edge) for o in result.objects]
+        planner = ManeuverPlanner(reasoner, layout, horizon=self.horizon, step_s=self.step_s)
+        return planner.plan(EgoState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects,
+                            ManeuverTarget(lane=self.target_lane))
+
+
+def road_layout(road):
+    """The planner's view of a road map: ``(RoadLayout, left edge x, ego lane index)``.
+
+    Lanes are the ones running the ego's way, numbered from 0 on the left;
+    the left edge is their left border in ego-frame metres.
+    """
+    from symbolic.maneuver import RoadLayout
+
+    ego = next(lane for lane in road.lanes if lane.index == road.ego_lane)
+    lanes = sorted((lane for lane in road.lanes if lane.direction == ego.direction), key=lambda lane: lane.center_x)
+    stops = [line.y for line in road.stop_lines if road.ego_lane in tuple(line.lanes) and line.y > 0]
+    crossings = [(c.y_min, c.y_max) for c in road.crosswalks if c.y_max > 0]
+    layout = RoadLayout(num_lanes=len(lanes), lane_width=float(ego.width), speed_limit=float(ego.speed_limit),
+                        stop_line_y=min(stops) if stops else None, crosswalk=min(crossings) if crossings else None)
+    return layout, lanes[0].x_min, lanes.index(ego)
+
+
+def tracked_object(obj, left_edge: float):
+    """An :class:`bridge.grounding.ObjectState` as the planner's ``TrackedObject`` (road frame)."""
+    from symbolic.maneuver import TrackedObject
+
+    vx, vy = obj.velocity if obj.velocity is not None else (0.0, 0.0)
+    states = obj.attributes.get("light_state") or {}
+    light = max(states, key=states.get) if states else None
+    return TrackedObject(obj.id, obj.label, x=obj.position[0] - left_edge, y=obj.position[1], vx=vx, vy=vy,
+                         length=obj.size[0], width=obj.size[1], light=light, confidence=obj.confidence)
 
 
 # ---------------------------------------------------------------- helpers

@@ -197,7 +197,7 @@ def frame_html(index: int, result, evaluation=None) -> str:
             f'{html.escape(decision.action)}</span> {verdict}</h2>'
             f'<div class="row"><div><img class="frame-image" alt="frame {index}" src="{frame_image(result)}"></div>'
             f'<div><h3>Scene graph</h3>{result.graph.to_svg()}</div>'
-            f'<div>{decision_html(decision)}</div></div>'
+            f'<div>{decision_html(decision)}{plan_html(result.plan)}</div></div>'
             f'{_errors_html(evaluation)}'
             f'<details><summary>{len(result.facts)} facts, {len(result.objects)} objects; {html.escape(timings)}'
             f'</summary>{facts_html(result.facts)}</details></section>')
@@ -231,6 +231,14 @@ def decision_html(decision) -> str:
         extra += f"<p>repaired: <code>{html.escape(', '.join(decision.repaired))}</code></p>"
     return (f"<h3>Decision</h3><p>status: {status}</p><h4>Why</h4><ul>{fired}</ul>{extra}"
             f"<h4>Why not</h4><table>{why_not or '<tr><td>every other action was allowed</td></tr>'}</table>")
+
+
+def plan_html(plan) -> str:
+    """The maneuver plan, when the pipeline has a planner."""
+    if plan is None:
+        return ""
+    return (f"<h4>Maneuver plan</h4><p><code>{html.escape(' → '.join(plan.actions))}</code></p>"
+            f"<p>{html.escape(plan.reason)}</p>")
 
 
 def facts_html(facts) -> str:

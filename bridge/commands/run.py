@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     parser.add_argument("--mode", choices=("auto", "stream", "batch"), default="auto",
                         help="stream frame by frame with tracking, or batch; auto streams episodes (default)")
     parser.add_argument("--report", action="store_true", help="also write OUT/report.html")
+    parser.add_argument("--target-lane", type=int, metavar="K",
+                        help="also plan a maneuver to lane K (0 = leftmost lane running the ego's way)")
     parser.set_defaults(handler=run)
 
 
@@ -59,6 +61,10 @@ def run(args) -> int:
     for name, reason in skipped:
         print(f"nesy run: skipped {name}: {reason}", file=sys.stderr)
     pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle)
+    if args.target_lane is not None:
+        from bridge.pipeline import ManeuverStage
+
+        pipeline.planner = ManeuverStage(args.target_lane)
     stream = args.mode == "stream" or (args.mode == "auto" and frames and all(
         getattr(f, "episode_id", None) is not None for f in frames))
     out = Path(args.out)

@@ -166,3 +166,15 @@ def test_from_config_refuses_rules_the_grounding_cannot_feed(tmp_path):
     config.write_text(f"pipeline:\n  rules: {rules}\n")
     with pytest.raises(VocabularyError, match=r"fog.rules:3: rule 'fog' uses 'foggy', which the grounding never produces"):
         Pipeline.from_config(config, oracle=True)
+
+
+def test_the_maneuver_stage_plans_a_lane_change_on_an_empty_road(reasoner):
+    from bridge.pipeline import ManeuverStage
+
+    road = RoadMap([Lane(0, -7.0, 3.5, -1, 13.9), Lane(1, -3.5, 3.5, 1, 13.9), Lane(2, 0.0, 3.5, 1, 13.9)], 2)
+    scene = Scene(np.zeros((256, 256, 3), np.uint8), [], road, CALIBRATION, EgoState(2, 10.0), image_id=3)
+    [result] = Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=0))([scene])
+    assert result.plan.reached and result.plan.actions[0] == "change_left"
+    assert "planning" in result.timings_ms and result.to_json()["plan"]["action"] == "change_left"
+    with pytest.raises(ValueError, match=r"`target_lane` must be in \[0, 1\] for scene-3"):
+        Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=2))([scene])
