@@ -4,8 +4,8 @@ The rules are grounded over K symbolic objects (:mod:`symbolic.verify`). Each
 example scene is also written as a facts file, so it can be replayed with
 ``nesy rules explain FILE --facts SCENE`` and kept as a regression test.
 
-Exit codes: 0 no errors or warnings (notes allowed), 1 problems found,
-2 bad arguments or a rule file that does not parse.
+Exit codes: 0 no errors or warnings (notes allowed; with ``--fail-on error``
+warnings too), 1 problems found, 2 bad arguments or a rule file that does not parse.
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def register(rules_subparsers) -> None:
     parser.add_argument("--scenes", metavar="DIR", default=None,
                         help="folder for the example scenes' facts files (default runs/check/<file stem>)")
     parser.add_argument("--no-scenes", action="store_true", help="do not write the example scenes")
+    parser.add_argument("--fail-on", choices=("error", "warning"), default="warning",
+                        help="the least severe finding that makes the exit code 1 (default warning)")
     parser.add_argument("--timeout-ms", type=_timeout, default=10_000, metavar="MS",
                         help="z3 time limit per question in milliseconds (default 10000)")
     parser.add_argument("-I", "--include-path", action="append", default=[], metavar="DIR",
@@ -65,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         if scene_files:
             first = next(iter(scene_files.values()))
             print(f"\nreplay a scene: nesy rules explain {args.file} --facts {first}")
-    return report.exit_code
+    failing = report.errors + (report.warnings if args.fail_on == "warning" else [])
+    return 1 if failing else 0
 
 
 def _num_objects(text: str) -> int:

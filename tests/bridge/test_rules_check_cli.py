@@ -38,6 +38,14 @@ def test_json_report(capsys, tmp_path):
     assert finding["rules"][0]["source"].endswith("dead_rule.rules:12")
 
 
+def test_fail_on_error_lets_warnings_pass(capsys):
+    rules = str(FAULTY / "redundant_rule.rules")
+    assert cli.main(["rules", "check", rules, "--no-scenes"]) == 1
+    assert cli.main(["rules", "check", rules, "--no-scenes", "--fail-on", "error"]) == 0
+    assert "redundant rule" in capsys.readouterr().out
+    assert cli.main(["rules", "check", str(FAULTY / "conflict.rules"), "--no-scenes", "--fail-on", "error"]) == 1
+
+
 def test_no_scenes_writes_nothing(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rules = str(Path(__file__).resolve().parents[2] / FAULTY / "conflict.rules")
