@@ -71,14 +71,15 @@ def time_queries(planner: RoutePlanner, pairs) -> tuple[list[float], list[int]]:
     return times, expanded
 
 
-def replanning(road, planner: RoutePlanner, fresh: RoutePlanner, pairs, *, ahead: int | None):
-    """Per trial: drive part of the route, block an edge ahead, replan incrementally and from scratch."""
+def replanning(road, planner: RoutePlanner, fresh: RoutePlanner, pairs, *, driven: float, ahead: int | None):
+    """Per trial: drive a share ``driven`` of the route, block an edge ``ahead`` edges on (None: half of
+    what is left), replan incrementally and from scratch."""
     incremental_ms, scratch_ms, same = [], [], 0
     for a, b in pairs:
         planner.clear_updates()
         fresh.clear_updates()
         route = planner.plan(a, b)
-        position = len(route.edges) // 4
+        position = int(len(route.edges) * driven)
         index = position + ahead if ahead is not None else position + (len(route.edges) - position) // 2
         if index >= len(route.edges) - 1:
             continue
@@ -149,11 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         if size != "1M":
             fresh = RoutePlanner(cost="time").fit(road)
             planner = planners["time", "astar"]
-            for label, ahead in (("5 edges ahead", 5), ("mid-route", None)):
-                incremental, scratch, same = replanning(road, planner, fresh, far, ahead=ahead)
-                print(row(f"replan after a block {label}: incremental", incremental,
+            for label, driven, ahead in (("at origin, block 5 ahead", 0.0, 5),
+                                         ("1/4 driven, block 5 ahead", 0.25, 5),
+                                         ("1/4 driven, block mid-way", 0.25, None)):
+                incremental, scratch, same = replanning(road, planner, fresh, far, driven=driven, ahead=ahead)
+                print(row(f"replan {label}: incremental", incremental,
                           f"same cost as scratch: {same}/{len(incremental)}"))
-                print(row(f"replan after a block {label}: from scratch", scratch))
+                print(row(f"replan {label}: from scratch", scratch))
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
         print(f"peak memory so far: {peak_gb:.2f} GB")
         del road, planners

@@ -465,13 +465,12 @@ class RoutePlanner:
         heads = [u for u, v in self._pending if tree.next_hop.get(u) == v]
         if not heads:
             return 0
-        children: dict[int, list[int]] = {}
-        for node, hop in tree.next_hop.items():
-            children.setdefault(hop, []).append(node)
+        next_hop, pred = tree.next_hop, self._pred
         invalid, stack = set(heads), list(heads)
-        while stack:
-            for child in children.get(stack.pop(), ()):
-                if child not in invalid:
+        while stack:  # the subtree below each head: predecessors whose next hop leads into it
+            node = stack.pop()
+            for child, _ in pred[node]:
+                if child not in invalid and next_hop.get(child) == node:
                     invalid.add(child)
                     stack.append(child)
         for node in invalid:
