@@ -91,6 +91,7 @@ class Reasoner:
         self.repair = repair
         self.compiled_: CompiledRules = compile_rules(ruleset)
         self._solver = z3.Solver()
+        self._warm_up()
 
     @classmethod
     def from_file(cls, path: str | Path, *, robust: bool = True, low: float = 0.2, high: float = 0.8,
@@ -171,6 +172,19 @@ class Reasoner:
         return [_rule_instance(i) for i in self._broken(world, instances, action)]
 
     # -- helpers
+    def _warm_up(self) -> None:
+        """Solve one small robust query now, so the first frame does not pay z3's start-up cost."""
+        solver = self._solver
+        solver.push()
+        try:
+            solver.set("timeout", 1000)
+            probe, value = z3.Bool("warm up"), z3.Real("warm up value")
+            solver.add(z3.Or(z3.Not(z3.Implies(probe, value < 1)), value > 2))
+            solver.check()
+            solver.model()
+        finally:
+            solver.pop()
+
     def _likely_world(self, facts):
         facts, objects = _as_facts(facts)
         world = FactWorld(self.ruleset, facts, objects, reading="likely", signatures=self.compiled_.signatures)
