@@ -118,7 +118,8 @@ class Reasoner:
         facts, objects = _as_facts(facts)
         if self.repair:
             from symbolic.repair import repair as repair_facts
-            result = repair_facts(self.ruleset, facts, objects=objects, compiled=self.compiled_)
+            result = repair_facts(self.ruleset, facts, objects=objects, compiled=self.compiled_,
+                                  timeout_ms=max(1, int(self.time_budget_ms)))
             facts = list(result.facts)
             repaired = [f.atom for f in result.flipped]
         world = FactWorld(self.ruleset, facts, objects, low=self.low, high=self.high,
