@@ -229,6 +229,17 @@ def predict_facts(ego: EgoState, objects: Sequence[TrackedObject], road: RoadLay
         >>> facts.confidence("in_left_lane", "o1"), facts.value("gap", "o1"), facts.value("dist", "o1")
         (1.0, 9.5, 14.43)
     """
+    facts = predicted_fact_list(ego, objects, road, t)
+    return FactBase(facts, objects={o.id: o.label for o in objects}, class_names=CLASS_NAMES)
+
+
+def predicted_fact_list(ego: EgoState, objects: Sequence[TrackedObject], road: RoadLayout, t: float) -> list[Fact]:
+    """:func:`predict_facts` as a plain list (what the planner hands the reasoner; no index is built).
+
+    Example:
+        >>> [f.atom for f in predicted_fact_list(EgoState(lane=0), [], RoadLayout(num_lanes=1), 0.0)][:2]
+        ['ego_stopped()', 'ego_speed()']
+    """
     ego_x = road.lane_centre(ego.lane)
     facts: list[Fact] = []
     positions = [(o.x + o.vx * t, o.y + o.vy * t) for o in objects]
@@ -240,7 +251,7 @@ def predict_facts(ego: EgoState, objects: Sequence[TrackedObject], road: RoadLay
                 facts.append(Fact("near", (a.id, b.id)))
                 facts.append(Fact("near", (b.id, a.id)))
     facts.extend(_ego_facts(ego, road))
-    return FactBase(facts, objects={o.id: o.label for o in objects}, class_names=CLASS_NAMES)
+    return facts
 
 
 def _object_facts(obj: TrackedObject, x: float, y: float, ego: EgoState, ego_x: float, road: RoadLayout) -> list[Fact]:
@@ -332,6 +343,8 @@ class ManeuverPlanner:
         step_s: seconds per step (> 0).
         safe_action: the action of a failed plan; default: the reasoner's rule
             file's ``safe`` action, else ``"stop"``.
+        max_checks: reasoner calls one plan may make; when spent, the plan
+            fails safe and says so.
 
     Example:
         >>> class NoRules:
@@ -344,15 +357,18 @@ class ManeuverPlanner:
     """
 
     def __init__(self, reasoner: RuleChecker, road: RoadLayout, *, horizon: int = 10, step_s: float = 0.5,
-                 safe_action: str | None = None):
+                 safe_action: str | None = None, max_checks: int = 40):
         if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
             raise ValueError(f"`horizon` must be an integer >= 1. Received horizon={horizon!r}")
         if isinstance(step_s, bool) or not isinstance(step_s, (int, float)) or not 0 < step_s < math.inf:
             raise ValueError(f"`step_s` must be a positive number of seconds. Received step_s={step_s!r}")
         if not isinstance(road, RoadLayout):
             raise TypeError(f"`road` must be a RoadLayout. Received {type(road).__name__}")
+        if isinstance(max_checks, bool) or not isinstance(max_checks, int) or max_checks < 1:
+            raise ValueError(f"`max_checks` must be an integer >= 1. Received max_checks={max_checks!r}")
         self.reasoner = reasoner
         self.road = road
+        self.max_checks = max_checks
         self.horizon = horizon
         self.step_s = float(step_s)
         ruleset = getattr(reasoner, "ruleset", None)
@@ -380,6 +396,8 @@ class ManeuverPlanner:
                                 ms=(time.perf_counter() - began) * 1e3)
         blocking = search.blocking(ego, target)
         names = ", ".join(dict.fromkeys(r.name for r in blocking)) or "no rule; the horizon is too short"
+        if search.out_of_budget:
+            names += f" (search stopped after {self.max_checks} reasoner calls)"
         where = f" before y={target.before_y:g}" if target.before_y is not None else ""
         return ManeuverPlan(self.safe_action, [self.safe_action], [ego], False, blocking=blocking,
                             reason=f"no plan reaches lane {target.lane}{where} within {self.horizon} steps; "
@@ -400,14 +418,20 @@ class _Search:
         self.planner = planner
         self.objects = objects
         self.num_checks = 0
+        self.out_of_budget = False
         self._allowed: dict[tuple, list[str]] = {}
+        self._dead_ends: set[tuple] = set()  # (step, state) from which the target is out of reach
         self.refused: list[tuple[EgoState, int]] = []  # states where the needed change was not allowed
 
+    @staticmethod
+    def _key(ego: EgoState, step: int) -> tuple:
+        return step, ego.lane, round(ego.y, 3), round(ego.speed, 3)
+
     def allowed(self, ego: EgoState, step: int) -> list[str]:
-        key = (step, ego.lane, round(ego.y, 3), round(ego.speed, 3))
+        key = self._key(ego, step)
         if key not in self._allowed:
             self.num_checks += 1
-            facts = predict_facts(ego, self.objects, self.planner.road, step * self.planner.step_s)
+            facts = predicted_fact_list(ego, self.objects, self.planner.road, step * self.planner.step_s)
             self._allowed[key] = list(self.planner.reasoner.allowed_actions(facts))
         return self._allowed[key]
 
@@ -415,6 +439,15 @@ class _Search:
         """Actions and states from ``ego`` at ``step`` to the target lane, or None."""
         if ego.lane == target.lane:
             return [], [ego]
+        key = self._key(ego, step)
+        if key in self._dead_ends:
+            return None
+        found = self._lanes_to(ego, step, target)
+        if found is None:
+            self._dead_ends.add(key)
+        return found
+
+    def _lanes_to(self, ego: EgoState, step: int, target: ManeuverTarget):
         planner = self.planner
         change = "change_left" if target.lane < ego.lane else "change_right"
         lanes_left = abs(target.lane - ego.lane)
@@ -427,6 +460,9 @@ class _Search:
                 if target.before_y is not None and state.y > target.before_y:
                     del chains[hold]
                     continue
+                if self.num_checks >= planner.max_checks and self._key(state, k) not in self._allowed:
+                    self.out_of_budget = True
+                    return None
                 allowed = self.allowed(state, k)
                 if change in allowed:
                     after = step_ego(state, change, planner.road, planner.step_s)
@@ -449,7 +485,7 @@ class _Search:
         change = "change_left" if target.lane < ego.lane else "change_right"
         found: dict[str, RuleInstance] = {}
         for state, step in self.refused[:3]:
-            facts = predict_facts(state, self.objects, self.planner.road, step * self.planner.step_s)
+            facts = predicted_fact_list(state, self.objects, self.planner.road, step * self.planner.step_s)
             for instance in self.planner.reasoner.violations(facts, change):
                 found.setdefault(instance.name, instance)
         return list(found.values())
