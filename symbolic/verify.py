@@ -200,7 +200,7 @@ class _Replay:
         elif finding.kind == "ambiguity":
             decision = self.reasoner.decide(facts, explain=False)
             first, second = finding.actions
-            finding.reproduced = decision.action == first and second in decision.tied
+            finding.reproduced = {first, second} <= {decision.action, *decision.tied}
             self._explain_tie(finding)
 
     def _explain_tie(self, finding: Finding) -> None:

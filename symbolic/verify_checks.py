@@ -202,8 +202,8 @@ def find_ambiguities(scene: SymbolicScene, solver: z3.Solver) -> list[Finding]:
         elif result == z3.sat:
             findings.append(Finding(
                 "ambiguity", "warning",
-                f"actions {first} and {second} can tie for the best score; {first} wins only because it "
-                f"comes first on the actions line", [], example, [first, second]))
+                f"actions {first} and {second} can tie for the best score, so only the order of the actions "
+                f"line decides between them", [], example, [first, second]))
     return findings
 
 
