@@ -1,7 +1,8 @@
 """The reasoner: one action per frame that respects every hard rule, and why.
 
->>> reasoner = Reasoner.from_file("configs/rules/traffic.rules")   # doctest: +SKIP
->>> reasoner.decide(facts).action                                    # doctest: +SKIP
+>>> reasoner = Reasoner.from_file("configs/rules/traffic.rules")
+>>> reasoner.decide([Fact("pedestrian", ("p1",)), Fact("in_crosswalk", ("p1",)),
+...                  Fact("ahead", ("p1",)), Fact("dist", ("p1",), value=12.0)]).action
 'stop'
 
 How a frame is decided:
