@@ -1,5 +1,17 @@
 """The individual checks of a rule file over every scene of up to K objects.
 
+Example:
+    >>> from symbolic.rules import parse_rules
+    >>> rules = parse_rules("pred red\\npred green\\nactions stop, go\\n"
+    ...                     "rule halt: red => stop\\nrule move: green => go")
+    >>> scene = SymbolicScene(rules, 0)
+    >>> solver = z3.Solver()
+    >>> solver.add(*scene.background)
+    >>> [f.scene.describe() for f in find_dead_end(scene, solver)]
+    [['scene: red, green']]
+    >>> [f.message for f in find_conflicts(scene, solver)]
+    ['rules halt and move can fire in one scene while no action satisfies both']
+
 Each check takes a :class:`~symbolic.verify_scene.SymbolicScene` and a z3
 solver that already holds the scene's background (constraints, ranges,
 presence) and returns :class:`~symbolic.verify_report.Finding` objects. The
@@ -27,7 +39,7 @@ from symbolic.verify_scene import SymbolicScene, as_z3, solve_scene
 
 
 def rule_ref(scene: SymbolicScene, index: int) -> RuleRef:
-    """The :class:`RuleRef` of rule ``index``."""
+    """The :class:`RuleRef` of rule ``index`` (name, ``file:line``, hard/soft)."""
     rule = scene.rules[index]
     return RuleRef(rule.name, rule.source, rule.kind)
 
@@ -39,7 +51,16 @@ def _incomplete(what: str, refs=()) -> Finding:
 
 
 def find_dead_end(scene: SymbolicScene, solver: z3.Solver) -> list[Finding]:
-    """A scene where no action satisfies every hard rule (at most one finding; its scene is the counterexample)."""
+    """A scene where no action satisfies every hard rule.
+
+    Args:
+        scene: the grounding over K objects.
+        solver: a solver holding ``scene.background``; left as found.
+
+    Returns:
+        At most one finding; its scene is the counterexample (its ``rules`` are
+        filled in later, from the concrete scene, by :func:`symbolic.verify.minimal_conflict`).
+    """
     actions = scene.ruleset.actions
     blocked = [z3.Not(as_z3(scene.allowed(a))) for a in actions]
     solver.push()
@@ -58,6 +79,10 @@ def find_dead_end(scene: SymbolicScene, solver: z3.Solver) -> list[Finding]:
 
 def find_dead_rules(scene: SymbolicScene, solver: z3.Solver) -> tuple[list[Finding], set[int]]:
     """Rules whose condition cannot hold in any scene allowed by the constraints.
+
+    Args:
+        scene: the grounding over K objects.
+        solver: a solver holding ``scene.background``; left as found.
 
     Returns:
         ``(findings, indexes of the dead rules)``.
@@ -85,6 +110,14 @@ def find_redundant_rules(scene: SymbolicScene, solver: z3.Solver, skip: set[int]
 
     Rules are tried from the last to the first; a rule found redundant is set aside
     before the next is tried, so of two copies of a rule only the later is reported.
+
+    Args:
+        scene: the grounding over K objects.
+        solver: a solver holding ``scene.background``; left as found.
+        skip: rule indexes to leave out (the dead rules).
+
+    Returns:
+        One warning per redundant rule, naming the rules that imply it.
     """
     actions = scene.ruleset.actions
     remaining = [i for i in scene.hard_indexes() if i not in skip]
@@ -131,6 +164,14 @@ def find_conflicts(scene: SymbolicScene, solver: z3.Solver, skip: set[int] = fro
     soft rules in conflict are a warning: their weights decide. A soft rule
     that a hard rule overrides is what soft rules are for; those pairs are
     gathered into one note per soft rule, listing the hard rules that override it.
+
+    Args:
+        scene: the grounding over K objects.
+        solver: a solver holding ``scene.background``; left as found.
+        skip: rule indexes to leave out (the dead rules).
+
+    Returns:
+        The findings, each with an example scene.
     """
     findings, overridden = [], {}
     for first, second in itertools.combinations([i for i in range(len(scene.rules)) if i not in skip], 2):
@@ -184,7 +225,15 @@ def _conflict_scene(scene: SymbolicScene, solver: z3.Solver, first: int, second:
 
 
 def find_ambiguities(scene: SymbolicScene, solver: z3.Solver) -> list[Finding]:
-    """Scenes where two allowed actions tie for the best score, so the order of the ``actions`` line decides."""
+    """Scenes where two allowed actions tie for the best score, so the order of the ``actions`` line decides.
+
+    Args:
+        scene: the grounding over K objects.
+        solver: a solver holding ``scene.background``; left as found.
+
+    Returns:
+        One warning per pair of actions that can tie, with an example scene.
+    """
     actions = scene.ruleset.actions
     allowed = {a: as_z3(scene.allowed(a)) for a in actions}
     scores = {a: scene.score(a) for a in actions}

@@ -214,6 +214,17 @@ def scene_from_model(scene: SymbolicScene, model) -> Scene:
 
     Returns:
         A :class:`Scene`; atoms of absent objects are left out.
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> scene = SymbolicScene(parse_rules("pred car(o)\\nactions go"), 2)
+        >>> solver = z3.Solver()
+        >>> solver.add(*scene.background, scene.world.truth[("car", ("x1",))], scene.world.present["x1"])
+        >>> solver.add(z3.Not(scene.world.present["x2"]))
+        >>> solver.check()
+        sat
+        >>> scene_from_model(scene, solver.model()).describe()
+        ['x1: car']
     """
     world = scene.world
     present = [o for o in world.objects if z3.is_true(model.eval(world.present[o], model_completion=True))]
@@ -236,8 +247,24 @@ def solve_scene(scene: SymbolicScene, solver: z3.Solver, *, minimize: bool = Tru
     put on a 1/8 grid where possible: such values compute exactly in floating
     point, so the reasoner reading the scene sees the comparisons z3 saw.
 
+    Args:
+        scene: the grounding the question is about.
+        solver: a solver holding the question; left as found.
+        minimize: make the scene small first.
+
     Returns:
         ``(result, Scene | None)``.
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> rules = parse_rules("pred car(o)\\nfunc dist(o): Real in [0, 9]\\nactions go")
+        >>> scene = SymbolicScene(rules, 3)
+        >>> solver = z3.Solver()
+        >>> x2 = scene.world.present["x2"]
+        >>> solver.add(*scene.background, x2, scene.world.values[("dist", ("x2",))] > 8.9)
+        >>> result, example = solve_scene(scene, solver)
+        >>> result, example.describe()
+        (sat, ['x1: dist = 0', 'x2: dist = 9'])
     """
     result = solver.check()
     if result != z3.sat:
