@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Iterable
 
@@ -53,11 +55,41 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise
 
 
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of an (H, W, 3) uint8 image, quickly: one "sub" filter for every row, zlib level 1.
+
+    Noisy sensor images barely compress, so adaptive per-row filtering (what
+    general encoders do) costs about as much time as it saves bytes.
+
+    Example:
+        >>> import io
+        >>> image = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+        >>> np.array_equal(np.asarray(Image.open(io.BytesIO(encode_png(image)))), image)
+        True
+    """
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"`image` must be (H, W, 3) uint8. Received shape {image.shape}")
+    height, width = image.shape[:2]
+    rows = image.reshape(height, width * 3)
+    filtered = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    filtered[:, 0] = 1  # filter type "sub": each byte minus the byte one pixel to its left
+    filtered[:, 1:4] = rows[:, :3]
+    np.subtract(rows[:, 3:], rows[:, :-3], out=filtered[:, 4:])  # wraps modulo 256, as PNG wants
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(filtered.tobytes(), 1)) + chunk(b"IEND", b""))
+
+
 def save_png(image: np.ndarray, path: str | Path) -> None:
-    """Save an (H, W, 3) uint8 image as PNG atomically (fast compression)."""
+    """Save an (H, W, 3) uint8 image as PNG atomically (see :func:`encode_png`)."""
     path = Path(path)
     temp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(image).save(temp, format="PNG", compress_level=1)
+    temp.write_bytes(encode_png(image))
     os.replace(temp, path)
 
 

@@ -94,3 +94,18 @@ def test_invalid_json_names_line_and_column(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(CocoError, match="annotations file not found"):
         read_coco(tmp_path / "nothing.json")
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (7, 13, 3), (64, 64, 3)])
+def test_png_encoding_is_lossless(shape):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from perception.coco import encode_png
+
+    image = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(encode_png(image)))), image)
+    with pytest.raises(ValueError, match=r"`image` must be \(H, W, 3\) uint8. Received shape \(4, 4\)"):
+        encode_png(np.zeros((4, 4), dtype=np.uint8))
