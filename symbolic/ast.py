@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 class Node:
     """Base of every node: where it starts in its file."""
 
-    line: int = field(default=0, kw_only=True, compare=False)
-    column: int = field(default=0, kw_only=True, compare=False)
+    line: int = field(default=0, kw_only=True, compare=False, repr=False)
+    column: int = field(default=0, kw_only=True, compare=False, repr=False)
 
 
 # -- formulas -------------------------------------------------------------
@@ -188,7 +188,12 @@ def walk(node):
 
 
 def children(node) -> tuple:
-    """The direct sub-formulas of ``node``."""
+    """The direct sub-formulas of ``node``.
+
+    Example:
+        >>> children(Compare("<", Name("x"), Number(1.0)))
+        (Name(name='x'), Number(value=1.0))
+    """
     if isinstance(node, (Not, Negate)):
         return (node.operand,)
     if isinstance(node, Logic):

@@ -74,7 +74,12 @@ def and_values(values):
 
 
 def or_values(values):
-    """Disjunction of Python bools and z3 terms, simplified where decided."""
+    """Disjunction of Python bools and z3 terms, simplified where decided.
+
+    Example:
+        >>> or_values([False, z3.Bool("u")]), or_values([z3.Bool("u"), True])
+        (u, True)
+    """
     residual = []
     for value in values:
         if value is True:
@@ -87,6 +92,12 @@ def or_values(values):
 
 
 def not_value(value):
+    """Negation of a Python bool or z3 term.
+
+    Example:
+        >>> not_value(True), not_value(z3.Bool("u"))
+        (False, Not(u))
+    """
     if value is True:
         return False
     if value is False:
@@ -95,6 +106,12 @@ def not_value(value):
 
 
 def implies_value(condition, head):
+    """``condition => head``, simplified where decided.
+
+    Example:
+        >>> implies_value(False, z3.Bool("h")), implies_value(True, z3.Bool("h")), implies_value(z3.Bool("c"), False)
+        (True, h, Not(c))
+    """
     if condition is False or head is True:
         return True
     if condition is True:
@@ -225,7 +242,13 @@ class FactWorld(World):
 
 
 def object_positions(ruleset: RuleSet) -> dict:
-    """``(name, is_predicate) -> (arity, positions of object arguments)`` for every predicate and function."""
+    """``(name, is_predicate) -> (arity, positions of object arguments)`` for every predicate and function.
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> object_positions(parse_rules("sort C = {a}\\npred p(o, C)\\nfunc f: Real"))
+        {('p', True): (2, (0,)), ('f', False): (0, ())}
+    """
     found = {(name, True): (len(params), tuple(i for i, s in enumerate(params) if s == OBJECT))
              for name, params in ruleset.predicates.items()}
     found.update({(name, False): (len(params), tuple(i for i, s in enumerate(params) if s == OBJECT))
@@ -397,7 +420,19 @@ class CompiledRules:
 
 
 def ground_rule(rule: CompiledRule, world: World):
-    """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``."""
+    """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``.
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> from symbolic.facts import Fact
+        >>> rules = parse_rules("pred car(o)\\npred near(o, o)\\nactions stop\\n"
+        ...                     "rule r: exists a in car, b in car: near(a, b) => stop")
+        >>> compiled = compile_rules(rules)
+        >>> world = compiled.prepare(FactWorld(rules, [Fact("car", ("c1",)), Fact("car", ("c2",)),
+        ...                                            Fact("near", ("c2", "c1"))]))
+        >>> [i.name for i in ground_rule(compiled.rules[0], world)]
+        ['r[c2, c1]']
+    """
     levels = rule.levels
     first = levels[0]
     base = True if first is None else first(world, ())
@@ -437,7 +472,15 @@ def _descend(rule, world, domains, depth, env, parts):
 
 
 def compile_rules(ruleset: RuleSet) -> CompiledRules:
-    """Compile every rule and constraint of ``ruleset`` into closures (do it once, reuse per frame)."""
+    """Compile every rule and constraint of ``ruleset`` into closures (do it once, reuse per frame).
+
+    Example:
+        >>> from symbolic.rules import parse_rules
+        >>> compiled = compile_rules(parse_rules("pred red\\nactions stop, go\\nrule r: red => stop"))
+        >>> rule = compiled.rules[0]
+        >>> rule.name, rule.bindings, rule.head_by_action
+        ('r', (), {'stop': True, 'go': False})
+    """
     compiler = _Compiler(ruleset)
     class_tests = {}
     for name, params in ruleset.predicates.items():
