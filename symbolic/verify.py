@@ -128,13 +128,24 @@ def write_scene(scene: Scene, path: str | Path) -> Path:
         >>> [f.atom for f in FactBase.from_file(path)]
         ['red(x1)']
     """
+    return write_text(json.dumps(scene.to_json(), indent=2) + "\n", path)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then a rename).
+
+    Example:
+        >>> import tempfile, os
+        >>> path = write_text("hello\\n", os.path.join(tempfile.mkdtemp(), "sub", "a.txt"))
+        >>> path.read_text()
+        'hello\\n'
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w") as stream:
-            json.dump(scene.to_json(), stream, indent=2)
-            stream.write("\n")
+            stream.write(text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -170,3 +170,63 @@ def _format_finding(finding: Finding, scene_file) -> list[str]:
     if scene_file:
         lines.append(f"      facts file: {scene_file}")
     return lines
+
+
+_COLOURS = {"error": "#b00", "warning": "#a60", "note": "#357"}
+
+
+def report_to_html(report: VerificationReport, scene_files: dict | None = None) -> str:
+    """A check report as a small self-contained HTML page: a summary, then each finding with its
+    rules (``file:line``) and example scene as a table of objects and facts.
+
+    Args:
+        report: what :func:`symbolic.verify.check_rules` returned.
+        scene_files: finding index -> path of the facts file its scene was written to.
+
+    Returns:
+        The HTML text.
+
+    Example:
+        >>> finding = Finding("dead_rule", "warning", "rule <r> can never fire", [RuleRef("r", "a.rules:3")])
+        >>> page = report_to_html(VerificationReport("a.rules", 3, [finding], num_rules=1))
+        >>> "rule &lt;r&gt; can never fire" in page, "a.rules:3" in page
+        (True, True)
+    """
+    from html import escape
+
+    scene_files = scene_files or {}
+
+    def row(*cells, header=False):
+        tag = "th" if header else "td"
+        return "<tr>" + "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+    sections = []
+    for index, finding in enumerate(report.findings):
+        colour = _COLOURS.get(finding.severity, "#333")
+        parts = [f'<div class="finding"><h3 style="color:{colour}">{escape(finding.severity)}: '
+                 f'{escape(KINDS.get(finding.kind, finding.kind))}</h3><p>{escape(finding.message)}</p>']
+        if finding.rules:
+            parts.append("<table>" + row("rule", "source", "kind", header=True)
+                         + "".join(row(r.name, r.source, r.kind) for r in finding.rules) + "</table>")
+        if finding.scene is not None:
+            lines = finding.scene.describe() or ["(no objects, no facts)"]
+            parts.append("<table>" + row("example scene", header=True)
+                         + "".join(row(line) for line in lines) + "</table>")
+            if finding.reproduced is not None:
+                parts.append(f"<p class='small'>reproduced by the reasoner: {'yes' if finding.reproduced else 'no'}</p>")
+        if index in scene_files:
+            parts.append(f"<p class='small'>facts file: <code>{escape(str(scene_files[index]))}</code></p>")
+        sections.append("".join(parts) + "</div>")
+    summary = (f"{len(report.errors)} error(s), {len(report.warnings)} warning(s), {len(report.notes)} note(s) "
+               f"in scenes of up to {report.num_objects} objects ({report.num_rules} rules checked, "
+               f"{report.seconds:.2f} s)")
+    verdict = "passes" if report.ok else "fails"
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>check: {escape(report.file)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:70em}} table{{border-collapse:collapse;margin:.5em 0}}
+td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}} th{{background:#f0f0f0}}
+.finding{{border-left:4px solid #ddd;padding-left:1em;margin:1.5em 0}} .small{{color:#555;font-size:90%}}</style>
+</head><body><h1>{escape(report.file)} {verdict}</h1><p>{escape(summary)}</p>
+{"".join(sections) or "<p>No problems found.</p>"}
+</body></html>
+"""

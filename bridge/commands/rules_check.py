@@ -26,6 +26,7 @@ def register(rules_subparsers) -> None:
     parser.add_argument("--objects", type=_num_objects, default=3, metavar="K",
                         help="the most objects in a scene (default 3; scenes with fewer are covered too)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--html", metavar="PATH", help="also write the report as an HTML page")
     parser.add_argument("--scenes", metavar="DIR", default=None,
                         help="folder for the example scenes' facts files (default runs/check/<file stem>)")
     parser.add_argument("--no-scenes", action="store_true", help="do not write the example scenes")
@@ -41,7 +42,8 @@ def register(rules_subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from symbolic.errors import RuleError
     from symbolic.rules import load_rules
-    from symbolic.verify import check_rules, write_scene
+    from symbolic.verify import check_rules, write_scene, write_text
+    from symbolic.verify_report import report_to_html
 
     try:
         ruleset = load_rules(args.file, args.include_path)
@@ -56,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
             if finding.scene is not None:
                 path = folder / f"{index + 1:02d}-{finding.kind}.facts.json"
                 scene_files[index] = str(write_scene(finding.scene, path))
+    if args.html:
+        write_text(report_to_html(report, scene_files), args.html)
     if args.json:
         data = report.to_json()
         for index, finding in enumerate(data["findings"]):

@@ -86,3 +86,13 @@ def test_help_lists_check(capsys):
     with pytest.raises(SystemExit):
         cli.main(["rules", "--help"])
     assert "check" in capsys.readouterr().out
+
+
+def test_html_page(capsys, tmp_path):
+    page = tmp_path / "report" / "check.html"
+    rules = str(FAULTY / "dead_end.rules")
+    assert cli.main(["rules", "check", rules, "--scenes", str(tmp_path), "--html", str(page)]) == 1
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "dead_end.rules fails" in text
+    assert "dead_end.rules:14" in text and ": pedestrian, ahead" in text
+    assert "01-dead_end.facts.json" in text
