@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from PIL import Image
 
 from perception.world.config import CLASS_NAMES
 
@@ -63,6 +62,7 @@ def encode_png(image: np.ndarray) -> bytes:
 
     Example:
         >>> import io
+        >>> from PIL import Image
         >>> image = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
         >>> np.array_equal(np.asarray(Image.open(io.BytesIO(encode_png(image)))), image)
         True

@@ -92,7 +92,7 @@ class Simulation:
     def light_state(self, agent: Agent) -> str | None:
         return agent.light.state(self.time_s) if agent.light is not None else None
 
-    def _stop_gap(self, s: float, direction: int, lanes_of, served: set, timer: float) -> tuple[float, bool]:
+    def _stop_gap(self, s: float, direction: int, lanes_of, served: set) -> tuple[float, bool]:
         """Distance (along travel) to the first stop line this traveller must respect, and whether it is a stop sign."""
         best, sign = np.inf, False
         for index, stop in enumerate(self.road.stop_lines):
@@ -150,7 +150,7 @@ class Simulation:
 
     def _drive(self, me, s, speed, cruise, direction, lane, half_length, served, timer, dt):
         lane_x = self.road.lanes[lane]
-        stop_gap, sign = self._stop_gap(s + half_length, direction, lambda stop: lane in stop.lanes, served, timer)
+        stop_gap, sign = self._stop_gap(s + half_length, direction, lambda stop: lane in stop.lanes, served)
         ped_gap = self._pedestrian_gap(s + half_length, direction, (lane_x.x_min, lane_x.x_max))
         gap = min(self._leader_gap(me, s, direction, lane, half_length), stop_gap, ped_gap)
         speed = self._speed_for(speed, cruise, gap, dt)

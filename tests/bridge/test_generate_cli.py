@@ -1,5 +1,4 @@
 """``nesy generate`` and ``nesy demo``: outputs, determinism across workers, exit codes, config errors."""
-import json
 import subprocess
 import sys
 from pathlib import Path

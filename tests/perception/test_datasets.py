@@ -1,7 +1,6 @@
 """Torch datasets: synthetic on the fly and COCO from disk."""
 import json
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
