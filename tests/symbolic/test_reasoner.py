@@ -164,3 +164,55 @@ def test_soft_rules_read_uncertain_values_as_measured():
     reasoner = Reasoner(rules)
     assert reasoner.decide([Fact("ego_speed", (), 0.5, value=12.0)]).action == "slow"
     assert reasoner.decide([Fact("ego_speed", (), 0.5, value=8.0)]).action == "go"
+
+
+def oracle_action(ruleset, facts):
+    """The same choice by brute force: one z3 Optimize over the whole frame, every fact as a z3 term."""
+    import z3
+
+    from symbolic.compiler import SymbolicWorld, compile_rules, exactly_one
+
+    compiled = compile_rules(ruleset)
+    world = SymbolicWorld(ruleset, 0)
+    world.objects = sorted({f.args[0] for f in facts if f.args})
+    optimizer = z3.Optimize()
+    optimizer.add(exactly_one(world.actions.values()))
+    optimizer.add(*[v for _, v in compiled.holds(world, "hard")])
+    for instance, value in compiled.holds(world, "soft"):
+        optimizer.add_soft(value, str(instance.rule.weight))
+    for position, action in enumerate(ruleset.actions):
+        weight = ruleset.preferences.get(action, 0.0) + 20 + 1e-3 * (len(ruleset.actions) - position)
+        optimizer.add_soft(world.actions[action], f"{weight:.4f}")
+    known = {(f.predicate, f.args): f for f in facts}
+    for key, variable in list(world.truth.items()):
+        optimizer.add(variable == (key in known))
+    for key, variable in list(world.values.items()):
+        if key in known:
+            optimizer.add(variable == known[key].value)
+    assert optimizer.check() == z3.sat
+    model = optimizer.model()
+    return next(a for a in ruleset.actions if z3.is_true(model.eval(world.actions[a], model_completion=True)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_choices_match_a_brute_force_optimizer(traffic, seed):
+    import random
+    rng = random.Random(seed)
+    facts = [Fact("ego_speed", (), value=rng.uniform(5, 16)), Fact("speed_limit", (), value=13.9),
+             Fact("stopping_distance", (), value=20.0)]
+    facts += [Fact(name) for name in ("left_lane_exists", "right_lane_exists", "stopped_at_sign") if rng.random() < 0.5]
+    for i in range(rng.randint(1, 5)):
+        o = f"o{i}"
+        facts.append(Fact(rng.choice(("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")), (o,)))
+        facts += [Fact(p, (o,)) for p in ("ahead", "same_lane", "in_left_lane", "in_right_lane", "in_crosswalk",
+                                           "on_sidewalk", "approaching", "applies_to_ego", "on_road")
+                  if rng.random() < 0.4]
+        if rng.random() < 0.5:
+            facts.append(Fact("light", (o, rng.choice(("red", "yellow", "green")))))
+        dist = rng.uniform(1, 40)
+        facts += [Fact("dist", (o,), value=dist), Fact("gap", (o,), value=dist - 1),
+                  Fact("speed", (o,), value=rng.uniform(0, 15)), Fact("ttc", (o,), value=rng.uniform(1, 100))]
+    likely = Reasoner.from_file(TRAFFIC, robust=False)
+    decision = likely.decide(facts)
+    expected = oracle_action(likely.ruleset, facts) if not decision.fallback else likely.ruleset.safe_action
+    assert decision.action == expected
