@@ -100,7 +100,9 @@ def find_dead_rules(scene: SymbolicScene, solver: z3.Solver) -> tuple[list[Findi
             findings.append(Finding(
                 "dead_rule", "warning",
                 f"rule {scene.rules[index].name} can never fire: its condition is false in every scene of up to "
-                f"{scene.num_objects} objects that the constraints and declared ranges allow",
+                f"{scene.num_objects} objects that the constraints and declared ranges allow"
+                + ("; it needs objects, so try a larger K" if scene.num_objects < len(scene.rules[index].bindings)
+                   else ""),
                 [rule_ref(scene, index)]))
     return findings, dead
 
