@@ -42,7 +42,15 @@ def image_file_name(image_id: int) -> str:
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so readers never see half a file."""
+    """Write ``text`` to ``path`` through a temporary file, so readers never see half a file.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "a.txt"
+        >>> atomic_write_text(path, "hello")
+        >>> path.read_text(), [p.name for p in path.parent.iterdir()]
+        ('hello', ['a.txt'])
+    """
     path = Path(path)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -86,7 +94,16 @@ def encode_png(image: np.ndarray) -> bytes:
 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:
-    """Save an (H, W, 3) uint8 image as PNG atomically (see :func:`encode_png`)."""
+    """Save an (H, W, 3) uint8 image as PNG atomically (see :func:`encode_png`).
+
+    Example:
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> path = Path(tempfile.mkdtemp()) / "x.png"
+        >>> save_png(np.zeros((4, 6, 3), dtype=np.uint8), path)
+        >>> Image.open(path).size
+        (6, 4)
+    """
     path = Path(path)
     temp = path.with_name(f".{path.name}.tmp")
     temp.write_bytes(encode_png(image))
@@ -106,8 +123,19 @@ def categories() -> list[dict]:
 def scene_annotations(scene, first_annotation_id: int) -> tuple[dict, list[dict]]:
     """The COCO image entry and annotations of one scene.
 
+    Args:
+        scene: a :class:`~perception.world.Scene`.
+        first_annotation_id: id of its first annotation.
+
     Returns:
         ``(image, annotations)`` dicts; annotation ids count up from ``first_annotation_id``.
+
+    Example:
+        >>> from perception.world import WorldConfig, generate_scene
+        >>> scene = generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), seed=0)
+        >>> image, annotations = scene_annotations(scene, 1)
+        >>> image["file_name"], len(annotations) == len(scene.objects)
+        ('000000.png', True)
     """
     width, height = scene.calibration.image_size
     image = {"id": scene.image_id, "file_name": image_file_name(scene.image_id), "width": width, "height": height,
@@ -157,7 +185,23 @@ def write_coco(scenes: Iterable, out_dir: str | Path, *, write_images: bool = Tr
 
 
 def write_index(out_dir: Path, images: list[dict], annotations: list[dict], world_lines: list[str]) -> Path:
-    """Write ``annotations.json`` and ``world.jsonl`` (atomically) for already written images."""
+    """Write ``annotations.json`` and ``world.jsonl`` (atomically) for already written images.
+
+    Args:
+        out_dir: the dataset folder.
+        images: COCO image entries.
+        annotations: COCO annotations with their final ids.
+        world_lines: one ``Scene.to_json`` JSON text per image, in the same order.
+
+    Returns:
+        Path of ``annotations.json``.
+
+    Example:
+        >>> import tempfile
+        >>> path = write_index(Path(tempfile.mkdtemp()), [], [], [])
+        >>> read_coco(path)["categories"][4]["name"]
+        'traffic_light'
+    """
     ids = [image["id"] for image in images]
     if len(set(ids)) != len(ids):
         raise ValueError(f"scenes must have distinct image ids. Received duplicates in {sorted(ids)[:10]}")
@@ -170,7 +214,13 @@ def write_index(out_dir: Path, images: list[dict], annotations: list[dict], worl
 
 
 def annotations_path(path: str | Path) -> Path:
-    """``path`` itself for a file, ``path/annotations.json`` for a folder."""
+    """``path`` itself for a file, ``path/annotations.json`` for a folder.
+
+    Example:
+        >>> import tempfile
+        >>> annotations_path(tempfile.mkdtemp()).name, annotations_path("data/val.json").name
+        ('annotations.json', 'val.json')
+    """
     path = Path(path)
     return path / ANNOTATIONS_NAME if path.is_dir() else path
 
@@ -259,7 +309,16 @@ def _require(path, entry, keys, where) -> None:
 
 
 def read_world(path: str | Path) -> list[dict]:
-    """The ``world.jsonl`` lines of a synthetic dataset folder, as dicts (``Scene.from_json`` rebuilds them)."""
+    """The ``world.jsonl`` lines of a synthetic dataset folder, as dicts (``Scene.from_json`` rebuilds them).
+
+    Example:
+        >>> import tempfile
+        >>> from perception.world import WorldConfig, generate_scene
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = write_coco([generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), 3)], folder)
+        >>> [record["image_id"] for record in read_world(folder)]
+        [3]
+    """
     path = Path(path)
     path = path / WORLD_NAME if path.is_dir() else path
     try:

@@ -37,6 +37,13 @@ class Simulation:
         seed: seeds the road, the objects and every frame's sensor effects.
         length_m: how far along the road features are needed.
         spawn: True lets new objects enter while stepping (episodes).
+
+    Example:
+        >>> simulation = Simulation(WorldConfig(image_size=64, metres_per_pixel=0.8).resolved(), seed=2, spawn=True)
+        >>> simulation.step(0.5)
+        >>> frame = simulation.frame(frame_index=1)
+        >>> frame.time_s, frame.ego.odometry > 0
+        (0.5, True)
     """
 
     def __init__(self, config: WorldConfig, seed: int, length_m: float = 0.0, spawn: bool = False):

@@ -32,6 +32,13 @@ class LightTiming:
 
     ``role`` is ``"main"`` for lights governing the main road and ``"cross"``
     for those governing the crossing road (red while the main road may go).
+
+    Example:
+        >>> timing = LightTiming(green=8.0, yellow=3.0, red=7.0, offset=0.0)
+        >>> [timing.state(t) for t in (0.0, 9.0, 12.0)]
+        ['green', 'yellow', 'red']
+        >>> LightTiming(8.0, 3.0, 7.0, 0.0, role="cross").state(0.0)
+        'red'
     """
 
     green: float
@@ -111,7 +118,21 @@ def _jitter(color, amount: float, rng) -> tuple:
 
 
 def make_look(config, rng: np.random.Generator) -> Look:
-    """A random palette for road, ground, sidewalks and markings."""
+    """A random palette for road, ground, sidewalks and markings.
+
+    Args:
+        config: a resolved WorldConfig (``color_jitter``).
+        rng: the scene's random generator.
+
+    Returns:
+        Look with RGB tuples.
+
+    Example:
+        >>> from perception.world.config import preset_config
+        >>> look = make_look(preset_config("easy"), np.random.default_rng(0))
+        >>> len(look.asphalt), all(0 <= c <= 255 for c in look.ground)
+        (3, True)
+    """
     amount = config.color_jitter + 0.05
     grey = float(rng.uniform(60, 120))
     ground = [(70, 110, 60), (120, 110, 80), (95, 100, 90), (60, 85, 70)][int(rng.integers(4))]
@@ -125,7 +146,13 @@ def make_look(config, rng: np.random.Generator) -> Look:
 
 
 def random_color(rng: np.random.Generator) -> tuple:
-    """A vehicle or clothing colour: greys a third of the time, any hue otherwise."""
+    """A vehicle or clothing colour: greys a third of the time, any hue otherwise.
+
+    Example:
+        >>> color = random_color(np.random.default_rng(1))
+        >>> len(color), all(0 <= c <= 255 for c in color)
+        (3, True)
+    """
     if rng.random() < 0.35:
         level = float(rng.uniform(20, 240))
         return (int(level), int(level), int(level))
@@ -139,7 +166,24 @@ def _near(color, rng, spread: float = 25.0) -> tuple:
 
 
 def appearance(label: str, config, look: Look, rng: np.random.Generator) -> dict:
-    """Colours of one object; sometimes close to the ground it stands on (``low_contrast``)."""
+    """Colours of one object; sometimes close to the ground it stands on (``low_contrast``).
+
+    Args:
+        label: a class name.
+        config: a resolved WorldConfig.
+        look: the scene's palette.
+        rng: the scene's random generator.
+
+    Returns:
+        colour key -> RGB tuple (lights also hold ``"lamps"``: state -> RGB).
+
+    Example:
+        >>> from perception.world.config import preset_config
+        >>> rng = np.random.default_rng(0)
+        >>> config = preset_config("easy")
+        >>> sorted(appearance("car", config, make_look(config, rng), rng))
+        ['body', 'cargo', 'roof', 'window']
+    """
     camouflage = rng.random() < config.low_contrast
     if label in ("car", "truck"):
         body = _near(look.asphalt, rng) if camouflage else random_color(rng)
@@ -169,6 +213,16 @@ class Placer:
         features: its controlled places.
         look: the palette.
         rng: the random generator of the scene or episode.
+
+    Example:
+        >>> from perception.world.config import preset_config
+        >>> from perception.world.road import make_road
+        >>> config, rng = preset_config("default"), np.random.default_rng(0)
+        >>> road, features = make_road(config, rng, 60.0, first_stop_y=20.0)
+        >>> placer = Placer(config, road, features, make_look(config, rng), rng)
+        >>> placer.populate(-5.0, 46.0, num_objects=6)
+        >>> 0 < len(placer.agents) <= 6
+        True
     """
 
     def __init__(self, config, road: RoadMap, features: list[Feature], look: Look, rng: np.random.Generator):

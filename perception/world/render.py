@@ -116,6 +116,24 @@ def object_shapes(agent: Agent, position, calibration: Calibration, state: str |
 
     ``kind`` is ``"poly"`` (coords: flat list of u, v) or ``"disc"`` (coords:
     ``(u0, v0, u1, v1)``). Lamps of a traffic light are lit only for ``state``.
+
+    Args:
+        agent: the object (label, size, heading, appearance).
+        position: ``(x, y)`` of its centre in the ego frame.
+        calibration: the camera.
+        state: a traffic light's state, else None.
+
+    Returns:
+        list of ``(kind, coords, rgb)``.
+
+    Example:
+        >>> from perception.world.placement import Agent
+        >>> car = Agent("o1", "car", 0.0, 0.0, 0.0, 0.0, 4.0, 2.0, "lane",
+        ...             {"body": (200, 0, 0), "roof": (180, 0, 0), "window": (30, 30, 30)})
+        >>> shapes = object_shapes(car, (0.0, 10.0), Calibration(0.2, (256, 256), (128.0, 230.4)), None)
+        >>> kind, coords, color = shapes[0]
+        >>> kind, color, (min(coords[1::2]), max(coords[1::2]))
+        ('poly', (200, 0, 0), (170.4, 190.4))
     """
     points, parts = PART_TABLES[agent.label]
     local = points * (agent.length, agent.width)
@@ -152,7 +170,25 @@ def _draw_shapes(draws, shapes, fills) -> None:
 
 def draw_road(draw: ImageDraw.ImageDraw, road: RoadMap, calibration: Calibration, look: Look,
               odometry: float = 0.0) -> None:
-    """Ground, sidewalks, asphalt, markings, crosswalks and stop lines (ego-frame ``road``)."""
+    """Draw ground, sidewalks, asphalt, markings, crosswalks and stop lines (ego-frame ``road``).
+
+    Args:
+        draw: a PIL drawing context on the frame.
+        road: the map in the ego frame.
+        calibration: the camera.
+        look: the palette.
+        odometry: metres travelled, so that lane dashes stay on the road as the view scrolls.
+
+    Example:
+        >>> from perception.world.placement import Look
+        >>> from perception.world.road import Lane, RoadMap
+        >>> look = Look((0, 90, 0), (80, 80, 80), (150, 150, 150), (250, 250, 250), (250, 200, 0))
+        >>> image = Image.new("RGB", (64, 64), look.ground)
+        >>> draw_road(ImageDraw.Draw(image), RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], 0),
+        ...           Calibration(0.5, (64, 64), (32.0, 57.6)), look)
+        >>> image.getpixel((32, 10)), image.getpixel((2, 10))
+        ((80, 80, 80), (0, 90, 0))
+    """
     width, height = calibration.image_size
     x_min, x_max, y_min, y_max = calibration.view_bounds()
 
@@ -209,7 +245,15 @@ def draw_road(draw: ImageDraw.ImageDraw, road: RoadMap, calibration: Calibration
 
 
 def distractor_shapes(shape: Distractor, position, calibration: Calibration) -> list:
-    """Pixel shapes ``(kind, coords, rgb)`` of an unlabelled distractor at ego-frame ``position``."""
+    """Pixel shapes ``(kind, coords, rgb)`` of an unlabelled distractor at ego-frame ``position``.
+
+    Example:
+        >>> from perception.world.placement import Distractor
+        >>> shapes = distractor_shapes(Distractor("sign", 0.0, 0.0, (2.0, 2.0), (200, 30, 30)), (0.0, 0.0),
+        ...                            Calibration(0.5, (64, 64), (32.0, 32.0)))
+        >>> [(kind, coords) for kind, coords, _ in shapes]
+        [('disc', (30.0, 30.0, 34.0, 34.0)), ('disc', (30.6, 30.6, 33.4, 33.4))]
+    """
     length, width = shape.size
     if shape.kind in ("manhole", "dot", "bush", "tree", "sign"):
         u, v = calibration.ego_to_pixel(position[0], position[1])
@@ -257,6 +301,20 @@ def render_frame(road: RoadMap, objects, distractors, calibration: Calibration, 
     Returns:
         ``(image, drawn)``: (H, W, 3) uint8 RGB and, per drawn object id, its
         :class:`Drawn`. Objects mostly outside the image are not drawn.
+
+    Example:
+        >>> from perception.world.config import preset_config
+        >>> from perception.world.placement import Agent, Look
+        >>> from perception.world.road import Lane, RoadMap
+        >>> config = preset_config("easy", noise=0.0, brightness=0.0, color_jitter=0.0)
+        >>> look = Look((0, 90, 0), (80, 80, 80), (150, 150, 150), (250, 250, 250), (250, 200, 0))
+        >>> car = Agent("o1", "car", 0.0, 10.0, 0.0, 0.0, 4.0, 2.0, "lane",
+        ...             {"body": (200, 0, 0), "roof": (180, 0, 0), "window": (30, 30, 30)})
+        >>> image, drawn = render_frame(RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], 0), [(car, (0.0, 10.0), None)], [],
+        ...                             Calibration(0.25, (64, 64), (32.0, 57.6)), look, config,
+        ...                             np.random.default_rng(0))
+        >>> drawn["o1"].box, drawn["o1"].occlusion
+        ((28.0, 9.0, 37.0, 26.0), 0.0)
     """
     width, height = calibration.image_size
     canvas = Image.new("RGB", (width, height), look.ground)
@@ -309,8 +367,21 @@ def apply_sensor(canvas: Image.Image, config, rng: np.random.Generator,
                  noise_bank: np.ndarray | None = None) -> np.ndarray:
     """Blur, brightness, per-channel gain and noise of one frame.
 
+    Args:
+        canvas: the drawn frame (PIL RGB).
+        config: a resolved WorldConfig (``blur``, ``brightness``, ``color_jitter``, ``noise``).
+        rng: draws this frame's effects.
+        noise_bank: from :func:`make_noise_bank`; made on the spot when None.
+
     Returns:
         (H, W, 3) uint8 RGB.
+
+    Example:
+        >>> from perception.world.config import preset_config
+        >>> image = apply_sensor(Image.new("RGB", (32, 32), (100, 100, 100)), preset_config("hard"),
+        ...                      np.random.default_rng(0))
+        >>> image.shape, image.dtype, bool(image.std() > 5)
+        ((32, 32, 3), dtype('uint8'), True)
     """
     radius = float(rng.uniform(0.0, config.blur)) if config.blur > 0 else 0.0
     gain = (1 + rng.uniform(-config.brightness, config.brightness)) \

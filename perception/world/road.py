@@ -207,8 +207,18 @@ class Feature:
 def make_lanes(config, rng: np.random.Generator) -> tuple[list[Lane], int, list[Sidewalk]]:
     """Random lanes and sidewalks with the ego lane centred on ``x = 0``.
 
+    Args:
+        config: a resolved WorldConfig (``lanes``).
+        rng: the scene's random generator.
+
     Returns:
         ``(lanes, ego_lane, sidewalks)``.
+
+    Example:
+        >>> from perception.world.config import preset_config
+        >>> lanes, ego_lane, sidewalks = make_lanes(preset_config("easy", lanes=(2, 2)), np.random.default_rng(0))
+        >>> len(lanes), lanes[ego_lane].center_x, lanes[ego_lane].direction, [s.side for s in sidewalks]
+        (2, 0.0, 1, ['left', 'right'])
     """
     num_lanes = int(rng.integers(config.lanes[0], config.lanes[1] + 1))
     num_oncoming = 0 if num_lanes == 1 else int(rng.integers(0, num_lanes))  # keep >= 1 ego-way lane
@@ -229,6 +239,21 @@ def add_feature(road: RoadMap, stop_y: float, rng: np.random.Generator, crossing
 
     Mutates ``road`` (adds crosswalks, stop lines and a crossing road) and
     returns the :class:`Feature` describing it.
+
+    Args:
+        road: the map to extend.
+        stop_y: ``y`` of the ego-way stop line, metres.
+        rng: the random generator.
+        crossing_road: probability of an intersection.
+
+    Returns:
+        Feature.
+
+    Example:
+        >>> road = RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+        >>> feature = add_feature(road, 20.0, np.random.default_rng(0), crossing_road=1.0)
+        >>> feature.cross_road is not None, len(road.crosswalks), road.crosswalks[0].y_min
+        (True, 2, 21.0)
     """
     left, right = road.x_min, road.x_max
     ego_way = tuple(lane.index for lane in road.lanes if lane.direction == 1)

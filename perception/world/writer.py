@@ -43,6 +43,12 @@ def render_task(config: WorldConfig, task: dict, out_dir: str | None) -> list[tu
 
     Returns:
         Per scene: ``(coco image entry, annotations without final ids, world JSON line)``.
+
+    Example:
+        >>> task = plan_tasks(2, seed=0)[0]
+        >>> results = render_task(WorldConfig(image_size=64, metres_per_pixel=0.8), task, None)
+        >>> [image["id"] for image, _, _ in results]
+        [1, 2]
     """
     generator = SceneGenerator(config)
     if task["kind"] == "episode":
