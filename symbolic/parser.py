@@ -93,7 +93,9 @@ class RuleParser:
         return RuleError(message, filename, line, column, source_line)
 
     def _expected(self, names) -> str:
-        shown = sorted({self._terminal_text(name) for name in names if name != "$END"})
+        texts = {self._terminal_text(name) for name in names if name != "$END"}
+        # what can continue the statement first, the keywords that start a new one last
+        shown = sorted(texts, key=lambda t: (t.strip("'") in STATEMENT_KEYWORDS, t))
         if not shown:
             return "the end of the file"
         if len(shown) > 8:
