@@ -266,8 +266,8 @@ class RoutePlanner:
             for k in np.argsort(-np.nan_to_num(pair, nan=-np.inf))[:ACTIVE_LANDMARKS]:
                 if math.isfinite(from_landmark[k, start]) and math.isfinite(to_landmark[k, start]):
                     landmarks.append((self._from_lists[k], self._to_lists[k],
-                                      float(from_landmark[k, start]), float(to_landmark[k, start])))
-        return _LowerBound(self._xs, self._ys, start, self.heuristic_scale_, landmarks)
+                                      float(from_landmark[k, start]), float(to_landmark[k, start]), int(k)))
+        return _LowerBound(self, start, landmarks)
 
     def _base_cost(self, u: str, v: str, attributes: dict) -> float:
         if self.cost == "distance":
@@ -497,16 +497,27 @@ class _LowerBound(dict):
     The larger of ``scale`` times the straight-line distance and, per landmark
     L, ``d(L, v) - d(L, start)`` and ``d(start, L) - d(v, L)`` (triangle
     inequality). An unreachable landmark bound gives infinity: no route.
+    Once a search has asked for many nodes, the bounds of all nodes are
+    computed at once with numpy (cheaper per node than one at a time).
     """
 
-    def __init__(self, xs, ys, start, scale, landmarks):
+    def __init__(self, planner: "RoutePlanner", start: int, landmarks: list):
         super().__init__()
-        self.xs, self.ys, self.scale, self.landmarks = xs, ys, scale, landmarks
-        self.sx, self.sy = xs[start], ys[start]
+        self.planner, self.start, self.landmarks = planner, start, landmarks
+        self.xs, self.ys, self.scale = planner._xs, planner._ys, planner.heuristic_scale_
+        self.sx, self.sy = self.xs[start], self.ys[start]
+        self.num_left = max(2048, len(self.xs) // 16)  # single computations before switching to all at once
+        self.everything: list[float] | None = None
 
     def __missing__(self, node: int) -> float:
+        if self.everything is not None:
+            return self.everything[node]
+        self.num_left -= 1
+        if self.num_left < 0:
+            self.everything = self._all_nodes()
+            return self.everything[node]
         bound = self.scale * math.hypot(self.xs[node] - self.sx, self.ys[node] - self.sy)
-        for from_landmark, to_landmark, from_start, to_start in self.landmarks:
+        for from_landmark, to_landmark, from_start, to_start, _ in self.landmarks:
             forward = from_landmark[node] - from_start
             backward = to_start - to_landmark[node]
             if forward > bound:
@@ -516,6 +527,16 @@ class _LowerBound(dict):
         bound *= 1 - 1e-12
         self[node] = bound
         return bound
+
+    def _all_nodes(self) -> list[float]:
+        planner, start = self.planner, self.start
+        bound = self.scale * np.hypot(planner._x - self.sx, planner._y - self.sy)
+        for _, _, from_start, to_start, k in self.landmarks:
+            with np.errstate(invalid="ignore"):
+                forward = planner._from_landmark[k] - from_start
+                backward = to_start - planner._to_landmark[k]
+            bound = np.fmax(bound, np.fmax(forward, backward))
+        return (bound * (1 - 1e-12)).tolist()
 
 
 def route_from_nodes(road: RoadNetwork, nodes: list[str], *, cost: float | None = None,
