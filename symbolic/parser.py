@@ -51,23 +51,40 @@ class RuleParser:
         """
         if not isinstance(text, str):
             raise TypeError(f"rule text must be a string. Received {type(text).__name__}")
+        statements, errors = self.parse_recovering(text, filename)
+        if errors:
+            raise errors[0] if len(errors) == 1 else RuleErrors(errors)
+        return statements
+
+    def parse_recovering(self, text: str, filename: str = "<rules>") -> tuple[list, list[RuleError]]:
+        """Parse what can be parsed: ``(statements, syntax errors)``.
+
+        After a syntax error, each statement (a line starting with a statement keyword
+        and its continuation lines) is parsed on its own, so later mistakes are found
+        too and the good statements can still be checked.
+
+        Example:
+            >>> statements, errors = RuleParser().parse_recovering("pred a(\\npred b", "x.rules")
+            >>> [s.name for s in statements], [(e.line, e.column) for e in errors]
+            (['b'], [(1, 8)])
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"rule text must be a string. Received {type(text).__name__}")
         lines = text.splitlines()
         try:
-            tree = self._lark.parse(text)
+            return _ToAst().transform(self._lark.parse(text)).children, []
         except lark.exceptions.LarkError as error:
-            errors = self._all_syntax_errors(text, filename, lines) or [self._to_rule_error(error, filename, lines)]
-            raise (errors[0] if len(errors) == 1 else RuleErrors(errors)) from None
-        return _ToAst().transform(tree).children
-
-    def _all_syntax_errors(self, text: str, filename: str, lines: list[str]) -> list[RuleError]:
-        errors = []
+            first = error
+        statements, errors = [], []
         for start, chunk in _statement_chunks(lines):
             try:
-                self._lark.parse("\n" * start + chunk)
+                tree = self._lark.parse("\n" * start + chunk)
             except lark.exceptions.LarkError as error:
                 end = start + len(chunk.splitlines())
                 errors.append(self._to_rule_error(error, filename, lines, end))
-        return errors
+            else:
+                statements.extend(_ToAst().transform(tree).children)
+        return statements, errors or [self._to_rule_error(first, filename, lines)]
 
     def _to_rule_error(self, error: lark.exceptions.LarkError, filename: str, lines: list[str],
                        end: int | None = None) -> RuleError:

@@ -289,14 +289,8 @@ class _Loader:
 
     def load_text(self, text: str, filename: str, base: Path) -> list[Located]:
         lines = text.splitlines()
-        try:
-            statements = self.parser.parse(text, filename)
-        except RuleErrors as errors:
-            self.errors.extend(errors.errors)
-            return []
-        except RuleError as error:
-            self.errors.append(error)
-            return []
+        statements, errors = self.parser.parse_recovering(text, filename)
+        self.errors.extend(errors)
         located = []
         for statement in statements:
             item = Located(statement, filename, lines)

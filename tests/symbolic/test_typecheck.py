@@ -90,3 +90,11 @@ def test_defines_types_and_zero_ary_terms():
                         "rule r: exists o in close: car(o) => not go\n", "t.rules")
     assert rules.used_predicates(rules.rules[0]) == {"dist", "ego_speed", "car"}
     assert rules.mentions_action(rules.rules[0].body)
+
+
+def test_syntax_and_type_errors_are_reported_together():
+    text = "pred car(o\nactions stop, go\nrule r: exists o: carr(o) => stop\nrule q: => go\nsafe stpo\n"
+    with pytest.raises(RuleErrors) as info:
+        parse_rules(text, "x.rules")
+    assert [(e.line, e.column) for e in info.value.errors] == [(1, 11), (3, 19), (4, 9), (5, 6)]
+    assert info.value.errors[3].message == "unknown action 'stpo'. Did you mean 'stop'?"
