@@ -9,7 +9,8 @@ vehicle has driven part of its route when an edge ahead gets blocked (five
 edges ahead, as perception sees it, or in the middle of what is left); the
 incremental planner repairs its search tree, a second planner with the same
 blocked edges searches from scratch. Times are medians and 99th percentiles
-over the queries, in milliseconds.
+over the queries, in milliseconds: wall clock, and the process's CPU time
+(which leaves out waiting while other programs hold the cores).
 """
 from __future__ import annotations
 
@@ -58,23 +59,38 @@ def query_pairs(road, rows: int, num: int, *, far: bool, seed: int) -> list[tupl
     return pairs
 
 
-def time_queries(planner: RoutePlanner, pairs) -> tuple[list[float], list[int]]:
-    times, expanded = [], []
+class Stopwatch:
+    """Wall-clock and CPU milliseconds of a block (CPU time leaves out waiting for a busy machine)."""
+
+    def __init__(self):
+        self.wall, self.cpu = [], []
+
+    def __enter__(self):
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, kind, error, trace):
+        if kind is None:
+            self.wall.append((time.perf_counter() - self._wall) * 1e3)
+            self.cpu.append((time.process_time() - self._cpu) * 1e3)
+
+
+def time_queries(planner: RoutePlanner, pairs) -> tuple[Stopwatch, list[int]]:
+    watch, expanded = Stopwatch(), []
     for a, b in pairs:
-        began = time.perf_counter()
         try:
-            planner.plan(a, b)
+            with watch:
+                planner.plan(a, b)
         except NoRouteError:
             continue
-        times.append((time.perf_counter() - began) * 1e3)
         expanded.append(planner.last_search_["expanded"])
-    return times, expanded
+    return watch, expanded
 
 
 def replanning(road, planner: RoutePlanner, fresh: RoutePlanner, pairs, *, driven: float, ahead: int | None):
     """Per trial: drive a share ``driven`` of the route, block an edge ``ahead`` edges on (None: half of
     what is left), replan incrementally and from scratch."""
-    incremental_ms, scratch_ms, same = [], [], 0
+    incremental, scratch, same = Stopwatch(), Stopwatch(), 0
     for a, b in pairs:
         planner.clear_updates()
         fresh.clear_updates()
@@ -88,24 +104,24 @@ def replanning(road, planner: RoutePlanner, fresh: RoutePlanner, pairs, *, drive
         fresh.block_edge(*edge, reason="stopped vehicle")
         start = route.nodes[position]
         try:
-            began = time.perf_counter()
-            replanned = planner.replan(start)
-            incremental_ms.append((time.perf_counter() - began) * 1e3)
-            began = time.perf_counter()
-            scratch = fresh.plan(start, b)
-            scratch_ms.append((time.perf_counter() - began) * 1e3)
+            with incremental:
+                replanned = planner.replan(start)
+            with scratch:
+                fresh_route = fresh.plan(start, b)
         except NoRouteError:
             continue
-        same += abs(replanned.cost - scratch.cost) < 1e-6 * max(1.0, scratch.cost)
+        same += abs(replanned.cost - fresh_route.cost) < 1e-6 * max(1.0, fresh_route.cost)
     planner.clear_updates()
     fresh.clear_updates()
-    return incremental_ms, scratch_ms, same
+    return incremental, scratch, same
 
 
-def row(name: str, values: list[float], extra: str = "") -> str:
-    if not values:
+def row(name: str, watch: Stopwatch, extra: str = "") -> str:
+    if not watch.wall:
         return f"{name:<44} (no queries)"
-    return (f"{name:<44} {statistics.median(values):9.2f} {percentile(values, 99):9.2f} {len(values):5d}  {extra}")
+    numbers = [statistics.median(watch.wall), percentile(watch.wall, 99),
+               statistics.median(watch.cpu), percentile(watch.cpu, 99)]
+    return f"{name:<44} " + " ".join(f"{v:9.2f}" for v in numbers) + f" {len(watch.wall):5d}  {extra}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         build_s = time.perf_counter() - began
         print(f"\n{road.name}: {road.num_nodes:,} nodes, {road.num_edges:,} edges, 5% of roads missing; "
               f"built in {build_s:.1f} s")
-        print(f"{'query':<44} {'p50 ms':>9} {'p99 ms':>9} {'n':>5}  expanded (median)")
+        print(f"{'query':<44} {'p50 ms':>9} {'p99 ms':>9} {'p50 cpu':>9} {'p99 cpu':>9} {'n':>5}  expanded (median)")
         far = query_pairs(road, rows, num, far=True, seed=args.seed + 1)
         local = query_pairs(road, rows, num, far=False, seed=args.seed + 2)
         planners = {}
@@ -155,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                                          ("1/4 driven, block mid-way", 0.25, None)):
                 incremental, scratch, same = replanning(road, planner, fresh, far, driven=driven, ahead=ahead)
                 print(row(f"replan {label}: incremental", incremental,
-                          f"same cost as scratch: {same}/{len(incremental)}"))
+                          f"same cost as scratch: {same}/{len(incremental.wall)}"))
                 print(row(f"replan {label}: from scratch", scratch))
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
         print(f"peak memory so far: {peak_gb:.2f} GB")
