@@ -151,9 +151,10 @@ def test_counterexample_numbers_sit_on_boundaries_exactly():
     assert reasoner_for(ruleset).allowed_actions(finding.scene.fact_base()) == []
 
 
-def test_traffic_rules_have_no_dead_end_and_every_scene_reproduces():
-    ruleset = load_rules("configs/rules/traffic.rules")
-    report = check_rules(ruleset, num_objects=2)
+@pytest.mark.parametrize("name", ["traffic", "warehouse", "household"])
+def test_shipped_rules_have_no_dead_end_and_every_scene_reproduces(name):
+    ruleset = load_rules(f"configs/rules/{name}.rules")
+    report = check_rules(ruleset, num_objects=3)
     assert report.errors == []
     assert report.of_kind("dead_rule") == [] and report.of_kind("redundant_rule") == []
     assert all(f.reproduced for f in report.findings if f.scene is not None)
