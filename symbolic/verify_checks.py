@@ -124,13 +124,13 @@ def find_redundant_rules(scene: SymbolicScene, solver: z3.Solver, skip: set[int]
     actions = scene.ruleset.actions
     remaining = [i for i in scene.hard_indexes() if i not in skip]
     labels = {i: z3.Bool(f"keep!{scene.rules[i].name}!{i}") for i in remaining}
+    # every rule, switched on by its label; a rule whose label is not assumed is left out
+    kept = {a: z3.And([z3.Implies(labels[i], as_z3(scene.holds(i, a))) for i in remaining] or [True])
+            for a in actions}
     findings = []
     for index in reversed(list(remaining)):
         others = [i for i in remaining if i != index]
-        escape = []
-        for action in actions:
-            kept = [z3.Implies(labels[i], as_z3(scene.holds(i, action))) for i in others]
-            escape.append(z3.And([z3.Not(as_z3(scene.holds(index, action)))] + kept))
+        escape = [z3.And(z3.Not(as_z3(scene.holds(index, a))), kept[a]) for a in actions]
         solver.push()
         try:
             solver.add(z3.Or(escape))
