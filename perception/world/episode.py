@@ -275,13 +275,12 @@ class Simulation:
         for agent, position, state in items:
             if agent.id not in drawn:
                 continue
-            forward, _ = heading_vectors(agent.heading)
             position = (round(float(position[0]), 4), round(float(position[1]), 4))
             objects.append(WorldObject(
                 id=agent.id, label=agent.label, box=drawn[agent.id].box,
                 position=position, heading=round(agent.heading, 5),
                 speed=round(agent.speed, 4),
-                velocity=(round(float(forward[0] * agent.speed), 4), round(float(forward[1] * agent.speed), 4)),
+                velocity=_velocity(agent),
                 size=(round(agent.length, 4), round(agent.width, 4)), lane=road.lane_at(position[0]),
                 attributes={"light_state": state} if state is not None else {},
                 occlusion=drawn[agent.id].occlusion, applies_to_ego=agent.applies_to_ego,
@@ -351,6 +350,19 @@ class SceneGenerator:
             frames.append(simulation.frame(self.noise_bank, image_id=first_image_id + index,
                                            episode_id=episode_id, frame_index=index))
         return frames
+
+
+def _velocity(agent: Agent) -> tuple[float, float]:
+    """Ground velocity in ego-frame axes: vehicles follow their lane (or the crossing road),
+    pedestrians walk where they face; a vehicle's small heading jitter is pose, not motion."""
+    if agent.motion == "lane":
+        vx, vy = 0.0, agent.direction * agent.speed
+    elif agent.motion == "cross":
+        vx, vy = agent.direction * agent.speed, 0.0
+    else:
+        forward, _ = heading_vectors(agent.heading)
+        vx, vy = forward[0] * agent.speed, forward[1] * agent.speed
+    return round(float(vx), 4) + 0.0, round(float(vy), 4) + 0.0
 
 
 def _check_seed(seed) -> int:

@@ -21,7 +21,9 @@ class WorldObject:
         position: ``(x, y)`` metres of its centre in the ego frame.
         heading: radians, 0 along the ego's heading, counter-clockwise positive.
         speed: m/s over the ground.
-        velocity: ``(vx, vy)`` m/s over the ground, in ego-frame axes.
+        velocity: ``(vx, vy)`` m/s over the ground, in ego-frame axes (vehicles
+            move along their lane or the crossing road; ``heading`` may deviate
+            slightly from it as pose noise).
         size: ``(length, width)`` metres of the drawn footprint (stylised:
             pedestrians and cyclists are drawn larger than life).
         lane: main-road lane containing the centre (``RoadMap.lane_at``), or None.

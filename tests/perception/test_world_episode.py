@@ -63,7 +63,8 @@ def test_motion_is_plausible(episodes):
                 # ego-frame motion = own motion over the ground minus the ego's
                 expected_dy = obj.velocity[1] * dt - ego_step
                 assert abs(dy - expected_dy) < 0.3 + 8.0 * dt * dt, (obj, old)
-                assert abs(dx - obj.velocity[0] * dt) < 0.3, (obj, old)
+                tolerance = 0.3 if obj.label == "pedestrian" else 0.01  # pedestrians turn at the kerb
+                assert abs(dx - obj.velocity[0] * dt) < tolerance, (obj, old)
                 assert obj.speed <= 20.0
                 if obj.label in ("traffic_light", "stop_sign"):
                     assert dx == 0.0 and abs(dy + ego_step) < 1e-3
