@@ -139,8 +139,9 @@ class _SearchTree:
         self.next_hop: dict[int, int] = {}
         self.closed: set[int] = set()
         self.heap: list = []
-        self.heap_start: int | None = None  # the start the bounds were computed for; None: not yet
-        self.heuristic: list[float] | None = None
+        self.heap_start: int | None = None  # the start the bounds are computed for; None: not yet
+        self.heuristic: "_LowerBound | None" = None
+        self.key_offset = 0.0  # grows by the bound between successive starts (D* Lite's k_m)
 
 
 class RoutePlanner:
@@ -250,24 +251,39 @@ class RoutePlanner:
         self._to_lists = [row.tolist() for row in self._to_landmark]
         self.landmarks_ = [self._names[i] for i in chosen]
 
-    def _heuristic(self, start: int, goal: int) -> "_LowerBound | None":
+    def _heuristic(self, start: int, goal: int, landmark_ids: list[int] | None = None) -> "_LowerBound | None":
         """A consistent lower bound on the cost from ``start`` to each node, computed when first asked; None for Dijkstra.
 
-        Uses the straight-line bound and the ``ACTIVE_LANDMARKS`` landmarks
-        that bound the cost from ``start`` to ``goal`` best.
+        Uses the straight-line bound and the landmarks ``landmark_ids``; by
+        default the ``ACTIVE_LANDMARKS`` that bound the cost from ``start`` to ``goal`` best.
         """
         if self.heuristic_scale_ == 0.0 and self._from_landmark is None:
             return None
-        landmarks = []
-        if self._from_landmark is not None:
-            from_landmark, to_landmark = self._from_landmark, self._to_landmark
-            with np.errstate(invalid="ignore"):
-                pair = np.fmax(from_landmark[:, goal] - from_landmark[:, start], to_landmark[:, start] - to_landmark[:, goal])
-            for k in np.argsort(-np.nan_to_num(pair, nan=-np.inf))[:ACTIVE_LANDMARKS]:
-                if math.isfinite(from_landmark[k, start]) and math.isfinite(to_landmark[k, start]):
-                    landmarks.append((self._from_lists[k], self._to_lists[k],
-                                      float(from_landmark[k, start]), float(to_landmark[k, start]), int(k)))
+        if landmark_ids is None:
+            landmark_ids = []
+            if self._from_landmark is not None:
+                from_landmark, to_landmark = self._from_landmark, self._to_landmark
+                with np.errstate(invalid="ignore"):
+                    pair = np.fmax(from_landmark[:, goal] - from_landmark[:, start],
+                                   to_landmark[:, start] - to_landmark[:, goal])
+                landmark_ids = [int(k) for k in np.argsort(-np.nan_to_num(pair, nan=-np.inf))[:ACTIVE_LANDMARKS]]
+        landmarks = [(self._from_lists[k], self._to_lists[k], self._from_lists[k][start], self._to_lists[k][start], k)
+                     for k in landmark_ids]
         return _LowerBound(self, start, landmarks)
+
+    def _bound_between(self, bound: "_LowerBound | None", a: int, b: int) -> float:
+        """A lower bound on the cost from ``a`` to ``b`` with ``bound``'s landmarks (0 for Dijkstra)."""
+        if bound is None:
+            return 0.0
+        best = self.heuristic_scale_ * math.hypot(self._xs[b] - self._xs[a], self._ys[b] - self._ys[a])
+        for from_landmark, to_landmark, _, _, _ in bound.landmarks:
+            forward = from_landmark[b] - from_landmark[a]
+            backward = to_landmark[a] - to_landmark[b]
+            if forward > best:
+                best = forward
+            if backward > best:
+                best = backward
+        return best
 
     def _base_cost(self, u: str, v: str, attributes: dict) -> float:
         if self.cost == "distance":
@@ -435,17 +451,30 @@ class RoutePlanner:
             return 0
         pred = self._pred
         cost_to_goal, next_hop, closed, exclude = tree.cost_to_goal, tree.next_hop, tree.closed, tree.exclude
-        if tree.heap_start != start:  # bounds towards this start, and the open nodes' priorities anew
+        h = tree.heuristic
+        if tree.heap_start is None or (h is not None and not math.isfinite(self._bound_between(h, tree.heap_start, start))):
+            # a fresh search, or a start the old bounds cannot relate: bounds towards this start, priorities anew
             tree.heuristic = h = self._heuristic(start, tree.goal)
+            tree.key_offset = 0.0
             tree.heap = [(g + h[n] if h is not None else g, -g, n) for n, g in cost_to_goal.items() if n not in closed]
             heapq.heapify(tree.heap)
-            tree.heap_start = start
-        heap, h, expanded, inf = tree.heap, tree.heuristic, 0, math.inf
+        elif tree.heap_start != start and h is not None:
+            # the vehicle moved: old priorities stay lower bounds once the offset grows by the bound between
+            # the two starts; each is brought up to date when it comes to the top (D* Lite's lazy re-keying)
+            tree.key_offset += self._bound_between(h, tree.heap_start, start)
+            tree.heuristic = h = self._heuristic(start, tree.goal, [k for *_, k in h.landmarks])
+        tree.heap_start = start
+        heap, expanded, inf, offset = tree.heap, 0, math.inf, tree.key_offset
         while heap:
-            _, negative, v = heapq.heappop(heap)
+            key, negative, v = heapq.heappop(heap)
             g = -negative
             if v in closed or cost_to_goal.get(v) != g:
                 continue  # settled already, or a stale entry
+            if h is not None:
+                current = g + h[v] + offset
+                if key < current - 1e-9 * (1.0 + abs(current)):
+                    heapq.heappush(heap, (current, negative, v))
+                    continue
             closed.add(v)
             expanded += 1
             if v == start:
@@ -457,7 +486,7 @@ class RoutePlanner:
                 if new < cost_to_goal.get(u, inf):
                     cost_to_goal[u] = new
                     next_hop[u] = v
-                    heapq.heappush(heap, (new + h[u] if h is not None else new, -new, u))
+                    heapq.heappush(heap, (new + h[u] + offset if h is not None else new, -new, u))
         return expanded
 
     def _repair(self, tree: _SearchTree) -> int:
@@ -487,7 +516,8 @@ class RoutePlanner:
             if hop is not None:
                 tree.cost_to_goal[node], tree.next_hop[node] = best, hop
                 h = tree.heuristic
-                heapq.heappush(tree.heap, (best + h[node] if h is not None else best, -best, node))
+                key = best + h[node] + tree.key_offset if h is not None else best
+                heapq.heappush(tree.heap, (key, -best, node))
         return len(invalid)
 
 
