@@ -61,6 +61,10 @@ class ObjectState:
         velocity: ``(vx, vy)`` m/s over the ground in the ego's axes, or
             ``None`` when unknown.
         box: ``(x1, y1, x2, y2)`` pixels it came from, if any.
+        speed_uncertainty: m/s by which an estimated velocity may be off:
+            time to collision reads the closing speed this much higher, and
+            ``approaching`` is uncertain (0.5) when the closing speed lies
+            within it of the threshold (0 for true motion).
 
     Example:
         >>> ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8)).position
@@ -75,6 +79,7 @@ class ObjectState:
     attributes: dict[str, dict[str, float]] = field(default_factory=dict)
     velocity: tuple[float, float] | None = None
     box: tuple[float, float, float, float] | None = None
+    speed_uncertainty: float = 0.0
 
     def to_json(self) -> dict:
         return {
@@ -84,6 +89,7 @@ class ObjectState:
             "attributes": {k: {s: round(p, 4) for s, p in v.items()} for k, v in self.attributes.items()},
             "velocity": None if self.velocity is None else [round(v, 3) for v in self.velocity],
             "box": None if self.box is None else [round(v, 2) for v in self.box],
+            "speed_uncertainty": round(self.speed_uncertainty, 3),
         }
 
 
@@ -314,7 +320,14 @@ def relative_velocity(obj: ObjectState, ego) -> tuple[float, float]:
 
 
 def closing_speed(obj: ObjectState, ego) -> float:
-    """How fast the distance to the ego shrinks, m/s (negative: it grows)."""
+    """How fast the distance to the ego shrinks, m/s (negative: it grows).
+
+    Example:
+        >>> from perception.world import EgoState
+        >>> closing_speed(ObjectState("o1", "car", (0.0, 20.0), (4.0, 2.0), velocity=(0.0, 8.0)),
+        ...               EgoState(lane=0, speed=10.0))
+        2.0
+    """
     dist = distance(obj)
     if dist < 1e-6:
         return 0.0
@@ -322,16 +335,39 @@ def closing_speed(obj: ObjectState, ego) -> float:
     return -(obj.position[0] * rvx + obj.position[1] * rvy) / dist
 
 
+def approaching_confidence(closing: float, uncertainty: float = 0.0) -> float:
+    """Confidence of ``approaching`` for a closing speed known to within ``uncertainty`` m/s.
+
+    1 when it surely exceeds ``APPROACH_SPEED``, 0 when it surely does not,
+    0.5 (uncertain: the robust reasoner acts safely either way) in between.
+
+    Example:
+        >>> approaching_confidence(2.0), approaching_confidence(0.2), approaching_confidence(0.7, 0.5)
+        (1.0, 0.0, 0.5)
+    """
+    if closing > APPROACH_SPEED + uncertainty:
+        return 1.0
+    if closing <= APPROACH_SPEED - uncertainty:
+        return 0.0
+    return 0.5
+
+
 def time_to_collision(obj: ObjectState, ego) -> float:
     """Seconds until contact at the current closing speed, in [0, 100]; 100 when not closing.
+
+    An estimated velocity is read cautiously: the closing speed plus the
+    object's ``speed_uncertainty``.
 
     Example:
         >>> from perception.world import EgoState
         >>> ego = EgoState(lane=0, speed=10.0, length=4.0, width=2.0)
         >>> time_to_collision(ObjectState("o1", "car", (0.0, 24.0), (4.0, 2.0), velocity=(0.0, 0.0)), ego)
         2.0
+        >>> time_to_collision(ObjectState("o1", "car", (0.0, 24.0), (4.0, 2.0), velocity=(0.0, 2.0),
+        ...                               speed_uncertainty=2.0), ego)
+        2.0
     """
-    closing = closing_speed(obj, ego)
+    closing = closing_speed(obj, ego) + obj.speed_uncertainty
     if closing <= APPROACH_SPEED:
         return 100.0
     clearance = max(distance(obj) - ego.length / 2 - obj.size[0] / 2, 0.0)
@@ -428,9 +464,12 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
         "in_left_lane": in_left, "in_right_lane": in_right, "in_adjacent_lane": in_left or in_right,
         "in_crosswalk": in_crosswalk(obj, road), "on_sidewalk": on_sidewalk(obj, road),
         "at_stop_line": stop_line_of(obj, road) is not None, "on_road": lane is not None,
-        "applies_to_ego": applies_to_ego(obj, road, ego), "approaching": closing > APPROACH_SPEED,
+        "applies_to_ego": applies_to_ego(obj, road, ego),
     }
     facts.extend(Fact(name, (o,)) for name, holds in truths.items() if holds)
+    approaching = approaching_confidence(closing, obj.speed_uncertainty)
+    if approaching > 0:
+        facts.append(Fact("approaching", (o,), approaching))
     speed = 0.0 if obj.velocity is None else math.hypot(*obj.velocity)
     facts.append(Fact("dist", (o,), value=_clip(distance(obj), 0, 200)))
     facts.append(Fact("gap", (o,), value=_clip(gap(obj, ego), -200, 200)))

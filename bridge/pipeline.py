@@ -52,7 +52,10 @@ class PipelineConfig:
         time_budget_ms: the reasoner's bound per frame.
         near_radius_m: metres within which two objects are ``near``.
         batch_size: images per detector call in batched mode.
-        track_max_distance_m, track_max_misses: tracker settings (streaming).
+        track_max_distance_m, track_max_misses, track_window,
+            track_speed_uncertainty: tracker settings (streaming): gate,
+            patience, frames per velocity fit, m/s added to estimated
+            closing speeds (the cautious reading of estimated motion).
 
     Example:
         >>> PipelineConfig(score_threshold=0.1).low
@@ -71,6 +74,8 @@ class PipelineConfig:
     batch_size: int = field(default=32, metadata={"range": (1, 4096)})
     track_max_distance_m: float = field(default=4.0, metadata={"range": (0.1, 100.0)})
     track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
+    track_window: int = field(default=5, metadata={"range": (2, 100)})
+    track_speed_uncertainty: float = field(default=0.5, metadata={"range": (0.0, 60.0)})
 
     def __post_init__(self):
         if not self.low < self.high:
@@ -233,7 +238,8 @@ class Pipeline:
         """
         self._check_ready()
         tracker = Tracker(max_distance_m=self.config.track_max_distance_m,
-                          max_misses=self.config.track_max_misses)
+                          max_misses=self.config.track_max_misses, window=self.config.track_window,
+                          speed_uncertainty=self.config.track_speed_uncertainty)
         previous = None
         for frame in frames:
             if previous is not None and (getattr(frame, "episode_id", None) != getattr(previous, "episode_id", None)

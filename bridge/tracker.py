@@ -8,9 +8,10 @@ predictions with objects of the same label within ``max_distance_m``.
 Unmatched objects start new tracks; tracks unseen for more than
 ``max_misses`` frames end.
 
-A track's velocity is the smoothed change of its road-frame position. A new
-track's velocity is unknown (``None``), except for traffic lights and stop
-signs, which never move.
+A track's velocity is the least-squares slope of its last ``window``
+road-frame positions (box corners are whole pixels, so single-frame
+differences are noisy). A new track's velocity is unknown (``None``), except
+for traffic lights and stop signs, which never move.
 """
 from __future__ import annotations
 
@@ -31,27 +32,51 @@ class Track:
     Attributes:
         id: the object's constant, stable for the track's life.
         label: its class.
-        position: last ``(x, y)`` in the road frame, metres.
+        history: the last observations ``(time_s, x, y)``, road frame, oldest first.
         velocity: ``(vx, vy)`` m/s over the ground, or ``None`` while unknown.
-        time_s: time of its last observation.
         num_hits: frames it was seen in.
         num_misses: consecutive frames it was not seen.
     """
 
     id: str
     label: str
-    position: tuple[float, float]
+    history: list[tuple[float, float, float]]
     velocity: tuple[float, float] | None
-    time_s: float
     num_hits: int = 1
     num_misses: int = 0
 
+    @property
+    def time_s(self) -> float:
+        return self.history[-1][0]
+
+    @property
+    def position(self) -> tuple[float, float]:
+        return self.history[-1][1], self.history[-1][2]
+
     def predict(self, time_s: float) -> tuple[float, float]:
         """Where the track should be at ``time_s`` (road frame)."""
+        x, y = self.position
         if self.velocity is None:
-            return self.position
+            return x, y
         dt = time_s - self.time_s
-        return self.position[0] + self.velocity[0] * dt, self.position[1] + self.velocity[1] * dt
+        return x + self.velocity[0] * dt, y + self.velocity[1] * dt
+
+
+def fit_velocity(history: Sequence[tuple[float, float, float]]) -> tuple[float, float] | None:
+    """Least-squares velocity of ``(time_s, x, y)`` observations; None with fewer than two times.
+
+    Example:
+        >>> fit_velocity([(0.0, 0.0, 10.0), (0.1, 0.0, 10.5), (0.2, 0.1, 11.0)])
+        (0.5, 5.0)
+    """
+    times = np.array([h[0] for h in history])
+    if len(times) < 2 or np.ptp(times) <= 0:
+        return None
+    centred = times - times.mean()
+    denominator = float((centred ** 2).sum())
+    vx = float((centred * np.array([h[1] for h in history])).sum() / denominator)
+    vy = float((centred * np.array([h[2] for h in history])).sum() / denominator)
+    return round(vx, 9), round(vy, 9)
 
 
 class Tracker:
@@ -61,7 +86,10 @@ class Tracker:
         max_distance_m: largest distance between a track's predicted position
             and an object for them to match.
         max_misses: frames a track survives unseen.
-        smoothing: weight of the newest velocity measurement, in (0, 1].
+        window: observations the velocity is fitted to (>= 2).
+        speed_uncertainty: m/s an estimated velocity may be off (box corners
+            are whole pixels, and objects brake); the grounding reads closing
+            speeds this much higher. Known velocities (static labels) get 0.
         static_labels: labels whose objects never move.
 
     Example:
@@ -75,11 +103,12 @@ class Tracker:
         (True, (0.0, 5.0))
     """
 
-    def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, smoothing: float = 0.5,
-                 static_labels: Sequence[str] = STATIC_LABELS):
+    def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 5,
+                 speed_uncertainty: float = 0.5, static_labels: Sequence[str] = STATIC_LABELS):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
-        self.smoothing = smoothing
+        self.window = window
+        self.speed_uncertainty = speed_uncertainty
         self.static_labels = tuple(static_labels)
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
@@ -101,8 +130,8 @@ class Tracker:
         Returns:
             The objects in the same order, with ``id`` and ``velocity`` from their tracks.
         """
-        if not 0 < self.smoothing <= 1:
-            raise ValueError(f"`smoothing` must be in (0, 1]. Received: smoothing={self.smoothing!r}")
+        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
+            raise ValueError(f"`window` must be an integer >= 2. Received: window={self.window!r}")
         if self.tracks_ and time_s < max(t.time_s for t in self.tracks_):
             raise ValueError(f"frames must arrive in time order. Received time_s={time_s} after "
                              f"{max(t.time_s for t in self.tracks_)}; call reset() between episodes")
@@ -116,7 +145,9 @@ class Tracker:
                 self._observe(track, road_positions[i], time_s)
             else:
                 track = self._start(obj, road_positions[i], time_s)
-            results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity))
+            estimated = track.velocity is not None and track.label not in self.static_labels
+            results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity,
+                                               speed_uncertainty=self.speed_uncertainty if estimated else 0.0))
         survivors = []
         for index, track in enumerate(self.tracks_):
             if index not in matched_tracks and track.time_s != time_s:
@@ -150,21 +181,13 @@ class Tracker:
     def _start(self, obj: ObjectState, position, time_s) -> Track:
         self.num_tracks_ += 1
         velocity = (0.0, 0.0) if obj.label in self.static_labels else None
-        track = Track(f"o{self.num_tracks_}", obj.label, position, velocity, time_s)
+        track = Track(f"o{self.num_tracks_}", obj.label, [(time_s, *position)], velocity)
         self.tracks_.append(track)
         return track
 
     def _observe(self, track: Track, position, time_s) -> None:
-        dt = time_s - track.time_s
-        if track.label not in self.static_labels and dt > 0:
-            measured = ((position[0] - track.position[0]) / dt, (position[1] - track.position[1]) / dt)
-            if track.velocity is None:
-                track.velocity = measured
-            else:
-                a = self.smoothing
-                track.velocity = (a * measured[0] + (1 - a) * track.velocity[0],
-                                  a * measured[1] + (1 - a) * track.velocity[1])
-        track.position = position
-        track.time_s = time_s
+        track.history = [*track.history, (time_s, *position)][-self.window:]
+        if track.label not in self.static_labels:
+            track.velocity = fit_velocity(track.history)
         track.num_hits += 1
         track.num_misses = 0

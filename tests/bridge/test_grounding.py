@@ -240,3 +240,26 @@ def test_ground_truth_facts_of_a_generated_scene_are_certain_and_match_the_world
                 assert facts.confidence("light", o.id, o.attributes["light_state"]) == 1.0
     assert num_lights > 10
     assert num_agreeing / num_lights >= 0.95
+
+
+def test_estimated_motion_is_read_cautiously():
+    # closing at 0.8 m/s, known to within 0.5 m/s: approaching is uncertain
+    unsure = ObjectState("o1", "pedestrian", (3.0, 10.0), (0.6, 0.6), velocity=(0.0, 9.2), speed_uncertainty=0.5)
+    facts = objects_to_facts([unsure], ROAD, EGO)
+    assert facts.confidence("approaching", "o1") == 0.5
+    sure = ObjectState("o1", "pedestrian", (3.0, 10.0), (0.6, 0.6), velocity=(0.0, 9.2))
+    assert objects_to_facts([sure], ROAD, EGO).confidence("approaching", "o1") == 1.0
+    # time to collision reads the closing speed higher by the uncertainty
+    follower = ObjectState("o1", "car", (0.0, 24.0), (4.0, 2.0), velocity=(0.0, 8.0), speed_uncertainty=0.5)
+    assert objects_to_facts([follower], ROAD, EGO).value("ttc", "o1") == pytest.approx(20.0 / 2.5)
+
+
+def test_tracked_velocities_carry_the_trackers_uncertainty():
+    from bridge.tracker import Tracker
+
+    tracker = Tracker(speed_uncertainty=0.7)
+    tracker.update([obj(0.0, 20.0, velocity=None)], EGO, 0.0)
+    [moving] = tracker.update([obj(0.0, 20.5, velocity=None)], EGO, 0.1)
+    assert moving.speed_uncertainty == 0.7
+    [light] = tracker.update([obj(6.0, 18.0, label="traffic_light", velocity=None)], EGO, 0.2)
+    assert light.speed_uncertainty == 0.0
