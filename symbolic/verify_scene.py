@@ -274,12 +274,13 @@ def solve_scene(scene: SymbolicScene, solver: z3.Solver, *, minimize: bool = Tru
     try:
         if minimize:
             model = _shrink(scene, solver, model)
-        for atom in _bool_terms(scene):
-            solver.add(atom == model.eval(atom, model_completion=True))
-        for term in _real_terms(scene):
-            solver.add(term * GRID == z3.ToReal(z3.Int(f"grid!{term}")))
-        if solver.check() == z3.sat:
-            model = solver.model()
+        if not _on_grid(scene, model):
+            for atom in _bool_terms(scene):
+                solver.add(atom == model.eval(atom, model_completion=True))
+            for index, term in enumerate(_real_terms(scene)):
+                solver.add(term * GRID == z3.ToReal(z3.Int(f"grid!{index}")))
+            if solver.check() == z3.sat:
+                model = solver.model()
     finally:
         solver.pop()
     return result, scene_from_model(scene, model)
@@ -317,6 +318,15 @@ def _try(solver: z3.Solver, assertion):
 
 def _constants(scene: SymbolicScene) -> set:
     return set(scene.ruleset.sort_of_value)
+
+
+def _on_grid(scene: SymbolicScene, model) -> bool:
+    """Every numeric value of ``model`` is already a multiple of ``1 / GRID``."""
+    for term in _real_terms(scene):
+        value = model.eval(term, model_completion=True)
+        if not z3.is_rational_value(value) or GRID % value.denominator_as_long():
+            return False
+    return True
 
 
 def _real_terms(scene: SymbolicScene) -> list:

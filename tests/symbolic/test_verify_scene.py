@@ -1,9 +1,10 @@
 """Grounding over K symbolic objects: presence flags, ranges, and scenes read back from models."""
+import pytest
 import z3
 
 from symbolic.facts import Fact
 from symbolic.rules import parse_rules
-from symbolic.verify_scene import PresenceWorld, Scene, SymbolicScene, solve_scene
+from symbolic.verify_scene import PresenceWorld, Scene, SymbolicScene, as_z3, solve_scene
 
 RULES = parse_rules("sort Color = {red, green}\npred car(o)\npred light(o, Color)\npred near(o, o)\n"
                     "func dist(o): Real in [0, 50]\npred raining\nactions stop, go\n"
@@ -63,3 +64,20 @@ def test_scene_json_round_trips_through_facts():
     assert base.value("dist", "x1") == 2.5 and base.confidence("raining") == 1.0
     assert scene.describe() == ["x1: car, dist = 2.5", "scene: raining"]
     assert Scene([], []).describe() == []
+
+
+@pytest.mark.parametrize("path", ["configs/rules/traffic.rules", "configs/rules/warehouse.rules",
+                                  "configs/rules/household.rules"])
+def test_no_rule_over_objects_fires_when_every_slot_is_empty(path):
+    """Every ground instance carries its objects' presence, whatever path grounding takes."""
+    from symbolic.rules import load_rules
+    scene = SymbolicScene(load_rules(path), 2)
+    solver = z3.Solver()
+    solver.add(*scene.background, *[z3.Not(p) for p in scene.world.present.values()])
+    with_objects = [i for i, rule in enumerate(scene.rules) if rule.bindings]
+    assert with_objects
+    for index in with_objects:
+        solver.push()
+        solver.add(as_z3(scene.fires(index)))
+        assert solver.check() == z3.unsat, scene.rules[index].name
+        solver.pop()
