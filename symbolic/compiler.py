@@ -182,6 +182,21 @@ class World:
             self._members[label] = found
         return found
 
+    def candidates(self, label: str | None) -> list:
+        """The ``(object, guard)`` pairs of ``members(None)`` whose class ``label`` is not false:
+        for a caller whose condition tests the class itself (the guard does not repeat it)."""
+        key = ("candidates", label)
+        found = self._members.get(key)
+        if found is None:
+            everyone = self.members(None)
+            if label is None:
+                found = everyone
+            else:
+                test = self._class_tests[label]
+                found = [(o, g) for o, g in everyone if test(self, (o,)) is not False]
+            self._members[key] = found
+        return found
+
 
 class FactWorld(World):
     """A frame's facts read one of two ways.
@@ -302,7 +317,7 @@ class SymbolicWorld(World):
 Closure = Callable  # (world, env) -> bool | float | str | None | z3 term
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: one object per rule
 class CompiledRule:
     """One rule ready to ground: outer bindings, a condition and a head.
 
@@ -323,9 +338,10 @@ class CompiledRule:
     head_by_action: dict | None = None
     head_text: str = ""
     levels: tuple = ()  # the condition split by binding depth (see _Compiler.levels)
+    domains: tuple = ()  # per binding, (class whose objects grounding runs over or None, whether to guard)
 
 
-@dataclass
+@dataclass(eq=False)
 class GroundInstance:
     """One rule instance of one world: ``red_light[o3]``.
 
@@ -376,6 +392,7 @@ class CompiledRules:
         actions = self.ruleset.actions
         self._choices = {action: {a: a == action for a in actions} for action in actions}
         self.signatures = object_positions(self.ruleset)
+        self.position = {id(rule): index for index, rule in enumerate(self.rules)}
 
     def prepare(self, world: World) -> World:
         """Give ``world`` the class tests its quantifiers use."""
@@ -441,7 +458,8 @@ def ground_rule(rule: CompiledRule, world: World):
     if not rule.bindings:
         yield GroundInstance(rule, (), base)
         return
-    domains = [world.members(label) for _, label in rule.bindings]
+    domains = [world.members(label) if guarded else world.candidates(label)
+               for label, guarded in rule.domains]
     if len(domains) == 1:
         test = levels[1]
         for obj, guard in domains[0]:
@@ -513,6 +531,7 @@ class _Compiler:
             self.compile(head, scope, trace=True),
             head_text=ast.to_text(head))
         compiled.levels = self.levels(condition, bindings)
+        compiled.domains = self.domains(condition, bindings)
         if self.action_only(head):
             compiled.head_by_action = {
                 action: self.compile(head, scope)(World([], _Absent(), _Unknown(),
@@ -543,6 +562,24 @@ class _Compiler:
             node = group[0] if len(group) == 1 else ast.Logic("and", tuple(group))
             compiled.append(self.compile(node, variables[:depth]))
         return tuple(compiled)
+
+    def domains(self, condition, bindings) -> tuple:
+        """Per binding, a class to run over: the user's (``o in car``) or, when the condition
+        is a conjunction with a one-object atom on the variable (``in_left_lane(o) and ...``),
+        that atom's predicate, so objects for which it is false are never visited."""
+        conjuncts = condition.operands if isinstance(condition, ast.Logic) and condition.op == "and" else \
+            (() if condition is None else (condition,))
+        unary = {name for name, params in self.rules.predicates.items() if params == (OBJECT,)}
+        unary |= {name for name, define in self.rules.defines.items() if len(define.params) == 1}
+        found = []
+        for var, label in bindings:
+            if label is not None:
+                found.append((label, True))
+                continue
+            label = next((c.name for c in conjuncts if isinstance(c, ast.Call) and c.name in unary
+                          and isinstance(c.args[0], ast.Name) and c.args[0].name == var), None)
+            found.append((label, False))  # the condition itself tests the class: no guard needed
+        return tuple(found)
 
     def split(self, body):
         """(bindings, condition or None, head) of a rule body."""

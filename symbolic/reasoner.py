@@ -264,7 +264,7 @@ class _Frame:
         return decision
 
     def _order(self, instance):
-        return (self.compiled.rules.index(instance.rule), instance.bindings)
+        return (self.compiled.position[id(instance.rule)], instance.bindings)
 
     # -- hard rules
     def check(self, action: str) -> bool:

@@ -93,3 +93,20 @@ def verify_no_dead_end(ruleset, num_objects):
 def test_the_same_rules_prove_properties_over_all_scenes():
     assert verify_no_dead_end(RULES, 2) == z3.sat  # night and every car far: go and not go
     assert verify_no_dead_end(load_rules("configs/rules/traffic.rules"), 1) == z3.unsat  # stop always works
+
+
+def test_pruning_by_class_keeps_a_worlds_own_guards():
+    rules = parse_rules("pred red(o)\npred car(o)\nactions stop, go\nrule r: exists o: red(o) and car(o) => stop")
+
+    class PresenceWorld(SymbolicWorld):
+        def members(self, label):
+            guards = [(o, z3.Bool(f"present({o})")) for o in self.objects]
+            if label is None:
+                return guards
+            return [(o, z3.And(g, self.truth[(label, (o,))])) for o, g in guards]
+
+    compiled = compile_rules(rules)
+    (instance,) = list(compiled.ground(PresenceWorld(rules, 1)))
+    assert str(instance.condition) == "And(present(x1), And(red(x1), car(x1)))"
+    concrete = FactWorld(rules, [Fact("car", ("c1",)), Fact("car", ("c2",)), Fact("red", ("c2",))])
+    assert [i.name for i in compiled.ground(compiled.prepare(concrete))] == ["r[c2]"]
