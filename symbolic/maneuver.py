@@ -512,6 +512,26 @@ def layout_from_road(road) -> RoadLayout:
                       stop_line_y=min(stops) if stops else None)
 
 
+def road_for_layout(layout: RoadLayout, *, length: float = 200.0, spacing: float = 10.0,
+                    crossing_half_width: float = 7.0, start_y: float = -50.0):
+    """The road network matching a :class:`RoadLayout` (so a scene's road and its map agree).
+
+    Same lanes, lane width and speed limit; with a stop line, a crossing road
+    just beyond it (:func:`symbolic.roadnet.straight_road`).
+
+    Example:
+        >>> road = road_for_layout(RoadLayout(num_lanes=2, lane_width=3.4, stop_line_y=40.0))
+        >>> road.position("L1_stop"), layout_from_road(road).stop_line_y
+        ((5.1, 40.0), 40.0)
+    """
+    from symbolic.roadnet import straight_road
+
+    crossing_at = None if layout.stop_line_y is None else layout.stop_line_y + crossing_half_width
+    return straight_road(num_lanes=layout.num_lanes, length=length, spacing=spacing, lane_width=layout.lane_width,
+                         speed_limit=layout.speed_limit, crossing_at=crossing_at,
+                         crossing_half_width=crossing_half_width, start_y=start_y)
+
+
 def target_from_route(road, route) -> ManeuverTarget | None:
     """The lane the route needs next: the lane it enters its first junction from, before that stop line.
 

@@ -477,11 +477,11 @@ def city_grid(rows: int, cols: int, *, block_length: float = 100.0, jitter: floa
 
 def straight_road(*, num_lanes: int = 3, length: float = 200.0, spacing: float = 10.0, lane_width: float = 3.5,
                   speed_limit: float = DEFAULT_SPEED_LIMIT, crossing_at: float | None = 100.0,
-                  crossing_half_width: float = 7.0) -> RoadNetwork:
+                  crossing_half_width: float = 7.0, start_y: float = 0.0) -> RoadNetwork:
     """The synthetic world's road: ``num_lanes`` lanes heading north (+y), optionally crossed by an east-west road.
 
     Lane ``i`` (0 = leftmost) has its centre at ``x = (i + 0.5) * lane_width``
-    and nodes ``L{i}_{k}`` every ``spacing`` metres from ``y = 0``; lane-change
+    and nodes ``L{i}_{k}`` every ``spacing`` metres from ``y = start_y``; lane-change
     edges join ``L{i}_{k}`` to the neighbouring lane's ``L{i±1}_{k+1}``. With
     ``crossing_at`` set, the lanes stop at ``L{i}_stop`` (the stop line,
     ``y = crossing_at - crossing_half_width``), cross to ``L{i}_exit`` and go
@@ -490,12 +490,13 @@ def straight_road(*, num_lanes: int = 3, length: float = 200.0, spacing: float =
 
     Args:
         num_lanes: lanes in the ego's direction (>= 1).
-        length: metres of road from ``y = 0``.
+        length: metres of road from ``y = start_y``.
         spacing: metres between lane nodes.
         lane_width: metres.
         speed_limit: m/s on every lane.
         crossing_at: ``y`` of the crossing road's centre line, or None.
         crossing_half_width: half the crossing road's width (m).
+        start_y: ``y`` of the road's first nodes (m).
 
     Returns:
         A :class:`RoadNetwork` named ``straight{num_lanes}``; its stop-line
@@ -512,7 +513,8 @@ def straight_road(*, num_lanes: int = 3, length: float = 200.0, spacing: float =
         raise ValueError(f"`num_lanes` must be an integer >= 1. Received num_lanes={num_lanes!r}")
     if spacing <= 0 or length < spacing:
         raise ValueError(f"`spacing` must be > 0 and <= `length`. Received spacing={spacing!r}, length={length!r}")
-    if crossing_at is not None and not crossing_half_width + spacing <= crossing_at <= length - crossing_half_width - spacing:
+    if crossing_at is not None and not (crossing_half_width + spacing <= crossing_at - start_y
+                                        <= length - crossing_half_width - spacing):
         raise ValueError(f"`crossing_at` must leave one `spacing` of road on each side of the crossing. "
                          f"Received crossing_at={crossing_at!r}")
     road = RoadNetwork(name=f"straight{num_lanes}")
@@ -521,7 +523,7 @@ def straight_road(*, num_lanes: int = 3, length: float = 200.0, spacing: float =
     lanes: list[list[str]] = []
     for lane in range(num_lanes):
         x = (lane + 0.5) * lane_width
-        ys = [k * spacing for k in range(int(length // spacing) + 1)]
+        ys = [start_y + k * spacing for k in range(int(length // spacing) + 1)]
         names = []
         for k, y in enumerate(ys):
             if stop_y is not None and stop_y - spacing / 2 < y < exit_y + spacing / 2:

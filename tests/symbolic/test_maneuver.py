@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from symbolic.maneuver import (EgoState, ManeuverPlanner, ManeuverTarget, RoadLayout, TrackedObject,
-                               layout_from_road, predict_facts, step_ego, target_from_route)
+                               layout_from_road, predict_facts, road_for_layout, step_ego,
+                               target_from_route)
 from symbolic.reasoner import Reasoner
 from symbolic.roadnet import straight_road
 from symbolic.routing import RoutePlanner
@@ -103,3 +104,14 @@ def test_bad_inputs_are_named(reasoner):
         RoadLayout(num_lanes=0)
     with pytest.raises(ValueError, match="unknown action 'fly'"):
         step_ego(EgoState(lane=0), "fly", ROAD, 0.5)
+
+
+def test_scene_layout_and_map_agree_and_the_route_sets_the_target(planner):
+    layout = RoadLayout(num_lanes=3, lane_width=3.3, speed_limit=11.1, stop_line_y=60.0)
+    road = road_for_layout(layout)
+    assert layout_from_road(road) == layout
+    route = RoutePlanner().fit(road).plan("L2_5", "W_end")  # a left turn at the crossing, from the right lane
+    target = target_from_route(road, route)
+    assert target == ManeuverTarget(lane=0, before_y=60.0)
+    plan = ManeuverPlanner(planner.reasoner, layout).plan(EgoState(lane=2, y=0.0, speed=8.0), [], target)
+    assert plan.reached and plan.actions == ["change_left", "change_left"]
