@@ -49,8 +49,6 @@ class RuleParser:
         Raises:
             RuleError: one syntax error, or :class:`RuleErrors` with several.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"rule text must be a string. Received {type(text).__name__}")
         statements, errors = self.parse_recovering(text, filename)
         if errors:
             raise errors[0] if len(errors) == 1 else RuleErrors(errors)
