@@ -216,3 +216,42 @@ def test_choices_match_a_brute_force_optimizer(traffic, seed):
     decision = likely.decide(facts)
     expected = oracle_action(likely.ruleset, facts) if not decision.fallback else likely.ruleset.safe_action
     assert decision.action == expected
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TRAFFIC_RULES = Reasoner.from_file(TRAFFIC).ruleset
+
+
+@st.composite
+def traffic_frames(draw):
+    rules = _TRAFFIC_RULES
+    objects = [f"o{i}" for i in range(draw(st.integers(0, 4)))]
+    facts = []
+    for _ in range(draw(st.integers(0, 25))):
+        confidence = draw(st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0]))
+        if draw(st.booleans()):
+            name = draw(st.sampled_from(sorted(rules.predicates)))
+            sorts = rules.predicates[name]
+            args = tuple(draw(st.sampled_from(objects or ["o0"])) if s == "object" else
+                         draw(st.sampled_from(rules.sorts[s])) for s in sorts)
+            facts.append(Fact(name, args, confidence))
+        else:
+            name = draw(st.sampled_from(sorted(rules.functions)))
+            sorts, _, (low, high) = rules.functions[name]
+            args = tuple(draw(st.sampled_from(objects or ["o0"])) for _ in sorts)
+            facts.append(Fact(name, args, confidence, value=draw(st.floats(low, high))))
+    return facts
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(traffic_frames())
+def test_any_valid_frame_gets_an_action_and_never_raises(traffic, facts):
+    decision = traffic.decide(facts)
+    assert decision.action in traffic.ruleset.actions
+    assert decision.fallback or decision.action not in decision.why_not
+    likely = Reasoner(traffic.ruleset, robust=False).decide(facts)
+    if not likely.fallback:  # the chosen action breaks no hard rule, and every rejected one has a reason
+        assert traffic.violations(facts, likely.action) == []
+        assert all(w.text for w in likely.why_not.values())
