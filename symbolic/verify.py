@@ -64,7 +64,7 @@ def check_rules(ruleset: RuleSet, num_objects: int = 3, *, checks: Iterable[str]
         progress: show a progress bar on stderr.
 
     Returns:
-        A :class:`~symbolic.verify_report.VerificationReport`; ``report.ok`` when nothing was found.
+        A :class:`~symbolic.verify_report.VerificationReport`; ``report.ok`` when it holds no error or warning.
 
     Raises:
         ValueError: on a bad argument, naming it and the value received.
