@@ -40,6 +40,7 @@ ALGORITHMS = ("astar", "dijkstra")
 BLOCKING_FACTS = ("closed", "stopped_vehicle")
 DELAY_FACTS = ("light_wait",)
 ACTIVE_LANDMARKS = 6  # landmarks used per query: those that bound the start-to-goal cost best
+BULK_BOUNDS_AFTER = 1024  # bounds computed one by one before a search computes them for every node
 
 
 class NoRouteError(ValueError):
@@ -479,6 +480,8 @@ class RoutePlanner:
             expanded += 1
             if v == start:
                 break
+            if h is tree.heuristic and h is not None and h.everything is not None:
+                h = h.everything  # every bound is known now: index the list directly
             for u, cost in pred[v]:
                 if u in closed or (exclude and (u, v) in exclude):
                     continue
@@ -536,7 +539,7 @@ class _LowerBound(dict):
         self.planner, self.start, self.landmarks = planner, start, landmarks
         self.xs, self.ys, self.scale = planner._xs, planner._ys, planner.heuristic_scale_
         self.sx, self.sy = self.xs[start], self.ys[start]
-        self.num_left = max(2048, len(self.xs) // 16)  # single computations before switching to all at once
+        self.num_left = max(BULK_BOUNDS_AFTER, len(self.xs) // 50)  # single computations before all at once
         self.everything: list[float] | None = None
 
     def __missing__(self, node: int) -> float:

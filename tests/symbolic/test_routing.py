@@ -144,3 +144,19 @@ def test_callable_cost_can_forbid_edges():
     assert all(turn != "left" for _, turn in route.turns) and route.turns
     with pytest.raises(NoRouteError, match="no route from 0_0_outE to 7_7_inN"):
         no_left.plan("0_0_outE", "7_7_inN")  # heading east on the bottom row, only a left turn leads north
+
+
+def test_long_searches_with_bounds_computed_in_bulk_stay_exact(monkeypatch):
+    monkeypatch.setattr("symbolic.routing.BULK_BOUNDS_AFTER", 32)
+    road = city_grid(12, 12, seed=9, missing_fraction=0.05)
+    planner = RoutePlanner(cost="time").fit(road)
+    fresh = RoutePlanner(cost="time", algorithm="dijkstra").fit(road)
+    goal = next(n for n in ("11_11_inN", "11_11_inE", "11_10_inE", "10_11_inN") if n in road.graph)
+    route = planner.plan("0_0_outE", goal)
+    assert planner._tree.heuristic.everything is not None  # the search switched to bounds for all nodes
+    assert route.cost == pytest.approx(fresh.plan("0_0_outE", goal).cost)
+    for position in (3, 10, 20):
+        planner.block_edge(*route.edges[position + 2])
+        fresh.block_edge(*route.edges[position + 2])
+        route = planner.replan(route.nodes[position])
+        assert route.cost == pytest.approx(fresh.plan(route.nodes[0], goal).cost)
