@@ -551,3 +551,111 @@ def target_from_route(road, route) -> ManeuverTarget | None:
             return ManeuverTarget(lane=road.node(u)["lane"], before_y=road.node(u)["y"])
     lanes = [road.node(n)["lane"] for n in route.nodes if "lane" in road.node(n)]
     return ManeuverTarget(lane=lanes[-1]) if lanes else None
+
+
+# ---------------------------------------------------------------------- scene files
+@dataclass
+class ManeuverScene:
+    """One planning problem: the road, the ego, the tracked objects and the target lane.
+
+    The JSON form (what ``nesy plan --maneuver FILE`` reads; road-frame metres, m/s)::
+
+        {"road": {"num_lanes": 3, "lane_width": 3.5, "speed_limit": 13.9, "stop_line_y": null},
+         "ego": {"lane": 1, "y": 0, "speed": 12},
+         "target": {"lane": 0, "before_y": null},
+         "objects": [{"id": "o1", "label": "car", "x": 1.75, "y": 8, "vy": 4}]}
+
+    Example:
+        >>> scene = ManeuverScene.from_json({"ego": {"lane": 1, "speed": 10}, "target": {"lane": 0},
+        ...                                  "objects": [{"id": "o1", "label": "car", "x": 1.75, "y": 30}]})
+        >>> scene.road.num_lanes, scene.ego, scene.objects[0].label
+        (3, EgoState(lane=1, y=0.0, speed=10.0), 'car')
+    """
+
+    road: RoadLayout
+    ego: EgoState
+    target: ManeuverTarget
+    objects: list[TrackedObject]
+
+    @classmethod
+    def from_json(cls, data, source: str = "<scene>") -> "ManeuverScene":
+        """Build and check a scene, naming the bad entry on error."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{source}: expected an object with road, ego, target, objects. Received {type(data).__name__}")
+        _only(data, ("road", "ego", "target", "objects"), source)
+        for key in ("ego", "target"):
+            if not isinstance(data.get(key), dict):
+                raise ValueError(f"{source}: `{key}` must be an object. Received {key}={data.get(key)!r}")
+        road = _build(RoadLayout, data.get("road") or {}, f"{source}: road",
+                      {"num_lanes": int, "lane_width": float, "speed_limit": float, "stop_line_y": float,
+                       "crosswalk": list})
+        if isinstance(road.crosswalk, list):
+            road = replace(road, crosswalk=tuple(road.crosswalk))
+        ego = _build(EgoState, data["ego"], f"{source}: ego", {"lane": int, "y": float, "speed": float})
+        target = _build(ManeuverTarget, data["target"], f"{source}: target", {"lane": int, "before_y": float})
+        objects = data.get("objects", [])
+        if not isinstance(objects, list):
+            raise ValueError(f"{source}: `objects` must be a list. Received {type(objects).__name__}")
+        fields = {"id": str, "label": str, "x": float, "y": float, "vx": float, "vy": float, "length": float,
+                  "width": float, "light": str, "confidence": float}
+        tracked = [_build(TrackedObject, entry, f"{source}: objects[{i}]", fields) for i, entry in enumerate(objects)]
+        for i, obj in enumerate(tracked):
+            if obj.label not in CLASS_NAMES:
+                raise ValueError(f"{source}: objects[{i}]: `label` must be one of {', '.join(CLASS_NAMES)}. "
+                                 f"Received label={obj.label!r}")
+        for name, lane in (("ego.lane", ego.lane), ("target.lane", target.lane)):
+            if not 0 <= lane < road.num_lanes:
+                raise ValueError(f"{source}: `{name}` must be a lane index in [0, {road.num_lanes - 1}]. "
+                                 f"Received {name}={lane}")
+        return cls(road, ego, target, tracked)
+
+    @classmethod
+    def load(cls, path) -> "ManeuverScene":
+        """Read a scene from a JSON file."""
+        import json
+        from pathlib import Path
+
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise ValueError(f"{path}: cannot read scene file ({error.strerror})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+        return cls.from_json(data, source=str(path))
+
+
+def _only(entry: dict, keys, where: str) -> None:
+    unknown = sorted(set(entry) - set(keys))
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r}; expected some of {', '.join(keys)}")
+
+
+def _build(kind, entry, where: str, fields: dict):
+    """``kind(**entry)`` after checking each field's type; one line naming the bad field."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where}: expected an object. Received {entry!r}")
+    _only(entry, fields, where)
+    values = {}
+    for key, value in entry.items():
+        wanted = fields[key]
+        if value is None and key in ("stop_line_y", "before_y", "light", "crosswalk"):
+            values[key] = None
+            continue
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+              if wanted is float else isinstance(value, wanted) and not isinstance(value, bool))
+        if wanted is list:
+            ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
+        if not ok:
+            words = {int: "an integer", float: "a finite number", str: "a string", list: "a pair [y_min, y_max]"}
+            raise ValueError(f"{where}: `{key}` must be {words[wanted]}. Received {key}={value!r}")
+        values[key] = float(value) if wanted is float else value
+    import dataclasses
+
+    missing = [f.name for f in dataclasses.fields(kind)
+               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values]
+    if missing:
+        raise ValueError(f"{where}: missing key {missing[0]!r}")
+    return kind(**values)

@@ -1,5 +1,6 @@
 """``nesy plan``: routes printed and drawn, constraints from flags and files, one-line errors."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,46 @@ def test_bad_cost_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["plan", "--map", TOWN, "--from", "a", "--to", "b", "--cost", "fast"])
     assert exit_info.value.code == 2
+
+
+MANEUVER = str(Path(__file__).resolve().parents[2] / "configs" / "maneuvers" / "overtaken.json")
+
+
+def test_maneuver_mode_prints_and_draws_the_plan(tmp_path, capsys):
+    out = tmp_path / "plan.png"
+    assert cli.main(["plan", "--maneuver", MANEUVER, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "action now: go" in printed and printed.splitlines()[1].endswith("change_left")
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+
+
+def test_maneuver_json_and_a_blocked_plan(tmp_path, capsys):
+    scene = tmp_path / "blocked.json"
+    scene.write_text(json.dumps({"ego": {"lane": 1, "speed": 5}, "target": {"lane": 0, "before_y": 15},
+                                 "objects": [{"id": "o1", "label": "truck", "x": 1.75, "y": 4, "length": 8}]}))
+    assert cli.main(["plan", "--maneuver", str(scene), "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["action"] == "stop" and not plan["reached"]
+    assert [b["rule"] for b in plan["blocking"]] == ["left_lane_clear"]
+
+
+@pytest.mark.parametrize("scene, message", [
+    ({"ego": {"lane": 1}, "target": {"lane": 7}}, r"`target.lane` must be a lane index in \[0, 2\]. Received target.lane=7"),
+    ({"ego": {"lane": 1, "speed": "fast"}, "target": {"lane": 0}}, r"ego: `speed` must be a finite number"),
+    ({"ego": {"lane": 1}, "target": {"lane": 0}, "objects": [{"id": "o1", "label": "car", "x": 1}]},
+     r"objects\[0\]: missing key 'y'"),
+    ({"ego": {"lane": 1}, "target": {"lane": 0}, "weather": "rain"}, r"unknown key 'weather'"),
+])
+def test_bad_maneuver_scenes_are_one_line_errors(tmp_path, capsys, scene, message):
+    path = tmp_path / "scene.json"
+    path.write_text(json.dumps(scene))
+    assert cli.main(["plan", "--maneuver", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err
+    assert re.search(message, err)
+
+
+def test_route_mode_needs_both_ends(capsys):
+    assert cli.main(["plan", "--map", TOWN, "--from", "0_0_outE"]) == 1
+    assert "a route needs `--from NODE` and `--to NODE`" in capsys.readouterr().err
