@@ -282,7 +282,15 @@ class RoadNetwork:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so a crash never leaves half a file."""
+    """Write ``text`` to ``path`` through a temporary file and a rename, so a crash never leaves half a file.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "maps" / "a.json"
+        >>> write_text_atomic(path, "{}")
+        >>> path.read_text(), sorted(p.name for p in path.parent.iterdir())
+        ('{}', ['a.json'])
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

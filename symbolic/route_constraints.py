@@ -152,7 +152,15 @@ def constraints_from_json(data: Any, source: str = "<constraints>") -> list[Cons
 
 
 def load_constraints(path: str | Path) -> list[Constraint]:
-    """Read constraints from a JSON or YAML file (one-line errors naming the file)."""
+    """Read constraints from a JSON or YAML file (one-line errors naming the file).
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "route.yaml"
+        >>> _ = path.write_text("avoid: [toll]\\nvia: ['N5']\\n")
+        >>> load_constraints(path)
+        [Avoid(key='tags', value='toll'), Via(node='N5')]
+    """
     path = Path(path)
     try:
         text = path.read_text()
@@ -171,6 +179,13 @@ def check_constraints(road: RoadNetwork, constraints: Iterable[Constraint]) -> l
 
     Raises:
         MapError: an unknown node, intersection, attribute or turn, naming the constraint.
+
+    Example:
+        >>> from symbolic.roadnet import straight_road
+        >>> check_constraints(straight_road(num_lanes=1, crossing_at=None), [Via("L0_3"), Via("Z")])
+        Traceback (most recent call last):
+        ...
+        symbolic.roadnet.MapError: constraint 'via Z': unknown node 'Z' in map straight1
     """
     constraints = list(constraints)
     intersections = {a.get("intersection") for _, a in road.graph.nodes(data=True)} - {None}

@@ -89,6 +89,15 @@ def draw_route(road, route, path: str | Path, *, title: str = "") -> Path:
 
     Returns:
         The path written.
+
+    Example:
+        >>> import tempfile
+        >>> from symbolic.roadnet import straight_road
+        >>> from symbolic.routing import RoutePlanner
+        >>> road = straight_road(num_lanes=2, length=100, spacing=25, crossing_at=50)
+        >>> route = RoutePlanner().fit(road).plan("L1_0", "W_end")
+        >>> draw_route(road, route, Path(tempfile.mkdtemp()) / "route.png").suffix
+        '.png'
     """
     import matplotlib
 
@@ -158,6 +167,14 @@ def draw_maneuver(scene, plan, path: str | Path, *, step_s: float = 0.5, horizon
 
     Returns:
         The path written.
+
+    Example:
+        >>> import tempfile
+        >>> from symbolic.maneuver import ManeuverPlan, ManeuverScene
+        >>> scene = ManeuverScene.from_json({"ego": {"lane": 1, "speed": 10}, "target": {"lane": 0}})
+        >>> plan = ManeuverPlan("change_left", ["change_left"], [scene.ego], True)
+        >>> draw_maneuver(scene, plan, Path(tempfile.mkdtemp()) / "plan.png").name
+        'plan.png'
     """
     import matplotlib
 
