@@ -16,9 +16,11 @@ from pathlib import Path
 def register(subparsers) -> None:
     """Add ``nesy plan``."""
     parser = subparsers.add_parser(
-        "plan", help="plan a route over a road map and draw it",
-        description="Find the cheapest route between two nodes of a road map (JSON or GraphML) that meets "
-                    "the given constraints; print it and optionally draw it (docs/planner.md).")
+        "plan", help="plan a route over a road map, or a maneuver under the rules, and draw it",
+        description="Route mode (--map): find the cheapest route between two nodes of a road map (JSON or "
+                    "GraphML) that meets the given constraints. Maneuver mode (--maneuver): find the actions "
+                    "that reach a target lane within the horizon, each step allowed by the rule file. Either "
+                    "is printed and optionally drawn (docs/planner.md).")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--map", metavar="FILE", help="road map, .json or .graphml (route mode)")
     mode.add_argument("--maneuver", metavar="SCENE",
