@@ -97,7 +97,8 @@ def run(args) -> int:
     seconds = time.perf_counter() - start
     if args.overwrite:
         remove_stale_images(args.out, summary["num_scenes"])
-    print(f"wrote {summary['num_scenes']} scenes ({summary['num_objects']} objects, preset {world.preset}) "
+    counts = ", ".join(f"{count} {name}" for name, count in summary["num_per_class"].items())
+    print(f"wrote {summary['num_scenes']} scenes ({summary['num_objects']} objects: {counts}; preset {world.preset}) "
           f"to {summary['annotations']} in {seconds:.1f} s ({summary['num_scenes'] / seconds:.0f} scenes/s)")
     sys.stdout.flush()
     return 0

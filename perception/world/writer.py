@@ -12,7 +12,7 @@ import multiprocessing
 from pathlib import Path
 
 from perception.coco import IMAGE_FOLDER, save_png, scene_annotations, write_index
-from perception.world.config import WorldConfig
+from perception.world.config import CLASS_NAMES, WorldConfig
 from perception.world.episode import SceneGenerator, scene_seed
 
 SCENES_PER_TASK = 16
@@ -85,7 +85,7 @@ def generate_dataset(config: WorldConfig, out_dir: str | Path | None, num_scenes
         progress: show a progress bar on stderr (when it is a terminal).
 
     Returns:
-        ``{"num_scenes", "num_objects", "annotations": path or None}``.
+        ``{"num_scenes", "num_objects", "num_per_class": {name: count}, "annotations": path or None}``.
 
     Example:
         >>> import tempfile
@@ -132,4 +132,8 @@ def generate_dataset(config: WorldConfig, out_dir: str | Path | None, num_scenes
         if pool is not None:
             pool.terminate()
     path = write_index(out_dir, images, annotations, world_lines) if out_dir is not None else None
-    return {"num_scenes": len(images), "num_objects": len(annotations), "annotations": path}
+    per_class = {name: 0 for name in CLASS_NAMES}
+    for entry in annotations:
+        per_class[CLASS_NAMES[entry["category_id"] - 1]] += 1
+    return {"num_scenes": len(images), "num_objects": len(annotations), "num_per_class": per_class,
+            "annotations": path}
