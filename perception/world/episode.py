@@ -203,6 +203,14 @@ class Simulation:
         gap = np.inf
         if state != "green" and front <= edge:
             gap = edge - front
+        sign = self._cross_stop_sign(agent)
+        if sign is not None and front <= edge and sign.id not in agent.served_stops:
+            gap = min(gap, edge - front)
+            if edge - front < FOLLOW_GAP + 1.0 and agent.speed < 0.3:
+                agent.stop_timer += dt
+                if agent.stop_timer > 1.0:
+                    agent.served_stops.add(sign.id)
+                    agent.stop_timer = 0.0
         for other in self.agents:
             if other is not agent and other.motion == "cross" and other.direction == agent.direction \
                     and abs(other.y - agent.y) < 1.5:
@@ -211,6 +219,14 @@ class Simulation:
                     gap = ahead
         agent.speed = self._speed_for(agent.speed, agent.cruise_speed, gap, dt)
         agent.x += agent.direction * agent.speed * dt
+
+    def _cross_stop_sign(self, agent: Agent) -> Agent | None:
+        """The stop sign facing a crossing-road vehicle at the intersection it approaches, if any."""
+        for sign in self.agents:
+            if sign.label == "stop_sign" and abs(abs(sign.heading) - np.pi / 2) < 0.5 \
+                    and np.sign(-np.sin(sign.heading)) == agent.direction and abs(sign.y - agent.y) < 12:
+                return sign
+        return None
 
     def _step_walker(self, agent: Agent, dt: float) -> None:
         forward, _ = heading_vectors(agent.heading)

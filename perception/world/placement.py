@@ -339,6 +339,11 @@ class Placer:
             if has_oncoming:
                 self.add(self.new_agent("stop_sign", road.x_min - 1.2, feature.oncoming_stop_y - 0.4,
                                         np.pi + self.heading_jitter(), 0.0, "static"))
+            if feature.cross_road is not None and rng.random() < 0.5:  # an all-way stop
+                self.add(self.new_agent("stop_sign", road.x_min - 1.6, feature.cross_road.y_min - 1.2,
+                                        -np.pi / 2 + self.heading_jitter(), 0.0, "static"))
+                self.add(self.new_agent("stop_sign", road.x_max + 1.6, feature.cross_road.y_max + 1.2,
+                                        np.pi / 2 + self.heading_jitter(), 0.0, "static"))
             return
         cycle = {state: float(rng.uniform(*span)) for state, span in LIGHT_CYCLE.items()}
         state = str(rng.choice(list(FIRST_STATE), p=list(FIRST_STATE.values())))
@@ -388,7 +393,7 @@ class Placer:
             if budget <= 0:
                 break
             y = float(rng.uniform(y_min, y_max))
-            kind = rng.choice(["vehicle", "pedestrian", "cyclist", "cross"], p=[0.45, 0.3, 0.13, 0.12])
+            kind = rng.choice(["vehicle", "pedestrian", "cyclist", "cross"], p=[0.42, 0.28, 0.18, 0.12])
             if kind == "vehicle" or (kind == "cross" and not crosses):
                 placed = self.vehicle_in_lane(int(rng.integers(len(road.lanes))), y, ego_y=ego_y)
             elif kind == "pedestrian":

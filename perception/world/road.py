@@ -262,7 +262,7 @@ def add_feature(road: RoadMap, stop_y: float, rng: np.random.Generator, crossing
     near = Crosswalk(left, right, stop_y + 1.0, stop_y + 1.0 + depth)
     road.crosswalks.append(near)
     if rng.random() < crossing_road:
-        control = str(rng.choice(["traffic_light", "stop_sign", "none"], p=[0.65, 0.25, 0.1]))
+        control = str(rng.choice(["traffic_light", "stop_sign", "none"], p=[0.55, 0.35, 0.1]))
         start = near.y_max + float(rng.uniform(1.0, 2.5))
         cross = CrossRoad(start, start + float(rng.uniform(*CROSS_ROAD_WIDTH)))
         road.cross_roads.append(cross)
