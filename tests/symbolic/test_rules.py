@@ -28,7 +28,9 @@ def test_ruleset_exposes_what_others_build_on():
     assert rules.used_predicates(red) == {"traffic_light", "light", "applies_to_ego", "ahead", "dist",
                                           "stopping_distance"}
     assert rules.preferences == {"go": 10.0, "slow": 7.0, "yield": 3.0, "change_left": 2.0, "change_right": 1.0}
-    assert [c.name for c in rules.constraints] == ["one_colour", "red_not_yellow", "lights_are_lights"]
+    assert [c.name for c in rules.constraints] == [
+        "one_class_car", "one_class_truck", "one_class_pedestrian", "one_class_cyclist", "one_class_light",
+        "one_colour", "red_not_yellow", "lights_are_lights"]
     assert rules.files[1].endswith("vocabulary.rules")
     assert rules.class_predicates()[:6] == ["car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign"]
 
