@@ -161,8 +161,8 @@ def random_color(rng: np.random.Generator) -> tuple:
 
 
 def _near(color, rng, spread: float = 25.0) -> tuple:
-    values = np.clip(np.asarray(color, dtype=float) + rng.uniform(-spread, spread, size=3), 0, 255)
-    return tuple(int(v) for v in values)
+    offsets = rng.uniform(-spread, spread, size=3).tolist()
+    return tuple(min(255, max(0, int(c + d))) for c, d in zip(color, offsets))
 
 
 def appearance(label: str, config, look: Look, rng: np.random.Generator) -> dict:
@@ -246,8 +246,7 @@ class Placer:
             scale = self.rng.uniform(1 - variation / 2, 1 + variation / 2)
             length, width = length * scale, width * scale
         agent = Agent(f"o{self.next_id}", label, float(x), float(y), float(heading), float(speed),
-                      float(length), float(width), motion, appearance(label, self.config, self.look, self.rng),
-                      cruise_speed=float(speed), **kwargs)
+                      float(length), float(width), motion, cruise_speed=float(speed), **kwargs)
         return agent
 
     def fits(self, agent: Agent, ego_y: float = 0.0) -> bool:
@@ -268,8 +267,10 @@ class Placer:
         return True
 
     def add(self, agent: Agent, ego_y: float = 0.0) -> Agent | None:
+        """Keep ``agent`` (and give it colours) unless it would overlap another; returns it or None."""
         if agent.motion != "static" and not self.fits(agent, ego_y):
             return None
+        agent.appearance = appearance(agent.label, self.config, self.look, self.rng)
         self.agents.append(agent)
         self.next_id += 1
         return agent
