@@ -478,11 +478,9 @@ class RoutePlanner:
                     continue
             closed.add(v)
             expanded += 1
-            if v == start:
-                break
             if h is tree.heuristic and h is not None and h.everything is not None:
                 h = h.everything  # every bound is known now: index the list directly
-            for u, cost in pred[v]:
+            for u, cost in pred[v]:  # the start too: a settled node has always offered itself to its predecessors
                 if u in closed or (exclude and (u, v) in exclude):
                     continue
                 new = g + cost
@@ -490,6 +488,8 @@ class RoutePlanner:
                     cost_to_goal[u] = new
                     next_hop[u] = v
                     heapq.heappush(heap, (new + h[u] + offset if h is not None else new, -new, u))
+            if v == start:
+                break
         return expanded
 
     def _repair(self, tree: _SearchTree) -> int:

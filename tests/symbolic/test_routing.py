@@ -160,3 +160,47 @@ def test_long_searches_with_bounds_computed_in_bulk_stay_exact(monkeypatch):
         fresh.block_edge(*route.edges[position + 2])
         route = planner.replan(route.nodes[position])
         assert route.cost == pytest.approx(fresh.plan(route.nodes[0], goal).cost)
+
+
+def test_replanning_stays_exact_under_random_blocks_delays_and_moves():
+    """Random rounds of blocked edges, added delays and new starts, against a fresh Dijkstra each time."""
+    rng = random.Random(4)
+    road = city_grid(10, 9, seed=0, missing_fraction=0.05)
+    nodes, edges = sorted(road.graph), sorted(road.graph.edges)
+    planner = RoutePlanner(cost="distance").fit(road)
+    checked = 0
+    for _ in range(12):
+        origin, destination = rng.sample(nodes, 2)
+        planner.clear_updates()
+        try:
+            route = planner.plan(origin, destination)
+        except NoRouteError:
+            continue
+        for _ in range(5):
+            for _ in range(rng.randint(1, 3)):
+                edge = rng.choice(route.edges) if route.edges and rng.random() < 0.6 else rng.choice(edges)
+                if rng.random() < 0.7:
+                    planner.block_edge(*edge)
+                else:
+                    planner.add_delay(*edge, seconds=rng.uniform(1, 60))
+            start = rng.choice(route.nodes) if rng.random() < 0.8 else rng.choice(nodes)
+            reference = RoutePlanner(cost="distance", algorithm="dijkstra").fit(road)
+            reference.update(planner.updates_.values())
+            try:
+                expected = reference.plan(start, destination).cost
+            except NoRouteError:
+                with pytest.raises(NoRouteError):
+                    planner.replan(start)
+                continue
+            route = planner.replan(start)
+            assert route.cost == pytest.approx(expected)
+            checked += 1
+    assert checked > 20
+
+
+def test_replanning_from_behind_the_last_start():
+    """The node a search stops at still offers itself to its predecessors (a later start behind it)."""
+    road = straight_road(num_lanes=1, length=40, spacing=10, crossing_at=None)
+    planner = RoutePlanner().fit(road)
+    planner.plan("L0_2", "L0_4")
+    assert planner.replan("L0_0").nodes == ["L0_0", "L0_1", "L0_2", "L0_3", "L0_4"]
