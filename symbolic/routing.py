@@ -473,8 +473,13 @@ class RoutePlanner:
                 continue  # settled already, or a stale entry
             if h is not None:
                 current = g + h[v] + offset
-                if key < current - 1e-9 * (1.0 + abs(current)):
+                if key < current - 1e-9 * (1.0 + abs(current)):  # an outdated priority (never when current is inf)
                     heapq.heappush(heap, (current, negative, v))
+                    continue
+                if current == inf:  # this node cannot lead to the start; keep it for later starts
+                    heapq.heappush(heap, (inf, negative, v))
+                    if key == inf:
+                        break  # and neither can anything left in the queue
                     continue
             closed.add(v)
             expanded += 1
