@@ -28,6 +28,13 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable or does not fit; the message names the file."""
 
 
+def _readable(temp: str) -> None:
+    """Give a temporary file the permissions a plain ``open`` would (mkstemp makes it private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temp, 0o666 & ~umask)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
@@ -45,6 +52,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        _readable(temp)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -59,6 +67,7 @@ def _atomic_save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata:
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, temp, metadata=metadata)
         with open(temp, "rb") as file:
             os.fsync(file.fileno())
+        _readable(temp)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -38,6 +38,7 @@ class TrainingConfig:
         warmup_steps: steps of linear warm-up.
         lr_schedule: ``"cosine"`` (decay to 2% of the peak) or ``"constant"``.
         grad_clip: largest gradient norm (0 disables clipping).
+        size_weight: weight of the box-size L1 loss (sizes are in stride units).
         seed: seeds weights, shuffling and augmentation.
         augment: random flip, shift and colour jitter.
         num_train_scenes: training scenes rendered per epoch by ``nesy train``.
@@ -64,6 +65,7 @@ class TrainingConfig:
     warmup_steps: int = field(default=100, metadata={"range": (0, 10**9)})
     lr_schedule: str = field(default="cosine", metadata={"choices": ("cosine", "constant")})
     grad_clip: float = field(default=10.0, metadata={"range": (0.0, 1e6)})
+    size_weight: float = field(default=1.0, metadata={"range": (0.0, 100.0)})
     seed: int = field(default=0, metadata={"range": (0, 2**31 - 1)})
     augment: bool = True
     num_train_scenes: int = field(default=4000, metadata={"range": (1, 10**8)})
@@ -266,7 +268,7 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
             outputs = self.model(images)
         parts = detection_loss(outputs, encoded, num_classes=len(detector.class_names),
-                               attribute_sizes=detector.attribute_sizes)
+                               attribute_sizes=detector.attribute_sizes, size_weight=config.size_weight)
         loss = parts["loss"]
         if not torch.isfinite(loss):
             where = f" The last good checkpoint is {self.last_checkpoint}." if self.last_checkpoint else ""
