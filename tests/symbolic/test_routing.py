@@ -162,29 +162,32 @@ def test_long_searches_with_bounds_computed_in_bulk_stay_exact(monkeypatch):
         assert route.cost == pytest.approx(fresh.plan(route.nodes[0], goal).cost)
 
 
-def test_replanning_stays_exact_under_random_blocks_delays_and_moves():
+@pytest.mark.parametrize("cost", ["distance", "time"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_replanning_stays_exact_under_random_blocks_delays_and_moves(cost, seed):
     """Random rounds of blocked edges, added delays and new starts, against a fresh Dijkstra each time."""
-    rng = random.Random(4)
-    road = city_grid(10, 9, seed=0, missing_fraction=0.05)
+    rng = random.Random(seed * 7 + 16)
+    road = city_grid(10 + seed, 9, seed=seed, missing_fraction=0.05)
     nodes, edges = sorted(road.graph), sorted(road.graph.edges)
-    planner = RoutePlanner(cost="distance").fit(road)
+    planner = RoutePlanner(cost=cost).fit(road)
     checked = 0
-    for _ in range(12):
+    for _ in range(15):
         origin, destination = rng.sample(nodes, 2)
         planner.clear_updates()
         try:
             route = planner.plan(origin, destination)
         except NoRouteError:
             continue
-        for _ in range(5):
+        for _ in range(6):
             for _ in range(rng.randint(1, 3)):
-                edge = rng.choice(route.edges) if route.edges and rng.random() < 0.6 else rng.choice(edges)
+                near = rng.random() < 0.6
+                edge = rng.choice(route.edges) if route.edges and near else rng.choice(edges)
                 if rng.random() < 0.7:
                     planner.block_edge(*edge)
                 else:
                     planner.add_delay(*edge, seconds=rng.uniform(1, 60))
             start = rng.choice(route.nodes) if rng.random() < 0.8 else rng.choice(nodes)
-            reference = RoutePlanner(cost="distance", algorithm="dijkstra").fit(road)
+            reference = RoutePlanner(cost=cost, algorithm="dijkstra").fit(road)
             reference.update(planner.updates_.values())
             try:
                 expected = reference.plan(start, destination).cost
