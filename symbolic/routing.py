@@ -4,7 +4,10 @@
 vehicle, and keeps the search tree. Everything it learned stays valid while
 the vehicle moves along the route, and when an edge gets dearer (blocked by a
 stopped vehicle, closed, a red light's expected wait) only the part of the
-tree that went through that edge is searched again: :meth:`RoutePlanner.replan`.
+tree that went through that edge and matters for the vehicle's start is
+searched again: :meth:`RoutePlanner.replan` (in the manner of D* Lite: the
+queue checks the nodes below a changed edge in order of priority, and stops
+once nothing left can change the start's route).
 
 The A* heuristic is the larger of two lower bounds on the cost still to go,
 both consistent, so A* routes are exactly as cheap as Dijkstra's:
@@ -41,6 +44,12 @@ BLOCKING_FACTS = ("closed", "stopped_vehicle")
 DELAY_FACTS = ("light_wait",)
 ACTIVE_LANDMARKS = 6  # landmarks used per query: those that bound the start-to-goal cost best
 BULK_BOUNDS_AFTER = 1024  # bounds computed one by one before a search computes them for every node
+CHECK = -math.inf  # second field of a queue entry that asks to check a node rather than expand it
+
+
+def check_priority(key: float) -> float:
+    """A check's priority: a little below ``key``, so that rounding never lets an expansion of equal key go first."""
+    return key - 1e-7 * (1.0 + abs(key)) if math.isfinite(key) else key
 
 
 class NoRouteError(ValueError):
@@ -143,6 +152,16 @@ class _SearchTree:
         self.heap_start: int | None = None  # the start the bounds are computed for; None: not yet
         self.heuristic: "_LowerBound | None" = None
         self.key_offset = 0.0  # grows by the bound between successive starts (D* Lite's k_m)
+        self.num_invalidated = 0
+
+    def key(self, node: int, cost: float) -> float:
+        """The priority of ``node`` at ``cost`` to the goal: a lower bound on the cost of a route through it."""
+        h = self.heuristic
+        return cost + h[node] + self.key_offset if h is not None else cost
+
+    def queue_check(self, node: int) -> None:
+        """Queue a check of a node whose route to the goal got dearer; checks come before expansions of equal priority."""
+        heapq.heappush(self.heap, (check_priority(self.key(node, self.cost_to_goal[node])), CHECK, node))
 
 
 class RoutePlanner:
@@ -222,7 +241,6 @@ class RoutePlanner:
         self._place_landmarks(heads, tails, costs)
         self._tree: _SearchTree | None = None
         self._start: int | None = None
-        self._pending: set[tuple[int, int]] = set()
         return self
 
     def _place_landmarks(self, heads, tails, costs) -> None:
@@ -359,8 +377,8 @@ class RoutePlanner:
         self._pred[j] = [(w, c) for w, c in self._pred[j] if w != i] + ([(i, after)] if after < math.inf else [])
         if after < before:
             self._tree = None  # a cheaper edge can change anything: search afresh
-        elif after > before and self._tree is not None:
-            self._pending.add((i, j))
+        elif after > before and self._tree is not None and self._tree.next_hop.get(i) == j:
+            self._tree.queue_check(i)  # the search tree's route from u went over this edge
 
     # ------------------------------------------------------------------ queries
     def plan(self, origin: str, destination: str, *, exclude: Iterable[tuple[str, str]] = ()) -> Route:
@@ -380,7 +398,6 @@ class RoutePlanner:
         self._check_fitted()
         start, goal = self._node_index(origin), self._node_index(destination)
         self._tree = _SearchTree(goal, self._excluded(exclude))
-        self._pending = set()
         self._start = start
         return self._run(start, reused=False)
 
@@ -415,8 +432,9 @@ class RoutePlanner:
         """The cheapest route from ``start`` (default: the last origin) to the last destination.
 
         Reuses the last search: nodes whose route to the destination avoids
-        every edge that got dearer keep their costs; only the rest is searched
-        again. After an edge got cheaper it searches afresh.
+        every edge that got dearer keep their costs; the others are checked and
+        searched again as far as the start's route needs. After an edge got
+        cheaper it searches afresh. The route always equals a fresh search's.
         """
         self._check_fitted()
         if self._start is None:
@@ -424,7 +442,6 @@ class RoutePlanner:
         self._start = self._start if start is None else self._node_index(start)
         if self._tree is None:
             self._tree = _SearchTree(self._last_goal, self._last_exclude)
-            self._pending = set()
             return self._run(self._start, reused=False)
         return self._run(self._start, reused=True)
 
@@ -432,10 +449,9 @@ class RoutePlanner:
         began = time.perf_counter()
         tree = self._tree
         self._last_goal, self._last_exclude = tree.goal, tree.exclude
-        invalidated = self._repair(tree) if self._pending else 0
-        self._pending = set()
+        tree.num_invalidated = 0
         expanded = self._search(tree, start)
-        self.last_search_ = {"expanded": expanded, "invalidated": invalidated, "reused": reused,
+        self.last_search_ = {"expanded": expanded, "invalidated": tree.num_invalidated, "reused": reused,
                              "ms": (time.perf_counter() - began) * 1e3}
         if start not in tree.closed:
             raise NoRouteError(f"no route from {self._names[start]} to {self._names[tree.goal]} in map {self.road_.name}"
@@ -447,17 +463,23 @@ class RoutePlanner:
                                 updates=self.updates_)
 
     def _search(self, tree: _SearchTree, start: int) -> int:
-        """Backward A* from the tree's goal until ``start`` is settled; return the expansions."""
-        if start in tree.closed:
-            return 0
+        """Backward A* from the tree's goal until ``start`` is settled and nothing queued could change it.
+
+        The queue holds expansions ``(key, -cost, node)`` and checks ``(key, CHECK, node)`` of nodes whose
+        route to the goal got dearer. Keys grow along the search tree (the bounds are consistent), so a
+        check reaches every node below a changed edge before that node's own key comes up, and parts of
+        the tree beyond the start's key are never touched (D* Lite's lazy handling of dearer edges).
+        """
         pred = self._pred
         cost_to_goal, next_hop, closed, exclude = tree.cost_to_goal, tree.next_hop, tree.closed, tree.exclude
         h = tree.heuristic
         if tree.heap_start is None or (h is not None and not math.isfinite(self._bound_between(h, tree.heap_start, start))):
             # a fresh search, or a start the old bounds cannot relate: bounds towards this start, priorities anew
+            checks = [node for _, kind, node in tree.heap if kind == CHECK and node in cost_to_goal]
             tree.heuristic = h = self._heuristic(start, tree.goal)
             tree.key_offset = 0.0
-            tree.heap = [(g + h[n] if h is not None else g, -g, n) for n, g in cost_to_goal.items() if n not in closed]
+            tree.heap = [(tree.key(n, g), -g, n) for n, g in cost_to_goal.items() if n not in closed]
+            tree.heap += [(check_priority(tree.key(n, cost_to_goal[n])), CHECK, n) for n in checks]
             heapq.heapify(tree.heap)
         elif tree.heap_start != start and h is not None:
             # the vehicle moved: old priorities stay lower bounds once the offset grows by the bound between
@@ -467,17 +489,22 @@ class RoutePlanner:
         tree.heap_start = start
         heap, expanded, inf, offset = tree.heap, 0, math.inf, tree.key_offset
         while heap:
-            key, negative, v = heapq.heappop(heap)
-            g = -negative
+            if start in closed and heap[0][0] > tree.key(start, cost_to_goal[start]):
+                break  # the start is settled and nothing queued comes before it
+            key, second, v = heapq.heappop(heap)
+            if second == CHECK:
+                self._check(tree, v, key)
+                continue
+            g = -second
             if v in closed or cost_to_goal.get(v) != g:
                 continue  # settled already, or a stale entry
             if h is not None:
                 current = g + h[v] + offset
                 if key < current - 1e-9 * (1.0 + abs(current)):  # an outdated priority (never when current is inf)
-                    heapq.heappush(heap, (current, negative, v))
+                    heapq.heappush(heap, (current, second, v))
                     continue
                 if current == inf:  # this node cannot lead to the start; keep it for later starts
-                    heapq.heappush(heap, (inf, negative, v))
+                    heapq.heappush(heap, (inf, second, v))
                     if key == inf:
                         break  # and neither can anything left in the queue
                     continue
@@ -497,36 +524,40 @@ class RoutePlanner:
                 break
         return expanded
 
-    def _repair(self, tree: _SearchTree) -> int:
-        """Forget what went through edges that got dearer; reseed those nodes from settled neighbours."""
-        heads = [u for u, v in self._pending if tree.next_hop.get(u) == v]
-        if not heads:
-            return 0
-        next_hop, pred = tree.next_hop, self._pred
-        invalid, stack = set(heads), list(heads)
-        while stack:  # the subtree below each head: predecessors whose next hop leads into it
-            node = stack.pop()
-            for child, _ in pred[node]:
-                if child not in invalid and next_hop.get(child) == node:
-                    invalid.add(child)
-                    stack.append(child)
-        for node in invalid:
-            tree.closed.discard(node)
-            tree.cost_to_goal.pop(node, None)
-            tree.next_hop.pop(node, None)
-        for node in invalid:
-            best, hop = math.inf, None
-            for v, cost in self._succ[node]:
-                if v in tree.closed and not (tree.exclude and (node, v) in tree.exclude):
-                    candidate = cost + tree.cost_to_goal[v]
-                    if candidate < best:
-                        best, hop = candidate, v
-            if hop is not None:
-                tree.cost_to_goal[node], tree.next_hop[node] = best, hop
-                h = tree.heuristic
-                key = best + h[node] + tree.key_offset if h is not None else best
-                heapq.heappush(tree.heap, (key, -best, node))
-        return len(invalid)
+    def _check(self, tree: _SearchTree, node: int, key: float) -> None:
+        """A queued check: if ``node``'s cost no longer holds, forget it, queue checks below it, reseed it."""
+        cost = tree.cost_to_goal.get(node)
+        hop = tree.next_hop.get(node)
+        if cost is None or hop is None:
+            return  # forgotten already, or the goal
+        current = check_priority(tree.key(node, cost))
+        if math.isfinite(current) and key < current - 1e-7 * (1.0 + abs(current)):
+            heapq.heappush(tree.heap, (current, CHECK, node))  # bring the priority up to date first
+            return
+        if hop in tree.closed and cost == self._edge_cost_between(node, hop) + tree.cost_to_goal[hop]:
+            return  # its route still costs what it did
+        tree.num_invalidated += 1
+        tree.closed.discard(node)
+        del tree.cost_to_goal[node], tree.next_hop[node]
+        for child, _ in self._pred[node]:
+            if tree.next_hop.get(child) == node:
+                tree.queue_check(child)
+        best, hop = math.inf, None
+        for v, cost in self._succ[node]:
+            if v in tree.closed and not (tree.exclude and (node, v) in tree.exclude):
+                candidate = cost + tree.cost_to_goal[v]
+                if candidate < best:
+                    best, hop = candidate, v
+        if hop is not None:
+            tree.cost_to_goal[node], tree.next_hop[node] = best, hop
+            heapq.heappush(tree.heap, (tree.key(node, best), -best, node))
+
+    def _edge_cost_between(self, u: int, v: int) -> float:
+        """The current cost of the edge ``u -> v`` (infinity when blocked)."""
+        for w, cost in self._succ[u]:
+            if w == v:
+                return cost
+        return math.inf
 
 
 class _LowerBound(dict):
