@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run", "plan")
+COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run", "plan", "calibrate")
 
 
 class _Parser(argparse.ArgumentParser):

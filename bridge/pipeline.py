@@ -41,6 +41,12 @@ class PipelineConfig:
     Args:
         rules: rule file, relative to the config file's folder.
         weights: detector checkpoint; empty for the shipped model.
+        calibration: score calibration file (``nesy calibrate``) mapping
+            each class's detector scores to probabilities; used only with
+            the checkpoint it was fitted for.
+        duplicate_iou: of two detections (any classes) overlapping at least
+            this much, only the more confident is kept: one object, one
+            class (1.0 keeps all).
         score_threshold: detections below it are dropped before grounding;
             keep it at or below ``low`` so weak detections reach the
             reasoner as uncertain facts rather than vanish.
@@ -64,6 +70,8 @@ class PipelineConfig:
 
     rules: str = field(default="rules/traffic.rules", metadata={"path": "file"})
     weights: str | None = field(default=None, metadata={"path": "file"})
+    calibration: str | None = field(default=None, metadata={"path": "file"})
+    duplicate_iou: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
     score_threshold: float = field(default=0.15, metadata={"range": (0.0, 1.0)})
     low: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
     high: float = field(default=0.8, metadata={"range": (0.0, 1.0)})
@@ -150,6 +158,8 @@ class Pipeline:
         reasoner: a :class:`symbolic.reasoner.Reasoner`.
         config: a :class:`PipelineConfig` (thresholds, tracker, repair).
         oracle: use each frame's ground truth instead of the detector.
+        calibration: a :class:`bridge.calibration.ScoreCalibration` applied
+            to every detection before grounding, or None (raw scores).
         planner: optional stage called as ``planner(result, reasoner)`` after
             each decision, returning a plan stored in ``result.plan`` (e.g.
             :class:`ManeuverStage`: a few seconds of actions toward a lane,
@@ -165,12 +175,13 @@ class Pipeline:
     """
 
     def __init__(self, detector=None, reasoner=None, *, config: PipelineConfig | None = None,
-                 oracle: bool = False, planner=None):
+                 oracle: bool = False, planner=None, calibration=None):
         self.detector = detector
         self.reasoner = reasoner
         self.config = config if config is not None else PipelineConfig()
         self.oracle = oracle
         self.planner = planner
+        self.calibration = calibration
 
     @classmethod
     def from_config(cls, config="configs/drive.yaml", *, weights: str | None = None, oracle: bool = False,
@@ -198,8 +209,12 @@ class Pipeline:
                                       high=settings.high, time_budget_ms=settings.time_budget_ms,
                                       repair=settings.repair)
         check_rules_vocabulary(reasoner.ruleset)
-        detector = None if oracle else load_detector(weights or settings.weights or None)
-        return cls(detector, reasoner, config=settings, oracle=oracle)
+        if oracle:
+            return cls(None, reasoner, config=settings, oracle=True)
+        weights = weights or settings.weights or None
+        detector = load_detector(weights)
+        calibration = load_calibration(settings.calibration, weights) if settings.calibration else None
+        return cls(detector, reasoner, config=settings, calibration=calibration)
 
     # ------------------------------------------------------------ public entry points
 
@@ -272,9 +287,14 @@ class Pipeline:
             return [grounding.scene_detections(frame) for frame in frames]
         if not frames:
             return []
-        return self.detector.predict(images_to_tensor([f.image for f in frames]),
-                                     score_threshold=self.config.score_threshold,
-                                     batch_size=self.config.batch_size)
+        detections = self.detector.predict(images_to_tensor([f.image for f in frames]),
+                                           score_threshold=self.config.score_threshold,
+                                           batch_size=self.config.batch_size)
+        if self.calibration is not None:
+            detections = [self.calibration.apply(d) for d in detections]
+        if self.config.duplicate_iou < 1.0:
+            detections = [suppress_duplicates(d, self.config.duplicate_iou) for d in detections]
+        return detections
 
     def _decide(self, frame, detections, ids, velocities, perception_ms, explain, tracker=None) -> FrameResult:
         start = time.perf_counter()
@@ -376,6 +396,55 @@ def load_detector(weights: str | None = None):
     if weights:
         return Detector.load(weights)
     return Detector.load_default()
+
+
+def weights_path(weights: str | None = None) -> Path:
+    """The checkpoint file ``load_detector(weights)`` reads."""
+    if weights:
+        return Path(weights)
+    from perception.model import DEFAULT_WEIGHTS
+
+    return Path(DEFAULT_WEIGHTS)
+
+
+def load_calibration(path: str, weights: str | None = None):
+    """The score calibration at ``path`` if it was fitted for this checkpoint, else None (with a warning)."""
+    import sys
+
+    from bridge.calibration import ScoreCalibration, file_sha256
+
+    calibration = ScoreCalibration.load(path)
+    checkpoint = weights_path(weights)
+    if calibration.weights_sha256 and checkpoint.is_file() and file_sha256(checkpoint) != calibration.weights_sha256:
+        print(f"nesy: warning: {path} was fitted for another checkpoint than {checkpoint}; detector scores are "
+              f"used uncalibrated (refit with 'nesy calibrate')", file=sys.stderr)
+        return None
+    return calibration
+
+
+def suppress_duplicates(detections, iou_threshold: float = 0.5):
+    """Keep the more confident of detections overlapping by ``iou_threshold`` or more, whatever their class.
+
+    A detector may fire two classes on one object (a pedestrian on a stop
+    sign); the object has one class.
+
+    Returns:
+        :class:`perception.detections.Detections`, the kept rows in score order.
+
+    Example:
+        >>> import torch
+        >>> from perception.detections import Detections
+        >>> d = Detections(torch.tensor([[0., 0., 10., 10.], [1., 0., 10., 10.], [20., 20., 30., 30.]]),
+        ...                torch.tensor([5, 2, 0]), torch.tensor([0.9, 0.4, 0.8]), ("car", "b", "pedestrian", "c", "d", "stop_sign"))
+        >>> suppress_duplicates(d).label_names()
+        ['stop_sign', 'car']
+    """
+    from torchvision.ops import nms
+
+    if len(detections) < 2:
+        return detections
+    keep = nms(detections.boxes.float(), detections.scores.float(), iou_threshold)
+    return detections.select(keep)
 
 
 def images_to_tensor(images: Sequence):

@@ -109,3 +109,12 @@ def test_demo_writes_the_report_and_prints_its_path(tmp_path, capsys):
     assert json.loads((out / "metrics.json").read_text())["agreement"] == 1.0
     assert main(["demo", "--oracle", "--frames", "0", "--out", str(out)]) == 1
     assert "`--frames` must be in [1, 400]" in capsys.readouterr().err
+
+
+def test_calibrate_needs_a_place_to_write(tmp_path, capsys):
+    config = tmp_path / "drive.yaml"
+    config.write_text("pipeline:\n  robust: true\n")
+    assert main(["calibrate", "--config", str(config), "--scenes", "2"]) == 1
+    assert "no pipeline.calibration file is set; pass --out FILE" in capsys.readouterr().err
+    assert main(["calibrate", "--scenes", "0", "--out", str(tmp_path / "c.json")]) == 1
+    assert "`--scenes` must be a positive integer" in capsys.readouterr().err
