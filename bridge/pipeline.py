@@ -58,6 +58,9 @@ class PipelineConfig:
         time_budget_ms: the reasoner's bound per frame.
         near_radius_m: metres within which two objects are ``near``.
         batch_size: images per detector call in batched mode.
+        precision: the detector's inference precision (``Detector.predict``);
+            float32 by default: bfloat16 autocast measured far slower at
+            batch 1 on the 2-core CPU.
         track_max_distance_m, track_max_misses, track_window,
             track_speed_uncertainty: tracker settings (streaming): gate,
             patience, frames per velocity fit, m/s added to estimated
@@ -80,6 +83,7 @@ class PipelineConfig:
     time_budget_ms: float = field(default=50.0, metadata={"range": (0.1, 60000.0)})
     near_radius_m: float = field(default=NEAR_RADIUS_M, metadata={"range": (0.0, 100.0)})
     batch_size: int = field(default=32, metadata={"range": (1, 4096)})
+    precision: str = field(default="float32", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
     track_max_distance_m: float = field(default=4.0, metadata={"range": (0.1, 100.0)})
     track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
     track_window: int = field(default=5, metadata={"range": (2, 100)})
@@ -153,7 +157,8 @@ class Pipeline:
 
     Args:
         detector: an object with ``predict(images, *, score_threshold,
-            batch_size) -> list[Detections]`` (``perception.model.Detector``);
+            batch_size, precision) -> list[Detections]``
+            (``perception.model.Detector``);
             may be None with ``oracle=True``.
         reasoner: a :class:`symbolic.reasoner.Reasoner`.
         config: a :class:`PipelineConfig` (thresholds, tracker, repair).
@@ -289,7 +294,7 @@ class Pipeline:
             return []
         detections = self.detector.predict(images_to_tensor([f.image for f in frames]),
                                            score_threshold=self.config.score_threshold,
-                                           batch_size=self.config.batch_size)
+                                           batch_size=self.config.batch_size, precision=self.config.precision)
         if self.calibration is not None:
             detections = [self.calibration.apply(d) for d in detections]
         if self.config.duplicate_iou < 1.0:

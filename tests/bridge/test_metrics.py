@@ -38,7 +38,7 @@ class Replace:
     def __init__(self, scene, edit):
         self.scene, self.edit = scene, edit
 
-    def predict(self, images, *, score_threshold, batch_size):
+    def predict(self, images, *, score_threshold, batch_size, precision="auto"):
         return [self.edit(scene_detections(self.scene)) for _ in range(images.shape[0])]
 
 

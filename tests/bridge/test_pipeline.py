@@ -39,7 +39,7 @@ class FakeDetector:
         self.make = make
         self.calls = []
 
-    def predict(self, images, *, score_threshold, batch_size):
+    def predict(self, images, *, score_threshold, batch_size, precision="auto"):
         self.calls.append((tuple(images.shape), float(images.min()), float(images.max()), score_threshold))
         return [self.make(i) for i in range(images.shape[0])]
 
