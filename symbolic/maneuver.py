@@ -611,20 +611,10 @@ class ManeuverScene:
 
     @classmethod
     def load(cls, path) -> "ManeuverScene":
-        """Read a scene from a JSON file."""
-        import json
-        from pathlib import Path
+        """Read a scene from a JSON file (one-line errors naming the file)."""
+        from symbolic.roadnet import read_json
 
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as error:
-            raise ValueError(f"{path}: cannot read scene file ({error.strerror})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
-        return cls.from_json(data, source=str(path))
+        return cls.from_json(read_json(path, "scene"), source=str(path))
 
 
 def _only(entry: dict, keys, where: str) -> None:

@@ -229,17 +229,9 @@ class RoadNetwork:
         suffix = path.suffix.lower()
         if suffix not in (".json", ".graphml"):
             raise MapError(f"{path}: map files must end in .json or .graphml. Received suffix {suffix or '(none)'!r}")
-        try:
-            text = path.read_text()
-        except OSError as error:
-            raise MapError(f"{path}: cannot read map file ({error.strerror})") from None
         if suffix == ".json":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise MapError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
-            return cls.from_json(data, source=str(path))
-        return cls._from_graphml(text, str(path))
+            return cls.from_json(read_json(path, "map", error=MapError), source=str(path))
+        return cls._from_graphml(read_text(path, "map", error=MapError), str(path))
 
     @classmethod
     def _from_graphml(cls, text: str, source: str) -> "RoadNetwork":
@@ -279,6 +271,40 @@ class RoadNetwork:
 
     def __repr__(self) -> str:
         return f"RoadNetwork({self.name!r}, num_nodes={self.num_nodes}, num_edges={self.num_edges})"
+
+
+def read_text(path: str | Path, what: str, *, error: type = ValueError) -> str:
+    """The text of a file, or one line naming the file when it cannot be read.
+
+    Example:
+        >>> read_text("no/such/file.json", "map")
+        Traceback (most recent call last):
+        ...
+        ValueError: no/such/file.json: cannot read map file (No such file or directory)
+    """
+    try:
+        return Path(path).read_text()
+    except OSError as failure:
+        raise error(f"{path}: cannot read {what} file ({failure.strerror})") from None
+
+
+def read_json(path: str | Path, what: str, *, error: type = ValueError):
+    """The parsed JSON of a file; one line naming the file, line and column when it is not JSON.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "scene.json"
+        >>> _ = path.write_text('{"ego": }')
+        >>> read_json(path, "scene")
+        Traceback (most recent call last):
+        ...
+        ValueError: ...scene.json:1:9: invalid JSON: Expecting value
+    """
+    text = read_text(path, what, error=error)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as failure:
+        raise error(f"{path}:{failure.lineno}:{failure.colno}: invalid JSON: {failure.msg}") from None
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

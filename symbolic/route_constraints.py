@@ -33,7 +33,7 @@ from typing import Any, Iterable, Union
 
 import yaml
 
-from symbolic.roadnet import EDGE_ATTRIBUTES, TURNS, MapError, RoadNetwork
+from symbolic.roadnet import EDGE_ATTRIBUTES, TURNS, MapError, RoadNetwork, read_text
 from symbolic.routing import NoRouteError, Route, RoutePlanner, route_from_nodes
 
 
@@ -162,10 +162,7 @@ def load_constraints(path: str | Path) -> list[Constraint]:
         [Avoid(key='tags', value='toll'), Via(node='N5')]
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read constraints file ({error.strerror})") from None
+    text = read_text(path, "constraints")
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
