@@ -553,6 +553,43 @@ def target_from_route(road, route) -> ManeuverTarget | None:
     return ManeuverTarget(lane=lanes[-1]) if lanes else None
 
 
+def nearest_lane_node(road, lane: int, y: float) -> str:
+    """The node of ``lane`` at or just ahead of position ``y`` (where a route from the ego starts).
+
+    Example:
+        >>> from symbolic.roadnet import straight_road
+        >>> nearest_lane_node(straight_road(num_lanes=2, crossing_at=None), lane=1, y=13.0)
+        'L1_2'
+    """
+    ahead = [(a["y"], n) for n, a in road.graph.nodes(data=True) if a.get("lane") == lane and a["y"] >= y - 1e-9]
+    if not ahead:
+        raise ValueError(f"map {road.name} has no node of lane {lane} at or ahead of y={y:g}")
+    return min(ahead)[1]
+
+
+def route_and_target(planner, lane: int, y: float, destination: str):
+    """The route from the ego's lane and position to ``destination``, and the lane it needs next.
+
+    What a pipeline calls per frame: the ego's lane and ``y`` on a map from
+    :func:`road_for_layout`, a fitted :class:`~symbolic.routing.RoutePlanner`
+    on it, and the destination node (e.g. ``"W_end"`` to turn left at the crossing).
+
+    Returns:
+        ``(route, target)``: a :class:`~symbolic.routing.Route` and a
+        :class:`ManeuverTarget` (the lane to be in before the next junction).
+
+    Example:
+        >>> from symbolic.routing import RoutePlanner
+        >>> road = road_for_layout(RoadLayout(num_lanes=3, stop_line_y=60.0))
+        >>> route, target = route_and_target(RoutePlanner().fit(road), lane=2, y=0.0, destination="W_end")
+        >>> route.nodes[0], target
+        ('L2_5', ManeuverTarget(lane=0, before_y=60.0))
+    """
+    route = planner.plan(nearest_lane_node(planner.road_, lane, y), destination)
+    target = target_from_route(planner.road_, route) or ManeuverTarget(lane=lane)
+    return route, target
+
+
 # ---------------------------------------------------------------------- scene files
 @dataclass
 class ManeuverScene:

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from symbolic.maneuver import (EgoState, ManeuverPlanner, ManeuverTarget, RoadLayout, TrackedObject,
-                               layout_from_road, predict_facts, road_for_layout, step_ego,
-                               target_from_route)
+                               layout_from_road, predict_facts, road_for_layout, route_and_target,
+                               step_ego, target_from_route)
 from symbolic.reasoner import Reasoner
 from symbolic.roadnet import straight_road
 from symbolic.routing import RoutePlanner
@@ -115,3 +115,16 @@ def test_scene_layout_and_map_agree_and_the_route_sets_the_target(planner):
     assert target == ManeuverTarget(lane=0, before_y=60.0)
     plan = ManeuverPlanner(planner.reasoner, layout).plan(EgoState(lane=2, y=0.0, speed=8.0), [], target)
     assert plan.reached and plan.actions == ["change_left", "change_left"]
+
+
+def test_route_and_target_from_the_egos_position(planner):
+    layout = RoadLayout(num_lanes=3, stop_line_y=40.0)
+    road = road_for_layout(layout)
+    routes = RoutePlanner(cost="time").fit(road)
+    route, target = route_and_target(routes, lane=0, y=3.0, destination="E_end")  # a right turn ahead
+    assert route.nodes[0] == "L0_6" and route.nodes[-1] == "E_end"
+    assert target == ManeuverTarget(lane=2, before_y=40.0)
+    plan = ManeuverPlanner(planner.reasoner, layout).plan(EgoState(lane=0, y=3.0, speed=8.0), [], target)
+    assert plan.actions == ["change_right", "change_right"]
+    with pytest.raises(ValueError, match=r"map straight3 has no node of lane 1 at or ahead of y=500"):
+        route_and_target(routes, lane=1, y=500.0, destination="E_end")
