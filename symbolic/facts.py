@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -75,9 +75,8 @@ class Fact:
         return {"pred": self.predicate, "args": list(self.args), "confidence": self.confidence}
 
 
-@dataclass
 class FactBase:
-    """The facts of one frame, indexed by predicate.
+    """The facts of one frame, indexed by atom.
 
     Args:
         facts: the facts; a later fact on the same atom replaces an earlier one.
@@ -94,22 +93,30 @@ class FactBase:
         (8.0, 1.0, 0.0)
     """
 
-    facts: Iterable[Fact] = ()
-    objects: dict[str, str] = field(default_factory=dict)
-    class_names: tuple[str, ...] = ()
-
-    def __post_init__(self):
+    def __init__(self, facts: Iterable[Fact] = (), objects: dict[str, str] | None = None,
+                 class_names: tuple[str, ...] = ()):
+        self.objects: dict[str, str] = dict(objects or {})
+        self.class_names = tuple(class_names)
         self._by_atom: dict[tuple[str, tuple[str, ...]], Fact] = {}
-        for fact in self.facts:
+        for fact in facts:
             self.add(fact)
-        self.facts = list(self._by_atom.values())
+
+    @property
+    def facts(self) -> list[Fact]:
+        """The facts, in the order their atoms were first added."""
+        return list(self._by_atom.values())
 
     def add(self, fact: Fact) -> None:
         """Add or replace a fact; a class fact (predicate in ``class_names``) registers its object."""
         self._by_atom[(fact.predicate, fact.args)] = fact
         if len(fact.args) == 1 and not fact.is_function and fact.predicate in self.class_names:
             self.objects.setdefault(fact.args[0], fact.predicate)
-        self.facts = list(self._by_atom.values())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, FactBase) and self._by_atom == other._by_atom and self.objects == other.objects
+
+    def __repr__(self) -> str:
+        return f"FactBase({len(self)} facts, {len(self.objects)} objects)"
 
     def __iter__(self) -> Iterator[Fact]:
         return iter(self._by_atom.values())
