@@ -36,6 +36,9 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=500_000, help="first episode seed (default: %(default)s)")
     parser.add_argument("--skip-decisions", action="store_true", help="only measure speed")
+    parser.add_argument("--skip-speed", action="store_true", help="only judge decisions")
+    parser.add_argument("--perception", choices=("detector", "truth-boxes", "both"), default="both",
+                        help="decision rows for the detector, for true boxes with tracked motion, or both")
     args = parser.parse_args(argv)
 
     import dataclasses
@@ -58,14 +61,24 @@ def main(argv=None) -> int:
         print(f"\nDecisions: {args.frames} frames per preset in episodes of {args.episode_length}, streaming")
         print(f"{'preset':<9}{'frames':>8}{'agreement':>11}{'after frame 0':>15}{'unsafe':>8}{'fallback':>10}"
               "   causes of disagreements")
+        kinds = ("detector", "truth-boxes") if args.perception == "both" else (args.perception,)
         for preset in presets:
             world = dataclasses.replace(config.world, preset=preset)
             frames = generate_frames(world, args.frames, episode_length=args.episode_length, seed=args.seed)
-            metrics = evaluate_pipeline(pipeline, frames, stream=True)
-            causes = ", ".join(f"{k} {v}" for k, v in metrics.cause_counts().items())
-            fallbacks = sum(f.fallback for f in metrics.frames)
-            print(f"{preset:<9}{metrics.num_frames:>8}{metrics.agreement:>10.2%}{metrics.agreement_with_history:>15.2%}"
-                  f"{metrics.num_unsafe:>8}{fallbacks:>10}   {causes}", flush=True)
+            for kind in kinds:
+                judged = pipeline if kind == "detector" else Pipeline(TruthBoxes(frames), pipeline.reasoner,
+                                                                      config=pipeline.config)
+                metrics = evaluate_pipeline(judged, frames, stream=True)
+                causes = ", ".join(f"{k} {v}" for k, v in metrics.cause_counts().items())
+                fallbacks = sum(f.fallback for f in metrics.frames)
+                print(f"{preset + (' *' if kind == 'truth-boxes' else ''):<9}{metrics.num_frames:>8}"
+                      f"{metrics.agreement:>10.2%}{metrics.agreement_with_history:>15.2%}"
+                      f"{metrics.num_unsafe:>8}{fallbacks:>10}   {causes}", flush=True)
+        if "truth-boxes" in kinds:
+            print("* true boxes, labels and light states in place of the detector; motion still estimated by the "
+                  "tracker: what perfect detection would reach")
+    if args.skip_speed:
+        return 0
 
     world = dataclasses.replace(config.world, preset=presets[0] if presets else "default")
     frames = generate_frames(world, args.speed_frames, episode_length=args.episode_length, seed=args.seed + 77_777)
@@ -88,6 +101,18 @@ def main(argv=None) -> int:
                   f"{median['grounding']:>11.2f}{median['reasoning']:>11.2f}{median['total']:>9.2f}", flush=True)
     print(f"load average {_load()} at the end")
     return 0
+
+
+class TruthBoxes:
+    """A stand-in detector returning each frame's true boxes, labels and light states (in frame order)."""
+
+    def __init__(self, frames):
+        self._frames = iter(frames)
+
+    def predict(self, images, *, score_threshold, batch_size, precision="auto"):
+        from bridge.grounding import scene_detections
+
+        return [scene_detections(next(self._frames)) for _ in range(images.shape[0])]
 
 
 def _measure(pipeline, frames, *, stream: bool, explain: bool) -> tuple[float, dict[str, float]]:
