@@ -120,10 +120,7 @@ def _measure(pipeline, frames, *, stream: bool, explain: bool) -> tuple[float, d
     if stream:
         results = list(pipeline.stream(frames, explain=explain))
     else:
-        results = []
-        size = pipeline.config.batch_size
-        for begin in range(0, len(frames), size):
-            results.extend(pipeline(frames[begin:begin + size], explain=explain))
+        results = pipeline(frames, explain=explain)
     elapsed = time.perf_counter() - start
     timings = {stage: statistics.median(r.timings_ms[stage] for r in results)
                for stage in ("perception", "grounding", "reasoning", "total")}

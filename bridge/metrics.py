@@ -349,12 +349,10 @@ def evaluate_pipeline(pipeline, frames: Sequence, *, stream: bool = True, truth_
             results.append(result)
             bar.update(1)
     else:
-        size = pipeline.config.batch_size
-        for begin in range(0, len(frames), size):
-            start = time.perf_counter()
-            results.extend(pipeline(frames[begin:begin + size], explain=explain))
-            wall_s += time.perf_counter() - start
-            bar.update(min(size, len(frames) - begin))
+        start = time.perf_counter()
+        results = pipeline(frames, explain=explain)
+        wall_s = time.perf_counter() - start
+        bar.update(len(frames))
     bar.close()
     return evaluate_results(results, truth_reasoner, wall_s=wall_s, mode="stream" if stream else "batch")
 

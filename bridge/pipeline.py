@@ -58,9 +58,8 @@ class PipelineConfig:
         time_budget_ms: the reasoner's bound per frame.
         near_radius_m: metres within which two objects are ``near``.
         batch_size: images per detector call in batched mode.
-        precision: the detector's inference precision (``Detector.predict``);
-            float32 by default: bfloat16 autocast measured far slower at
-            batch 1 on the 2-core CPU.
+        precision: the detector's inference precision (``Detector.predict``;
+            ``auto``: bfloat16 autocast on CPUs that support it).
         track_max_distance_m, track_max_misses, track_window,
             track_speed_uncertainty: tracker settings (streaming): gate,
             patience, frames per velocity fit, m/s added to estimated
@@ -83,7 +82,7 @@ class PipelineConfig:
     time_budget_ms: float = field(default=50.0, metadata={"range": (0.1, 60000.0)})
     near_radius_m: float = field(default=NEAR_RADIUS_M, metadata={"range": (0.0, 100.0)})
     batch_size: int = field(default=32, metadata={"range": (1, 4096)})
-    precision: str = field(default="float32", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
+    precision: str = field(default="auto", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
     track_max_distance_m: float = field(default=4.0, metadata={"range": (0.1, 100.0)})
     track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
     track_window: int = field(default=5, metadata={"range": (2, 100)})
@@ -226,6 +225,10 @@ class Pipeline:
     def __call__(self, frames: Sequence, *, explain: bool = True) -> list[FrameResult]:
         """Decide every frame independently (no tracking), perception batched.
 
+        Frames go to the detector ``batch_size`` at a time; while one batch
+        is grounded and decided, the detector already works on the next (in
+        a second thread: torch releases the interpreter lock).
+
         Args:
             frames: scenes or frames (see the module docstring).
             explain: compute why-not answers for rejected actions.
@@ -233,19 +236,32 @@ class Pipeline:
         Returns:
             One :class:`FrameResult` per frame, in order.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
         frames = list(frames)
         self._check_ready()
+        size = self.config.batch_size
+        batches = [frames[begin:begin + size] for begin in range(0, len(frames), size)]
+        results = []
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            pending = worker.submit(self._timed_perceive, batches[0]) if batches else None
+            for index, batch in enumerate(batches):
+                detections, perception_ms = pending.result()
+                if index + 1 < len(batches):
+                    pending = worker.submit(self._timed_perceive, batches[index + 1])
+                for frame, frame_detections in zip(batch, detections):
+                    if self.oracle:
+                        ids, velocities = [o.id for o in frame.objects], grounding.scene_velocities(frame)
+                    else:
+                        ids, velocities = None, None
+                    results.append(self._decide(frame, frame_detections, ids, velocities, perception_ms, explain))
+        return results
+
+    def _timed_perceive(self, frames: list) -> tuple[list, float]:
+        """Detections of ``frames`` and the milliseconds per frame they took."""
         start = time.perf_counter()
         detections = self._perceive(frames)
-        perception_ms = (time.perf_counter() - start) * 1000 / max(len(frames), 1)
-        results = []
-        for frame, frame_detections in zip(frames, detections):
-            if self.oracle:
-                ids, velocities = [o.id for o in frame.objects], grounding.scene_velocities(frame)
-            else:
-                ids, velocities = None, None
-            results.append(self._decide(frame, frame_detections, ids, velocities, perception_ms, explain))
-        return results
+        return detections, (time.perf_counter() - start) * 1000 / max(len(frames), 1)
 
     def stream(self, frames: Iterable, *, explain: bool = True) -> Iterator[FrameResult]:
         """Decide frame by frame (batch 1), tracking objects across each episode.

@@ -95,7 +95,7 @@ def _results(pipeline, frames, stream):
     if stream:
         yield from pipeline.stream(frames)
         return
-    size = pipeline.config.batch_size
+    size = pipeline.config.batch_size * 8   # a few batches per call: perception overlaps deciding
     for begin in range(0, len(frames), size):
         yield from pipeline(frames[begin:begin + size])
 
