@@ -178,3 +178,12 @@ def test_the_maneuver_stage_plans_a_lane_change_on_an_empty_road(reasoner):
     assert "planning" in result.timings_ms and result.to_json()["plan"]["action"] == "change_left"
     with pytest.raises(ValueError, match=r"`target_lane` must be in \[0, 1\] for scene-3"):
         Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=2))([scene])
+
+
+def test_overlapped_batches_give_the_same_decisions(reasoner):
+    scenes = [generate_scene(preset_config("default"), seed=seed) for seed in range(70)]
+    pipeline = Pipeline(reasoner=reasoner, oracle=True, config=PipelineConfig(batch_size=16))
+    serial = pipeline(scenes, explain=False)
+    overlapped = pipeline(scenes, explain=False, overlap=True)
+    assert [r.action for r in serial] == [r.action for r in overlapped]
+    assert [r.name for r in overlapped] == [f"scene-{s.image_id}" for s in scenes]
