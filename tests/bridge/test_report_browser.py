@@ -26,7 +26,8 @@ class DevTools:
     def __init__(self, user_data_dir):
         to_browser_read, self._write = os.pipe()
         self._read, from_browser_write = os.pipe()
-        # Chromium reads commands on fd 3 and writes replies on fd 4.
+        # Chromium reads commands on fd 3 and writes replies on fd 4. Python opens files
+        # non-inheritable, so close_fds=False passes only the two wired in the child.
         high_in, high_out = os.dup(to_browser_read), os.dup(from_browser_write)
         high_in, high_out = fcntl_dup_high(high_in), fcntl_dup_high(high_out)
 
@@ -36,8 +37,7 @@ class DevTools:
 
         self.process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={user_data_dir}", "about:blank"],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, pass_fds=(3, 4) if _fds_open(3, 4) else (),
-                                        preexec_fn=wire)
+                                        stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=wire)
         for fd in (to_browser_read, from_browser_write, high_in, high_out):
             os.close(fd)
         self._buffer = b""
@@ -104,15 +104,6 @@ def fcntl_dup_high(fd):
     high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
     os.close(fd)
     return high
-
-
-def _fds_open(*fds):
-    for fd in fds:
-        try:
-            os.fstat(fd)
-        except OSError:
-            return False
-    return True
 
 
 def render(path, tmp_path):
