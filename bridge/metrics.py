@@ -331,30 +331,38 @@ def evaluate_pipeline(pipeline, frames: Sequence, *, stream: bool = True, truth_
     Returns:
         :class:`PipelineMetrics`; ``wall_s`` counts the pipeline only.
     """
-    from tqdm import tqdm
-
     frames = list(frames)
     truth_reasoner = truth_reasoner or truth_reasoner_for(pipeline)
+    if stream:
+        results, wall_s = timed_stream(pipeline, frames, explain=explain, progress=progress, desc="evaluate")
+    else:
+        start = time.perf_counter()
+        results = pipeline(frames, explain=explain)
+        wall_s = time.perf_counter() - start
+    return evaluate_results(results, truth_reasoner, wall_s=wall_s, mode="stream" if stream else "batch")
+
+
+def timed_stream(pipeline, frames: Sequence, *, explain: bool = True, progress: bool = False,
+                 desc: str = "stream") -> tuple[list[FrameResult], float]:
+    """Stream ``frames`` through ``pipeline``, timing the pipeline alone.
+
+    Returns:
+        ``(results, seconds)``: one result per frame and the seconds spent inside the pipeline.
+    """
+    from tqdm import tqdm
+
     results: list[FrameResult] = []
     wall_s = 0.0
-    bar = tqdm(total=len(frames), desc="evaluate", unit="frame", disable=not progress)
-    if stream:
-        iterator = pipeline.stream(frames, explain=explain)
+    iterator = pipeline.stream(frames, explain=explain)
+    with tqdm(total=len(frames), desc=desc, unit="frame", disable=not progress) as bar:
         while True:
             start = time.perf_counter()
             result = next(iterator, None)
             wall_s += time.perf_counter() - start
             if result is None:
-                break
+                return results, wall_s
             results.append(result)
             bar.update(1)
-    else:
-        start = time.perf_counter()
-        results = pipeline(frames, explain=explain)
-        wall_s = time.perf_counter() - start
-        bar.update(len(frames))
-    bar.close()
-    return evaluate_results(results, truth_reasoner, wall_s=wall_s, mode="stream" if stream else "batch")
 
 
 def evaluate_results(results: Sequence[FrameResult], truth_reasoner=None, *, reasoner=None, wall_s: float = 0.0,

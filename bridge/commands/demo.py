@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 DEFAULT_CONFIG = Path("configs/drive.yaml")
@@ -46,11 +45,9 @@ def ground_truth_preview(scenes, columns: int = 4, scale: int = 2):
 def run(args) -> int:
     import dataclasses
 
-    from tqdm import tqdm
-
     from perception.world import WorldConfig, generate_episode
     from bridge.experiment import ExperimentConfig, load_config
-    from bridge.metrics import evaluate_results
+    from bridge.metrics import evaluate_results, timed_stream
     from bridge.pipeline import Pipeline
     from bridge.report import write_report
 
@@ -67,17 +64,7 @@ def run(args) -> int:
     frames = generate_episode(world, seed=args.seed, num_frames=args.frames)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    results, wall_s = [], 0.0
-    stream = pipeline.stream(frames)
-    with tqdm(total=len(frames), desc="demo", unit="frame", disable=not sys.stderr.isatty()) as bar:
-        while True:
-            start = time.perf_counter()
-            result = next(stream, None)
-            wall_s += time.perf_counter() - start
-            if result is None:
-                break
-            results.append(result)
-            bar.update(1)
+    results, wall_s = timed_stream(pipeline, frames, progress=sys.stderr.isatty(), desc="demo")
     metrics = evaluate_results(results, reasoner=pipeline.reasoner, wall_s=wall_s, mode="stream")
     _write_text(out / "frames.jsonl", "".join(json.dumps(r.to_json()) + "\n" for r in results))
     metrics.write_json(out / "metrics.json")

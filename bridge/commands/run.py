@@ -12,6 +12,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bridge.commands.generate import positive_int
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -21,7 +23,7 @@ def register(subparsers) -> None:
     parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", metavar="DIR", help="dataset folder with annotations.json, images/ and world.jsonl")
-    source.add_argument("--generate", metavar="N", type=_positive_int, help="generate an episode of N frames")
+    source.add_argument("--generate", metavar="N", type=positive_int, help="generate an episode of N frames")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument("--weights", metavar="FILE", help="detector checkpoint (default: the shipped model)")
     parser.add_argument("--oracle", action="store_true", help="use ground-truth detections instead of the detector")
@@ -33,18 +35,6 @@ def register(subparsers) -> None:
     parser.add_argument("--target-lane", type=int, metavar="K",
                         help="also plan a maneuver to lane K (0 = leftmost lane running the ego's way)")
     parser.set_defaults(handler=run)
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer. Received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer. Received {value}")
-    return value
 
 
 def run(args) -> int:
