@@ -181,6 +181,13 @@ def match_detections(detections, scene, iou_threshold: float = 0.5) -> list[bool
 
     Returns:
         One bool per detection, in order.
+
+    Example:
+        >>> from perception.world import generate_scene, preset_config
+        >>> from bridge.grounding import scene_detections
+        >>> scene = generate_scene(preset_config("easy"), seed=1)
+        >>> all(match_detections(scene_detections(scene), scene))
+        True
     """
     import torch
     from torchvision.ops import box_iou
@@ -227,7 +234,15 @@ def fit_calibration(detections: Sequence, scenes: Sequence, *, class_names: Sequ
 
 
 def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
+    """Hex SHA-256 of a file's bytes.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile(delete=False) as handle:
+        ...     _ = handle.write(b"abc")
+        >>> file_sha256(handle.name)[:12]
+        'ba7816bf8f01'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -261,6 +261,18 @@ def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5)
     Detections match true objects one to one, greedily by score, by box
     overlap alone (so a car seen as a truck is *mislabelled*, not missed
     plus false).
+
+    Returns:
+        One :class:`PerceptionError` per mistake: missed objects first, then
+        false, mislabelled and wrong-light detections.
+
+    Example:
+        >>> from perception.world import generate_scene, preset_config
+        >>> from bridge.pipeline import Pipeline
+        >>> scene = generate_scene(preset_config("easy"), seed=1)
+        >>> [result] = Pipeline.from_config("configs/drive.yaml", oracle=True)([scene])
+        >>> perception_errors(result, scene)
+        []
     """
     import torch
     from torchvision.ops import box_iou
@@ -330,6 +342,14 @@ def evaluate_pipeline(pipeline, frames: Sequence, *, stream: bool = True, truth_
 
     Returns:
         :class:`PipelineMetrics`; ``wall_s`` counts the pipeline only.
+
+    Example:
+        >>> from perception.world import generate_episode, preset_config
+        >>> from bridge.pipeline import Pipeline
+        >>> oracle = Pipeline.from_config("configs/drive.yaml", oracle=True)
+        >>> metrics = evaluate_pipeline(oracle, generate_episode(preset_config("easy"), seed=2, num_frames=3))
+        >>> metrics.agreement, metrics.num_unsafe
+        (1.0, 0)
     """
     frames = list(frames)
     truth_reasoner = truth_reasoner or truth_reasoner_for(pipeline)

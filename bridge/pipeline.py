@@ -403,6 +403,13 @@ def road_layout(road):
 
     Lanes are the ones running the ego's way, numbered from 0 on the left;
     the left edge is their left border in ego-frame metres.
+
+    Example:
+        >>> from perception.world import Lane, RoadMap
+        >>> road = RoadMap([Lane(0, -3.5, 3.5, -1, 13.9), Lane(1, 0.0, 3.5, 1, 13.9), Lane(2, 3.5, 3.5, 1, 13.9)], 1)
+        >>> layout, left_edge, ego_lane = road_layout(road)
+        >>> layout.num_lanes, left_edge, ego_lane
+        (2, -1.75, 0)
     """
     from symbolic.maneuver import RoadLayout
 
@@ -528,7 +535,13 @@ def images_to_tensor(images: Sequence):
 
 
 def frame_name(frame) -> str:
-    """A frame's display name: its ``name`` or ``file_name``, else ``scene-<image_id>``."""
+    """A frame's display name: its ``name`` or ``file_name``, else ``scene-<image_id>``.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> frame_name(SimpleNamespace(image_id=7)), frame_name(SimpleNamespace(file_name="images/a.png"))
+        ('scene-7', 'images/a.png')
+    """
     for attribute in ("name", "file_name"):
         value = getattr(frame, attribute, None)
         if value:

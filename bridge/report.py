@@ -75,6 +75,16 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
 
     Returns:
         The path written.
+
+    Example:
+        >>> import tempfile
+        >>> from perception.world import generate_episode, preset_config
+        >>> from bridge.pipeline import Pipeline
+        >>> pipeline = Pipeline.from_config("configs/drive.yaml", oracle=True)
+        >>> results = list(pipeline.stream(generate_episode(preset_config("easy"), seed=2, num_frames=2)))
+        >>> path = write_report(results, tempfile.mkdtemp() + "/report.html", truth=True, reasoner=pipeline.reasoner)
+        >>> path.read_text().count('<section class="frame')
+        2
     """
     if metrics is None and truth and results:
         from bridge.metrics import evaluate_results
@@ -242,7 +252,13 @@ def plan_html(plan) -> str:
 
 
 def facts_html(facts) -> str:
-    """The frame's facts as a table (atom, confidence or value)."""
+    """The frame's facts as a table (atom, confidence or value).
+
+    Example:
+        >>> from symbolic.facts import Fact
+        >>> facts_html([Fact("dist", ("o1",), value=12.5)])
+        '<table><tr><th>fact</th><th>confidence / value</th></tr><tr><td><code>dist(o1)</code></td><td>= 12.5</td></tr></table>'
+    """
     rows = []
     for fact in facts:
         value = f"= {fact.value:g}" if fact.is_function else f"{fact.confidence:.2f}"

@@ -41,6 +41,12 @@ EGO = "ego"
 
 
 def lane_node(index: int) -> str:
+    """The graph node of lane ``index``.
+
+    Example:
+        >>> lane_node(2)
+        'lane:2'
+    """
     return f"lane:{index}"
 
 
