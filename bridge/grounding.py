@@ -19,9 +19,12 @@ object exists, so the uncertainty of an object lives in its class fact.
 Absent facts are false (closed world).
 
 Motion: an object's ``velocity`` is its own motion over the ground, in the
-ego's axes. When it is unknown (a single image, a new track) the grounding
-assumes the object stands still, which makes everything ahead close in at the
-ego's speed: the cautious reading.
+ego's axes. When it is unknown (a single image, a new track) no reading of it
+is safe in every case (standing still is not: a reversing car or a pedestrian
+stepping out closes faster), so its motion facts (``approaching``, ``ttc``,
+``speed``) are stated as uncertain (confidence :data:`UNKNOWN_MOTION_CONFIDENCE`,
+between the reasoner's ``low`` and ``high``): a robust reasoner then covers
+every motion. Traffic lights and stop signs never move.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ COMFORT_DECELERATION = 3.5  # m/s^2
 REACTION_TIME_S = 0.5
 CONTROL_LABELS = ("traffic_light", "stop_sign")
 STATIC_LABELS = ("traffic_light", "stop_sign")
+UNKNOWN_MOTION_CONFIDENCE = 0.5  # confidence of motion facts of an object whose velocity is unknown
 
 
 @dataclass(frozen=True)
@@ -367,7 +371,10 @@ def applies_to_ego(obj: ObjectState, road, ego) -> bool:
 
 
 def relative_velocity(obj: ObjectState, ego) -> tuple[float, float]:
-    """Velocity of the object relative to the ego (m/s, ego axes); still objects when unknown.
+    """Velocity of the object relative to the ego (m/s, ego axes); read as still when unknown.
+
+    (An unknown motion's facts are uncertain, see :func:`object_facts`; the
+    still reading only gives them a value.)
 
     Example:
         >>> from perception.world import EgoState
@@ -526,15 +533,27 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
         "applies_to_ego": applies_to_ego(obj, road, ego),
     }
     facts.extend(Fact(name, (o,)) for name, holds in truths.items() if holds)
-    approaching = approaching_confidence(closing, obj.speed_uncertainty)
+    motion = 1.0 if motion_known(obj) else UNKNOWN_MOTION_CONFIDENCE
+    approaching = approaching_confidence(closing, obj.speed_uncertainty) if motion == 1.0 else motion
     if approaching > 0:
         facts.append(Fact("approaching", (o,), approaching))
     speed = 0.0 if obj.velocity is None else math.hypot(*obj.velocity)
     facts.append(Fact("dist", (o,), value=_clip(distance(obj), 0, 200)))
     facts.append(Fact("gap", (o,), value=_clip(gap(obj, ego), -200, 200)))
-    facts.append(Fact("speed", (o,), value=_clip(speed, 0, 60)))
-    facts.append(Fact("ttc", (o,), value=_clip(time_to_collision(obj, ego), 0, 100)))
+    facts.append(Fact("speed", (o,), motion, value=_clip(speed, 0, 60)))
+    facts.append(Fact("ttc", (o,), motion, value=_clip(time_to_collision(obj, ego), 0, 100)))
     return facts
+
+
+def motion_known(obj: ObjectState) -> bool:
+    """The object's velocity is known: measured, estimated, or a sign or light that never moves.
+
+    Example:
+        >>> motion_known(ObjectState("o1", "car", (0.0, 9.0), (4.0, 2.0))), motion_known(
+        ...     ObjectState("o2", "stop_sign", (3.0, 9.0), (0.8, 0.8)))
+        (False, True)
+    """
+    return obj.velocity is not None or obj.label in STATIC_LABELS
 
 
 def ego_facts(road, ego) -> list[Fact]:
@@ -592,9 +611,13 @@ def detections_to_facts(detections, calibration, road, ego, *, ids=None, velocit
         >>> calibration = Calibration(metres_per_pixel=0.25, image_size=(256, 256), ego_pixel=(128.0, 200.0))
         >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
         >>> d = Detections(torch.tensor([[124., 140., 132., 158.]]), torch.tensor([0]), torch.tensor([0.9]), ("car",))
-        >>> objects, facts = detections_to_facts(d, calibration, road, EgoState(lane=0, speed=5.0))
+        >>> objects, facts = detections_to_facts(d, calibration, road, EgoState(lane=0, speed=5.0),
+        ...                                      velocities=[(0.0, 0.0)])
         >>> facts.confidence("ahead", "o1"), facts.confidence("approaching", "o1")
         (1.0, 1.0)
+        >>> # one image without a velocity: its motion is unknown, so uncertain
+        >>> detections_to_facts(d, calibration, road, EgoState(lane=0, speed=5.0))[1].confidence("approaching", "o1")
+        0.5
     """
     objects = detections_to_objects(detections, calibration, ids=ids, velocities=velocities)
     return objects, objects_to_facts(objects, road, ego, near_radius=near_radius)

@@ -10,7 +10,11 @@ Unmatched objects start new tracks; tracks unseen for more than
 
 A track's velocity is the least-squares slope of its last ``window``
 road-frame positions (box corners are whole pixels, so single-frame
-differences are noisy). A new track's velocity is unknown (``None``), except
+differences are noisy). That slope is the velocity at the window's middle
+time; an object braking or speeding up has moved on since, so a track's
+``speed_uncertainty`` grows by its fitted acceleration times that lag
+(:func:`motion_lag_uncertainty`). A new track's velocity is unknown
+(``None``: the grounding then states its motion facts as uncertain), except
 for traffic lights and stop signs, which never move.
 """
 from __future__ import annotations
@@ -79,6 +83,31 @@ def fit_velocity(history: Sequence[tuple[float, float, float]]) -> tuple[float, 
     return round(vx, 9), round(vy, 9)
 
 
+def motion_lag_uncertainty(history: Sequence[tuple[float, float, float]]) -> float:
+    """m/s the velocity may have changed since the middle of ``history``'s times.
+
+    The least-squares slope of :func:`fit_velocity` is the velocity at the
+    window's mean time; with a constant acceleration ``a`` (fitted by a
+    quadratic) the velocity now differs by ``|a|`` times the time since then.
+    0 with fewer than three distinct times.
+
+    Example:
+        >>> # braking at 8 m/s^2 from 8 m/s, 0.1 s apart: the fit lags 0.1 s
+        >>> history = [(t, 0.0, 8.0 * t - 4.0 * t * t) for t in (0.0, 0.1, 0.2)]
+        >>> round(motion_lag_uncertainty(history), 6)
+        0.8
+    """
+    times = np.array([h[0] for h in history], dtype=float)
+    if len(set(times.tolist())) < 3:
+        return 0.0
+    centred = times - times.mean()
+    design = np.stack([centred ** 2, centred, np.ones_like(centred)], axis=1)
+    positions = np.array([[h[1], h[2]] for h in history], dtype=float)  # (N, 2)
+    coefficients, *_ = np.linalg.lstsq(design, positions, rcond=None)
+    acceleration = 2.0 * float(np.hypot(*coefficients[0]))
+    return round(acceleration * float(times[-1] - times.mean()), 9)
+
+
 class Tracker:
     """Keeps object ids stable across the frames of an episode and estimates motion.
 
@@ -88,8 +117,10 @@ class Tracker:
         max_misses: frames a track survives unseen.
         window: observations the velocity is fitted to (>= 2).
         speed_uncertainty: m/s an estimated velocity may be off (box corners
-            are whole pixels, and objects brake); the grounding reads closing
-            speeds this much higher. Known velocities (static labels) get 0.
+            are whole pixels); a track's own uncertainty adds the lag of its
+            fit under its fitted acceleration (objects brake). The grounding
+            reads closing speeds this much higher. Known velocities (static
+            labels) get 0.
         static_labels: labels whose objects never move.
 
     Example:
@@ -146,8 +177,9 @@ class Tracker:
             else:
                 track = self._start(obj, road_positions[i], time_s)
             estimated = track.velocity is not None and track.label not in self.static_labels
+            uncertainty = self.speed_uncertainty + motion_lag_uncertainty(track.history) if estimated else 0.0
             results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity,
-                                               speed_uncertainty=self.speed_uncertainty if estimated else 0.0))
+                                               speed_uncertainty=uncertainty))
         survivors = []
         for index, track in enumerate(self.tracks_):
             if index not in matched_tracks and track.time_s != time_s:

@@ -6,8 +6,8 @@ import torch
 
 from perception.detections import Detections
 from perception.world import Calibration, Crosswalk, EgoState, Lane, RoadMap, Sidewalk, StopLine
-from bridge.grounding import (ObjectState, detections_to_facts, detections_to_objects, ground_truth_facts,
-                              objects_to_facts, stopping_distance)
+from bridge.grounding import (UNKNOWN_MOTION_CONFIDENCE, ObjectState, detections_to_facts, detections_to_objects,
+                              ground_truth_facts, objects_to_facts, stopping_distance)
 from bridge.vocabulary import CLASS_NAMES, DRIVING_VOCABULARY, LIGHT_COLORS
 
 # Lanes 3.5 m wide: 0 oncoming (x -7), 1 (x -3.5) and 2 = ego (x 0) and 3 (x 3.5) the ego's way.
@@ -171,11 +171,31 @@ def test_motion_approaching_and_time_to_collision():
     assert oncoming.confidence("approaching", "o1") == 1.0 and oncoming.value("speed", "o1") == pytest.approx(10.0)
 
 
-def test_unknown_motion_is_read_as_standing_still():
+def test_unknown_motion_gives_uncertain_motion_facts():
     facts = objects_to_facts([obj(0.0, 24.0, velocity=None)], ROAD, EGO)
-    assert facts.confidence("approaching", "o1") == 1.0
-    assert facts.value("ttc", "o1") == pytest.approx(2.0)
-    assert facts.value("speed", "o1") == 0.0
+    for predicate in ("approaching", "ttc", "speed"):
+        assert facts.confidence(predicate, "o1") == UNKNOWN_MOTION_CONFIDENCE, predicate
+    assert 0.2 < UNKNOWN_MOTION_CONFIDENCE < 0.8   # between the reasoner's low and high: uncertain
+    # geometry stays certain; signs and lights never move, so their motion is known
+    assert facts.confidence("ahead", "o1") == 1.0
+    sign = ObjectState("o2", "stop_sign", (6.5, 18.5), (0.8, 0.8))
+    sign_facts = objects_to_facts([sign], ROAD, EGO)
+    assert sign_facts.confidence("ttc", "o2") == 1.0 and sign_facts.confidence("approaching", "o2") == 1.0
+
+
+def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion():
+    # a car 26 m ahead in the ego's lane, ego at 10 m/s: standing still it is 3 s away (no emergency),
+    # but reversing at 3 m/s it is 1.9 s away and the ego must stop; its motion is not known yet
+    from symbolic.reasoner import Reasoner
+
+    from bridge.pipeline import PipelineConfig
+
+    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True)
+    unknown = objects_to_facts([obj(0.0, 29.0, velocity=None)], ROAD, EGO)
+    action = reasoner.decide(unknown, explain=False).action
+    for velocity in [(0.0, 0.0), (0.0, -3.0), (0.0, 10.0)]:
+        truth = objects_to_facts([obj(0.0, 29.0, velocity=velocity)], ROAD, EGO)
+        assert reasoner.violations(truth, action) == [], (velocity, action)
 
 
 def test_facts_about_the_ego_and_the_road():

@@ -96,3 +96,31 @@ def test_tracks_follow_ground_truth_over_a_generated_episode():
     # every true object keeps one track id (objects cut by the image border may split)
     stable = sum(len(ids) == 1 for ids in pairs.values())
     assert stable / len(pairs) >= 0.9
+
+
+def test_a_braking_objects_uncertainty_covers_the_lag_of_its_fitted_speed():
+    # a truck 12 m ahead brakes at 8 m/s^2 from 8 m/s; the ego holds 9 m/s; 10 frames a second.
+    # The fitted slope is the speed at the window's middle, 0.2 s old: 1.6 m/s too fast.
+    from bridge.grounding import closing_speed
+
+    tracker = Tracker(speed_uncertainty=0.5)
+    ego_speed, last = 9.0, None
+    for k in range(6):
+        t = k / 10
+        odometry = ego_speed * t
+        truck_y = 12.0 + 8.0 * t - 4.0 * t * t     # road frame, relative to the ego's start
+        [last] = tracker.update([car(0.0, truck_y - odometry, label="truck")], ego_at(odometry, ego_speed), t)
+    true_speed = 8.0 - 8.0 * 0.5
+    ego = ego_at(ego_speed * 0.5, ego_speed)
+    true_closing = ego_speed - true_speed
+    estimated_closing = closing_speed(last, ego)
+    assert estimated_closing < true_closing - 1.0                 # the fit lags...
+    assert estimated_closing + last.speed_uncertainty >= true_closing - 1e-6   # ...and the uncertainty covers it
+
+
+def test_a_steady_object_keeps_the_base_uncertainty():
+    tracker = Tracker(speed_uncertainty=0.5)
+    for k in range(6):
+        t = k / 10
+        [last] = tracker.update([car(0.0, 20.0 + 5.0 * t - 10.0 * t)], ego_at(10.0 * t), t)
+    assert last.velocity == pytest.approx((0.0, 5.0)) and last.speed_uncertainty == pytest.approx(0.5)
