@@ -83,13 +83,15 @@ def fit_velocity(history: Sequence[tuple[float, float, float]]) -> tuple[float, 
     return round(vx, 9), round(vy, 9)
 
 
-def motion_lag_uncertainty(history: Sequence[tuple[float, float, float]]) -> float:
+def motion_lag_uncertainty(history: Sequence[tuple[float, float, float]], *,
+                           max_acceleration: float = math.inf) -> float:
     """m/s the velocity may have changed since the middle of ``history``'s times.
 
     The least-squares slope of :func:`fit_velocity` is the velocity at the
     window's mean time; with a constant acceleration ``a`` (fitted by a
-    quadratic) the velocity now differs by ``|a|`` times the time since then.
-    0 with fewer than three distinct times.
+    quadratic, at most ``max_acceleration`` m/s^2: whole-pixel positions make
+    a fitted acceleration noisy) the velocity now differs by ``|a|`` times the
+    time since then. 0 with fewer than three distinct times.
 
     Example:
         >>> # braking at 8 m/s^2 from 8 m/s, 0.1 s apart: the fit lags 0.1 s
@@ -104,7 +106,7 @@ def motion_lag_uncertainty(history: Sequence[tuple[float, float, float]]) -> flo
     design = np.stack([centred ** 2, centred, np.ones_like(centred)], axis=1)
     positions = np.array([[h[1], h[2]] for h in history], dtype=float)  # (N, 2)
     coefficients, *_ = np.linalg.lstsq(design, positions, rcond=None)
-    acceleration = 2.0 * float(np.hypot(*coefficients[0]))
+    acceleration = min(2.0 * float(np.hypot(*coefficients[0])), max_acceleration)
     return round(acceleration * float(times[-1] - times.mean()), 9)
 
 
@@ -122,6 +124,8 @@ class Tracker:
             reads closing speeds this much higher. Known velocities (static
             labels) get 0.
         static_labels: labels whose objects never move.
+        max_acceleration: m/s^2 a road user may brake or speed up at most
+            (8: hard braking); bounds the acceleration behind the fit's lag.
 
     Example:
         >>> from perception.world import EgoState
@@ -135,12 +139,14 @@ class Tracker:
     """
 
     def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 5,
-                 speed_uncertainty: float = 0.5, static_labels: Sequence[str] = STATIC_LABELS):
+                 speed_uncertainty: float = 0.5, static_labels: Sequence[str] = STATIC_LABELS,
+                 max_acceleration: float = 8.0):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
         self.window = window
         self.speed_uncertainty = speed_uncertainty
         self.static_labels = tuple(static_labels)
+        self.max_acceleration = max_acceleration
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
 
@@ -177,7 +183,8 @@ class Tracker:
             else:
                 track = self._start(obj, road_positions[i], time_s)
             estimated = track.velocity is not None and track.label not in self.static_labels
-            uncertainty = self.speed_uncertainty + motion_lag_uncertainty(track.history) if estimated else 0.0
+            lag = motion_lag_uncertainty(track.history, max_acceleration=self.max_acceleration)
+            uncertainty = self.speed_uncertainty + lag if estimated else 0.0
             results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity,
                                                speed_uncertainty=uncertainty))
         survivors = []

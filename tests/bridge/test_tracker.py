@@ -124,3 +124,11 @@ def test_a_steady_object_keeps_the_base_uncertainty():
         t = k / 10
         [last] = tracker.update([car(0.0, 20.0 + 5.0 * t - 10.0 * t)], ego_at(10.0 * t), t)
     assert last.velocity == pytest.approx((0.0, 5.0)) and last.speed_uncertainty == pytest.approx(0.5)
+
+
+def test_the_lag_uncertainty_is_bounded_by_the_largest_acceleration():
+    from bridge.tracker import motion_lag_uncertainty
+
+    jumpy = [(0.0, 0.0, 10.0), (0.1, 0.0, 12.0), (0.2, 0.0, 10.0)]   # one misplaced box: 400 m/s^2 fitted
+    assert motion_lag_uncertainty(jumpy) > 10.0
+    assert motion_lag_uncertainty(jumpy, max_acceleration=8.0) == pytest.approx(0.8)
