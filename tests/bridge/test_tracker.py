@@ -1,4 +1,6 @@
 """The tracker keeps ids across the frames of an episode and reports speed."""
+import dataclasses
+
 import pytest
 
 from perception.world import EgoState
@@ -132,3 +134,29 @@ def test_the_lag_uncertainty_is_bounded_by_the_largest_acceleration():
     jumpy = [(0.0, 0.0, 10.0), (0.1, 0.0, 12.0), (0.2, 0.0, 10.0)]   # one misplaced box: 400 m/s^2 fitted
     assert motion_lag_uncertainty(jumpy) > 10.0
     assert motion_lag_uncertainty(jumpy, max_acceleration=8.0) == pytest.approx(0.8)
+
+
+def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
+    # the ego holds 9 m/s behind a truck braking at 8 m/s^2 from 9 m/s, 10 frames a second:
+    # every robust decision on tracked motion must keep the hard rules under the true motion
+    from symbolic.reasoner import Reasoner
+
+    from perception.world import Lane, RoadMap
+    from bridge.grounding import objects_to_facts
+    from bridge.pipeline import PipelineConfig
+
+    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True)
+    road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+    tracker = Tracker()
+    num_checked = 0
+    for k in range(12):
+        t = k / 10
+        ego = EgoState(lane=0, speed=9.0, odometry=9.0 * t, length=4.5, width=1.8)
+        speed = max(9.0 - 8.0 * t, 0.0)
+        truck_y = 16.0 + 9.0 * t - 4.0 * min(t, 9.0 / 8.0) ** 2 - ego.odometry
+        truth = ObjectState("o1", "truck", (0.0, truck_y), (6.0, 2.4), velocity=(0.0, speed))
+        [tracked] = tracker.update([dataclasses.replace(truth, velocity=None)], ego, t)
+        action = reasoner.decide(objects_to_facts([tracked], road, ego), explain=False).action
+        assert reasoner.violations(objects_to_facts([truth], road, ego), action) == [], (k, action)
+        num_checked += 1
+    assert num_checked == 12
