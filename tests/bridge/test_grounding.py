@@ -184,7 +184,7 @@ def test_unknown_motion_gives_uncertain_motion_facts():
 
 
 def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion():
-    # a car 26 m ahead in the ego's lane, ego at 10 m/s: standing still it is 3 s away (no emergency),
+    # a car 25 m ahead of the ego's front in its lane, ego at 10 m/s: standing still it is 2.5 s away (no emergency),
     # but reversing at 3 m/s it is 1.9 s away and the ego must stop; its motion is not known yet
     from symbolic.reasoner import Reasoner
 
