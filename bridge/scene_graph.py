@@ -33,6 +33,7 @@ from typing import Sequence
 import networkx as nx
 
 from symbolic.facts import Fact
+from symbolic.files import write_text_atomic
 
 from bridge import grounding
 from bridge.vocabulary import NEAR_RADIUS_M
@@ -124,14 +125,14 @@ class SceneGraph:
 
     def write_json(self, path: str | Path) -> Path:
         """Write :meth:`to_json` to ``path`` atomically."""
-        return _write_atomic(Path(path), json.dumps(self.to_json(), indent=1))
+        return write_text_atomic(Path(path), json.dumps(self.to_json(), indent=1))
 
     def write_graphml(self, path: str | Path) -> Path:
         """Write GraphML (lists become comma-separated strings) to ``path`` atomically."""
         graph = nx.DiGraph()
         graph.add_nodes_from((n, _graphml_safe(d)) for n, d in self.graph.nodes(data=True))
         graph.add_edges_from((u, v, _graphml_safe(d)) for u, v, d in self.graph.edges(data=True))
-        return _write_atomic(Path(path), "\n".join(nx.generate_graphml(graph)))
+        return write_text_atomic(Path(path), "\n".join(nx.generate_graphml(graph)))
 
     def to_svg(self, *, size: int = 260, extent_m: float = 50.0) -> str:
         """A bird's-eye drawing of the graph as inline SVG (ego at the bottom centre).
@@ -237,9 +238,3 @@ def _graphml_safe(data: dict) -> dict:
     return {k: (",".join(map(str, v)) if isinstance(v, (tuple, list)) else v) for k, v in data.items()}
 
 
-def _write_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
-    return path

@@ -33,13 +33,14 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
 import random
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import networkx as nx
+
+from symbolic.files import write_text_atomic
 
 KINDS = ("lane", "junction", "lane_change")
 TURNS = ("straight", "left", "right", "u_turn", "change_left", "change_right")
@@ -305,28 +306,6 @@ def read_json(path: str | Path, what: str, *, error: type = ValueError):
         return json.loads(text)
     except json.JSONDecodeError as failure:
         raise error(f"{path}:{failure.lineno}:{failure.colno}: invalid JSON: {failure.msg}") from None
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so a crash never leaves half a file.
-
-    Example:
-        >>> import tempfile
-        >>> path = Path(tempfile.mkdtemp()) / "maps" / "a.json"
-        >>> write_text_atomic(path, "{}")
-        >>> path.read_text(), sorted(p.name for p in path.parent.iterdir())
-        ('{}', ['a.json'])
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------- validation

@@ -40,6 +40,7 @@ from typing import Iterable
 import z3
 
 from symbolic.compiler import FactWorld, compile_rules
+from symbolic.files import write_text_atomic
 from symbolic.reasoner import Reasoner
 from symbolic.rules import RuleSet, load_rules
 from symbolic.verify_checks import (find_ambiguities, find_conflicts, find_dead_end, find_dead_rules,
@@ -140,17 +141,7 @@ def write_text(text: str, path: str | Path) -> Path:
         >>> path.read_text()
         'hello\\n'
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, text)
 
 
 def minimal_conflict(ruleset: RuleSet, scene: Scene, compiled=None) -> list[RuleRef]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from symbolic.files import write_text_atomic
 
 #: modules ``bridge.commands.<name>`` that add more ``nesy rules`` subcommands.
 SUBCOMMAND_MODULES: tuple[str, ...] = ("rules_check",)
@@ -65,7 +65,7 @@ def run_explain(args: argparse.Namespace) -> int:
                         time_budget_ms=args.time_budget_ms, repair=args.repair)
     decision = reasoner.decide(facts, explain=True)
     if args.html:
-        _write_atomically(Path(args.html), decision_to_html(decision, title=f"{args.file}: {args.facts}"))
+        write_text_atomic(Path(args.html), decision_to_html(decision, title=f"{args.file}: {args.facts}"))
     if args.json:
         json.dump(decision.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -74,15 +74,3 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a crash never leaves half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
