@@ -87,6 +87,7 @@ def test_too_few_images_for_one_batch_is_explained():
         small_detector().fit(rectangle_scenes(2), epochs=1, training=quick_training(batch_size=8), verbose=False)
 
 
+@pytest.mark.slow
 def test_train_command_writes_a_run_refuses_to_overwrite_it_and_resumes(tmp_path, capsys):
     from bridge import cli
     from perception.model import Detector
