@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,9 @@ class FrameResult:
         frame: the input frame.
         plan: the planner's ``ManeuverPlan`` when the pipeline has a planner
             (its ``action`` is the maneuver's first step), else None.
+        route: the route (:class:`symbolic.routing.Route`) when the planner
+            routes first (:class:`RouteStage`), else None.
+        route_map: the :class:`symbolic.roadnet.RoadNetwork` the route is on.
     """
 
     name: str
@@ -143,6 +147,8 @@ class FrameResult:
     timings_ms: dict[str, float]
     frame: Any = None
     plan: Any = None
+    route: Any = None
+    route_map: Any = None
 
     @property
     def action(self) -> str:
@@ -163,6 +169,7 @@ class FrameResult:
             "decision": self.decision.to_json(),
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
             "plan": None if self.plan is None else self.plan.to_json(),
+            "route": None if self.route is None else self.route.to_json(),
         }
 
 
@@ -400,6 +407,86 @@ class ManeuverStage:
         planner = ManeuverPlanner(reasoner, layout, horizon=self.horizon, step_s=self.step_s)
         return planner.plan(EgoState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects,
                             ManeuverTarget(lane=self.target_lane))
+
+
+class RouteStage(ManeuverStage):
+    """A planner stage that routes first: plan the route on the frame's road map, then the maneuver it needs.
+
+    Per frame, the frame's road becomes a road network
+    (:func:`symbolic.maneuver.road_for_layout`; built once per distinct road
+    layout and kept for the next frames), a
+    :class:`~symbolic.routing.RoutePlanner` plans from the ego's lane node to
+    ``destination``, and the lane the route needs next is the maneuver
+    planner's target. The route is stored in ``result.route`` (its map in
+    ``result.route_map``), the plan is returned (``result.plan``).
+
+    Args:
+        destination: the node to reach, or None for the default: the
+            westbound road's end (``"W_end"``, a left turn) when the frame has
+            a crossing ahead, else the far end of the ego's lane.
+        horizon: steps to look ahead.
+        step_s: seconds per step.
+
+    Example:
+        >>> from symbolic.reasoner import Reasoner
+        >>> from perception.world import generate_scene, preset_config
+        >>> reasoner = Reasoner.from_file(PipelineConfig().rules_path())
+        >>> pipeline = Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage())
+        >>> [result] = pipeline([generate_scene(preset_config("easy"), seed=1)])
+        >>> result.route.length > 0, result.plan.action in reasoner.ruleset.actions
+        (True, True)
+    """
+
+    def __init__(self, destination: str | None = None, *, horizon: int = 10, step_s: float = 0.5):
+        if destination is not None and not isinstance(destination, str):
+            raise TypeError(f"`destination` must be a node name (str) or None. Received: destination={destination!r}")
+        super().__init__(target_lane=0, horizon=horizon, step_s=step_s)
+        self.destination = destination
+        self.networks_ = {}
+
+    def network(self, layout):
+        """The fitted route planner of ``layout``'s road network (built once per layout)."""
+        from symbolic.maneuver import road_for_layout
+        from symbolic.routing import RoutePlanner
+
+        if layout not in self.networks_:
+            if len(self.networks_) >= 64:
+                self.networks_.pop(next(iter(self.networks_)))
+            ahead = 0.0 if layout.stop_line_y is None else layout.stop_line_y
+            length = max(200.0, 10.0 * math.ceil((ahead + 150.0) / 10.0))
+            self.networks_[layout] = RoutePlanner().fit(road_for_layout(layout, length=length))
+        return self.networks_[layout]
+
+    def __call__(self, result: FrameResult, reasoner):
+        from symbolic.maneuver import EgoState, ManeuverPlanner, route_and_target
+
+        frame = result.frame
+        layout, left_edge, ego_lane = road_layout(frame.road)
+        router = self.network(layout)
+        destination = self.destination or default_destination(router.road_, ego_lane)
+        if destination not in router.road_.graph:
+            raise ValueError(f"`destination` {destination!r} is not a node of the road map of {frame_name(frame)} "
+                             f"(e.g. 'W_end', 'E_end' or a lane's last node)")
+        route, target = route_and_target(router, ego_lane, 0.0, destination)
+        result.route, result.route_map = route, router.road_
+        objects = [tracked_object(o, left_edge) for o in result.objects]
+        planner = ManeuverPlanner(reasoner, layout, horizon=self.horizon, step_s=self.step_s)
+        return planner.plan(EgoState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects, target)
+
+
+def default_destination(road, ego_lane: int) -> str:
+    """Where a frame's route goes by default: ``"W_end"`` (left at the crossing) if any, else the ego lane's end.
+
+    Example:
+        >>> from symbolic.roadnet import straight_road
+        >>> default_destination(straight_road(num_lanes=2, crossing_at=100.0), 1)
+        'W_end'
+        >>> default_destination(straight_road(num_lanes=2, length=50, crossing_at=None), 1)
+        'L1_5'
+    """
+    if "W_end" in road.graph:
+        return "W_end"
+    return max((a["y"], n) for n, a in road.graph.nodes(data=True) if a.get("lane") == ego_lane)[1]
 
 
 def road_layout(road):

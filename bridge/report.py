@@ -37,6 +37,9 @@ table{border-collapse:collapse;font-size:12px}
 td,th{border-bottom:1px solid #eee;padding:2px 6px;text-align:left;vertical-align:top}
 code{font-size:12px}
 .hidden{display:none}
+.timeline{display:flex;flex-wrap:wrap;gap:2px;font-size:11px}
+.timeline .step{border:1px solid #ccc;border-radius:3px;padding:1px 4px;text-align:center}
+svg.route{border:1px solid #ddd;background:#fff}
 """
 
 _SCRIPT = """
@@ -202,12 +205,13 @@ def frame_html(index: int, result, evaluation=None) -> str:
         if evaluation.unsafe:
             verdict += f' <span class="bad">unsafe: breaks {html.escape(", ".join(evaluation.unsafe))}</span>'
     timings = ", ".join(f"{k} {v:.1f} ms" for k, v in result.timings_ms.items())
+    planning = plan_html(result.plan, getattr(result, "route", None), getattr(result, "route_map", None))
     return (f'<section class="{classes}" id="frame-{index}" data-frame="{index}">'
             f'<h2>#{index} {html.escape(result.name)} — <span class="action {html.escape(decision.action)}">'
             f'{html.escape(decision.action)}</span> {verdict}</h2>'
             f'<div class="row"><div><img class="frame-image" alt="frame {index}" src="{frame_image(result)}"></div>'
             f'<div><h3>Scene graph</h3>{result.graph.to_svg()}</div>'
-            f'<div>{decision_html(decision)}{plan_html(result.plan)}</div></div>'
+            f'<div>{decision_html(decision)}{planning}</div></div>'
             f'{_errors_html(evaluation)}'
             f'<details><summary>{len(result.facts)} facts, {len(result.objects)} objects; {html.escape(timings)}'
             f'</summary>{facts_html(result.facts)}</details></section>')
@@ -243,12 +247,66 @@ def decision_html(decision) -> str:
             f"<h4>Why not</h4><table>{why_not or '<tr><td>every other action was allowed</td></tr>'}</table>")
 
 
-def plan_html(plan) -> str:
-    """The maneuver plan, when the pipeline has a planner."""
-    if plan is None:
-        return ""
-    return (f"<h4>Maneuver plan</h4><p><code>{html.escape(' → '.join(plan.actions))}</code></p>"
-            f"<p>{html.escape(plan.reason)}</p>")
+def plan_html(plan, route=None, route_map=None, *, step_s: float = 0.5) -> str:
+    """The route (a drawing over the road map) and the maneuver plan (a timeline), when the pipeline plans."""
+    parts = []
+    if route is not None:
+        drawing = route_svg(route_map, route) if route_map is not None else ""
+        parts.append(f'<h4>Route</h4><p><code>{html.escape(route.nodes[0])} → {html.escape(route.nodes[-1])}</code>, '
+                     f'{len(route.nodes)} nodes, {route.length:.0f} m</p>{drawing}')
+    if plan is not None:
+        parts.append(f"<h4>Maneuver plan</h4>{plan_timeline(plan.actions, step_s=step_s)}"
+                     f"<p>{html.escape(plan.reason)}</p>")
+    return "".join(parts)
+
+
+_ACTION_COLOURS = {"go": "#d7f2d9", "stop": "#f9d6d5", "slow": "#fbeccb", "yield": "#fbeccb"}
+
+
+def plan_timeline(actions: Sequence[str], *, step_s: float = 0.5) -> str:
+    """The plan's actions as a timeline: one box per step, labelled with its start time.
+
+    Example:
+        >>> plan_timeline(["go", "change_left"]).count('class="step"')
+        2
+    """
+    steps = "".join(f'<div class="step" style="background:{_ACTION_COLOURS.get(a, "#e7f0fb")}">'
+                    f"<small>{i * step_s:g} s</small><br>{html.escape(a)}</div>" for i, a in enumerate(actions))
+    return f'<div class="timeline">{steps}</div>'
+
+
+def route_svg(road, route, *, width: int = 180, height: int = 220) -> str:
+    """The road map in grey and the route in red, as an inline SVG (north up).
+
+    Example:
+        >>> from symbolic.roadnet import straight_road
+        >>> from symbolic.routing import RoutePlanner
+        >>> road = straight_road(num_lanes=2, length=100, spacing=25, crossing_at=50)
+        >>> svg = route_svg(road, RoutePlanner().fit(road).plan("L1_0", "W_end"))
+        >>> svg.startswith('<svg class="route"'), svg.count('class="route-edge"') > 0
+        (True, True)
+    """
+    position = {n: (a["x"], a["y"]) for n, a in road.graph.nodes(data=True)}
+    xs, ys = [p[0] for p in position.values()], [p[1] for p in position.values()]
+    x0, y1 = min(xs), max(ys)
+    scale = min((width - 10) / max(max(xs) - x0, 1e-6), (height - 10) / max(y1 - min(ys), 1e-6))
+
+    def point(node):
+        x, y = position[node]
+        return f"{5 + (x - x0) * scale:.1f},{5 + (y1 - y) * scale:.1f}"
+
+    def line(u, v, css):
+        (ux, uy), (vx, vy) = point(u).split(","), point(v).split(",")
+        return f'<line class="{css}" x1="{ux}" y1="{uy}" x2="{vx}" y2="{vy}"/>'
+
+    roads = "".join(line(u, v, "road-edge") for u, v in road.graph.edges)
+    path = "".join(line(u, v, "route-edge") for u, v in route.edges)
+    start, end = point(route.nodes[0]).split(","), point(route.nodes[-1]).split(",")
+    return (f'<svg class="route" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><title>{html.escape(route.describe())}</title>'
+            f'<g stroke="#c8c8c8" stroke-width="1">{roads}</g><g stroke="#d62728" stroke-width="3">{path}</g>'
+            f'<circle cx="{start[0]}" cy="{start[1]}" r="4" fill="#2ca02c"/>'
+            f'<circle cx="{end[0]}" cy="{end[1]}" r="4" fill="#1f77b4"/></svg>')
 
 
 def facts_html(facts) -> str:

@@ -1,7 +1,7 @@
 """``nesy demo``: the whole project in one command.
 
 Drives a generated episode through the shipped detector, the grounding and the
-traffic rules, judges every decision against the ground truth, and writes
+traffic rules (with a route and maneuver plan per frame), judges every decision against the ground truth, and writes
 ``OUT/report.html`` (open it in a browser), ``OUT/frames.jsonl``,
 ``OUT/metrics.json`` and ``OUT/preview.png`` (the frames with their
 ground-truth boxes). Prints the report's path.
@@ -48,7 +48,7 @@ def run(args) -> int:
     from perception.world import WorldConfig, generate_episode
     from bridge.experiment import ExperimentConfig, load_config
     from bridge.metrics import evaluate_results, timed_stream
-    from bridge.pipeline import Pipeline
+    from bridge.pipeline import Pipeline, RouteStage
     from bridge.report import write_report
 
     if not 1 <= args.frames <= 400:
@@ -61,6 +61,7 @@ def run(args) -> int:
     if args.preset:
         world = dataclasses.replace(world, preset=args.preset)
     pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle)
+    pipeline.planner = RouteStage()
     frames = generate_episode(world, seed=args.seed, num_frames=args.frames)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -187,3 +187,32 @@ def test_overlapped_batches_give_the_same_decisions(reasoner):
     overlapped = pipeline(scenes, explain=False, overlap=True)
     assert [r.action for r in serial] == [r.action for r in overlapped]
     assert [r.name for r in overlapped] == [f"scene-{s.image_id}" for s in scenes]
+
+
+def test_route_stage_stores_a_route_and_plan_per_frame_and_in_the_json():
+    from bridge.pipeline import RouteStage
+
+    reasoner = Reasoner.from_file(RULES)
+    frames = generate_episode(preset_config("default"), seed=3, num_frames=3)
+    stage = RouteStage()
+    results = list(Pipeline(reasoner=reasoner, oracle=True, planner=stage).stream(frames))
+    for result in results:
+        assert result.route is not None and result.plan is not None
+        assert result.route.nodes[0] in result.route_map.graph and result.route.length > 0
+        assert result.plan.action in reasoner.ruleset.actions
+        record = result.to_json()
+        assert record["route"]["nodes"] == result.route.nodes and record["plan"]["actions"] == result.plan.actions
+        assert "planning" in record["timings_ms"]
+    assert len(stage.networks_) >= 1
+
+
+def test_route_stage_turns_left_at_a_crossing_and_rejects_an_unknown_destination():
+    from bridge.pipeline import RouteStage
+
+    reasoner = Reasoner.from_file(RULES)
+    scene = red_light_scene("green")
+    [result] = Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage())([scene])
+    assert result.route.nodes[-1] == "W_end"
+    assert result.plan is not None
+    with pytest.raises(ValueError, match="`destination` 'nowhere' is not a node"):
+        Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage("nowhere"))([scene])

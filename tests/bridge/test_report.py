@@ -51,3 +51,19 @@ def test_ground_truth_metrics_are_computed_when_asked(run, tmp_path):
     reasoner, results = run
     page = write_report(results, tmp_path / "report.html", truth=True, reasoner=reasoner).read_text()
     assert "agrees with ground truth" in page
+
+
+def test_a_routed_run_shows_each_frames_route_drawing_and_plan_timeline(tmp_path):
+    from bridge.pipeline import RouteStage
+
+    reasoner = Reasoner.from_file(PipelineConfig().rules_path())
+    frames = generate_episode(preset_config("default"), seed=8, num_frames=3)
+    results = list(Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage()).stream(frames))
+    page = write_report(results, tmp_path / "report.html").read_text()
+    sections = page.split('<section class="frame')[1:]
+    assert len(sections) == 3
+    for result, section in zip(results, sections):
+        assert section.count('<svg class="route"') == 1 and 'class="route-edge"' in section
+        assert section.count('<div class="timeline">') == 1
+        assert section.count('class="step"') == len(result.plan.actions)
+        assert f"{result.route.nodes[0]} → {result.route.nodes[-1]}" in section
