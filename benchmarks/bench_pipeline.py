@@ -7,7 +7,7 @@ Two tables:
    facts, unsafe decisions (hard rules broken under the ground truth),
    fallbacks, and the perception errors behind disagreements. "after frame 0"
    leaves out each episode's first frame, where the tracker has no history
-   and every object's motion is unknown (read cautiously: standing still).
+   and every object's motion is unknown (uncertain facts: any motion).
 2. **Speed**: streaming (batch 1, with tracking) and batched frames per
    second, with the per-stage split (perception, grounding, reasoning, p50
    ms); median of several runs over the same frames, with and without

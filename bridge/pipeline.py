@@ -79,15 +79,15 @@ class PipelineConfig:
 
     Example:
         >>> PipelineConfig(score_threshold=0.1).low
-        0.2
+        0.05
     """
 
     rules: str = field(default="rules/traffic.rules", metadata={"path": "file"})
     weights: str | None = field(default=None, metadata={"path": "file"})
     calibration: str | None = field(default=None, metadata={"path": "file"})
     duplicate_iou: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
-    score_threshold: float = field(default=0.15, metadata={"range": (0.0, 1.0)})
-    low: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
+    score_threshold: float = field(default=0.08, metadata={"range": (0.0, 1.0)})
+    low: float = field(default=0.05, metadata={"range": (0.0, 1.0)})
     high: float = field(default=0.8, metadata={"range": (0.0, 1.0)})
     robust: bool = True
     repair: bool = False
