@@ -52,10 +52,14 @@ def translate(image: torch.Tensor, target: dict, dx: int, dy: int, *,
     src_y, dst_y = slice(max(0, -dy), min(height, height - dy)), slice(max(0, dy), min(height, height + dy))
     if src_x.start < src_x.stop and src_y.start < src_y.stop:
         shifted[:, dst_y, dst_x] = image[:, src_y, src_x]
+    return shifted, _translate_target(target, dx, dy, height, width, min_visible)
+
+
+def _translate_target(target: dict, dx: int, dy: int, height: int, width: int, min_visible: float) -> dict:
     boxes = target["boxes"] + torch.tensor([dx, dy, dx, dy], dtype=target["boxes"].dtype)
     clipped = clip_boxes(boxes, height, width)
     keep = box_area(clipped) >= min_visible * box_area(boxes).clamp(min=1e-6)
-    return shifted, _keep_objects({**target, "boxes": clipped}, keep)
+    return _keep_objects({**target, "boxes": clipped}, keep)
 
 
 def adjust_color(image: torch.Tensor, brightness: float, contrast: float) -> torch.Tensor:
@@ -93,3 +97,52 @@ def augment(image: torch.Tensor, target: dict, generator: torch.Generator, *,
     if color > 0:
         image = adjust_color(image, brightness=(draws[3] * 2 - 1) * color, contrast=1 + (draws[4] * 2 - 1) * color)
     return image, target
+
+
+def augment_batch(images: torch.Tensor, targets: list[dict], generator: torch.Generator, *,
+                  flip: bool = True, max_shift: float = 0.1,
+                  color: float = 0.15) -> tuple[torch.Tensor, list[dict]]:
+    """:func:`augment` for a whole batch (B, 3, H, W) at once: the same random
+    flip, shift and colour jitter per image, with the image arithmetic done
+    batch-wide (several times faster than image by image). Draws all ``5 * B``
+    numbers from ``generator`` up front.
+
+    Example:
+        >>> g = torch.Generator().manual_seed(0)
+        >>> t = {"boxes": torch.tensor([[10., 10., 20., 20.]]), "labels": torch.tensor([0])}
+        >>> images, targets = augment_batch(torch.rand(2, 3, 32, 32), [t, t], g)
+        >>> images.shape, len(targets)
+        (torch.Size([2, 3, 32, 32]), 2)
+    """
+    num_images, _, height, width = images.shape
+    draws = torch.rand(num_images, 5, generator=generator)
+    flipped = (draws[:, 0] < 0.5) if flip else torch.zeros(num_images, dtype=torch.bool)
+    if flipped.any():
+        images = torch.where(flipped[:, None, None, None], images.flip(-1), images)
+    targets = [{**t, "boxes": flip_boxes_horizontal(t["boxes"], width)} if f else t
+               for t, f in zip(targets, flipped.tolist())]
+    if max_shift > 0:
+        shifts_x = [round((d * 2 - 1) * max_shift * width) for d in draws[:, 1].tolist()]
+        shifts_y = [round((d * 2 - 1) * max_shift * height) for d in draws[:, 2].tolist()]
+        if any(shifts_x) or any(shifts_y):
+            images, targets = _translate_batch(images, targets, shifts_x, shifts_y)
+    if color > 0:
+        brightness = (draws[:, 3] * 2 - 1) * color
+        contrast = 1 + (draws[:, 4] * 2 - 1) * color
+        mean = images.mean(dim=(1, 2, 3))
+        shift = (mean * (1 - contrast) + brightness)[:, None, None, None]
+        images = torch.addcmul(shift, images, contrast[:, None, None, None]).clamp_(0, 1)
+    return images, targets
+
+
+def _translate_batch(images, targets, shifts_x, shifts_y, min_visible: float = 0.4):
+    _, _, height, width = images.shape
+    moved = images.mean(dim=(2, 3), keepdim=True).expand_as(images).contiguous()
+    out_targets = []
+    for i, (target, dx, dy) in enumerate(zip(targets, shifts_x, shifts_y)):
+        src_x, dst_x = slice(max(0, -dx), min(width, width - dx)), slice(max(0, dx), min(width, width + dx))
+        src_y, dst_y = slice(max(0, -dy), min(height, height - dy)), slice(max(0, dy), min(height, height + dy))
+        if src_x.start < src_x.stop and src_y.start < src_y.stop:
+            moved[i, :, dst_y, dst_x] = images[i, :, src_y, src_x]
+        out_targets.append(_translate_target(target, dx, dy, height, width, min_visible) if dx or dy else target)
+    return moved, out_targets

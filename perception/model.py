@@ -390,7 +390,7 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
         return torch.float16
     if device.type == "cuda":
         return torch.float16
-    return torch.bfloat16 if _cpu_supports_bf16() else None
+    return torch.bfloat16 if cpu_supports_bfloat16() else None
 
 
 def _package_version() -> str:
@@ -401,7 +401,7 @@ def _package_version() -> str:
         return "unknown"
 
 
-def _cpu_supports_bf16() -> bool:
+def cpu_supports_bfloat16() -> bool:
     try:
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):

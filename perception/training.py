@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from perception.augment import augment
+from perception.augment import augment_batch
 from perception.backbone import STRIDE
 from perception.losses import detection_loss
 from perception.targets import encode_targets
@@ -45,7 +45,8 @@ class TrainingConfig:
         num_val_scenes: validation scenes for the per-epoch mAP.
         val_seed: world seed of the validation scenes.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
-        amp: mixed precision on CUDA.
+        amp: mixed precision: float16 on CUDA, bfloat16 on CPUs with native
+            bfloat16 support (about 2x faster there); float32 elsewhere.
         num_threads: torch CPU threads during training (0: torch's default).
         num_workers: data-loading processes (0 renders in the training process).
 
@@ -121,6 +122,20 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
 
 
+def mixed_precision_dtype(device: torch.device) -> torch.dtype | None:
+    """The autocast type training uses on ``device``: float16 on CUDA,
+    bfloat16 on CPUs with native bfloat16 arithmetic, else None (float32).
+
+    Example:
+        >>> mixed_precision_dtype(torch.device("cpu")) in (torch.bfloat16, None)
+        True
+    """
+    if device.type == "cuda":
+        return torch.float16
+    from perception.model import cpu_supports_bfloat16
+    return torch.bfloat16 if device.type == "cpu" and cpu_supports_bfloat16() else None
+
+
 def resolve_device(name: str) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU.
 
@@ -180,13 +195,13 @@ class Trainer:
         if getattr(self.detector, "network_", None) is None:
             self.detector.network_ = self.detector.build_network()
         self.network = self.detector.network_.to(self.device)
-        if self.device.type == "cuda":
-            self.network = self.network.to(memory_format=torch.channels_last)
+        self.network = self.network.to(memory_format=torch.channels_last)
         self.model = distributed.wrap(self.network, self.device)
         self.optimizer = torch.optim.AdamW(self.network.parameters(), lr=config.learning_rate,
                                            weight_decay=config.weight_decay)
-        self.use_amp = config.amp and self.device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.amp_dtype = mixed_precision_dtype(self.device) if config.amp else None
+        self.use_amp = self.amp_dtype is not None
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.learning_rate = config.learning_rate
         self.initial_epoch, self.global_step, self.history = 0, 0, []
         self.stop_training = False
@@ -255,18 +270,16 @@ class Trainer:
     def _train_step(self, images, targets, generator, epoch: int, step: int) -> dict[str, float]:
         config, detector = self.config, self.detector
         if config.augment:
-            pairs = [augment(image, target, generator) for image, target in zip(images, targets)]
-            images = torch.stack([p[0] for p in pairs])
-            targets = [p[1] for p in pairs]
+            images, targets = augment_batch(images, targets, generator)
         height, width = images.shape[-2:]
         encoded = encode_targets(targets, num_classes=len(detector.class_names), height=height // STRIDE,
                                  width=width // STRIDE, stride=STRIDE, attribute_names=tuple(detector.attribute_sizes))
         encoded = {k: v.to(self.device, non_blocking=True) for k, v in encoded.items()}
         images = images.to(self.device, non_blocking=True)
-        if self.device.type == "cuda":
-            images = images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
+        images = images.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.use_amp):
             outputs = self.model(images)
+        outputs = outputs.float()
         parts = detection_loss(outputs, encoded, num_classes=len(detector.class_names),
                                attribute_sizes=detector.attribute_sizes, size_weight=config.size_weight)
         loss = parts["loss"]

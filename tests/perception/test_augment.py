@@ -1,6 +1,6 @@
 import torch
 
-from perception.augment import augment, horizontal_flip, translate
+from perception.augment import augment, augment_batch, horizontal_flip, translate
 
 
 def _image_with_box(box, size=32):
@@ -42,3 +42,30 @@ def test_augment_is_deterministic_under_a_seed_and_leaves_inputs_unchanged():
     assert torch.equal(image, copy)
     if len(first[1]["boxes"]):
         assert first[1]["boxes"][0].tolist() == _box_of_bright_pixels(first[0])
+
+
+def _random_scene_batch(num_images=12, size=48, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    images = torch.rand(num_images, 3, size, size, generator=g)
+    targets = []
+    for _ in range(num_images):
+        count = int(torch.randint(0, 5, (1,), generator=g))
+        corner = torch.rand(count, 2, generator=g) * (size - 8)
+        extent = 2 + torch.rand(count, 2, generator=g) * 12
+        boxes = torch.cat([corner, (corner + extent).clamp(max=size)], dim=1)
+        targets.append({"boxes": boxes, "labels": torch.randint(0, 3, (count,), generator=g),
+                        "light_state": torch.randint(-1, 3, (count,), generator=g)})
+    return images, targets
+
+
+def test_batch_augmentation_matches_image_by_image_augmentation_under_the_same_seed():
+    images, targets = _random_scene_batch()
+    for seed in range(4):
+        batch_images, batch_targets = augment_batch(images, targets, torch.Generator().manual_seed(seed),
+                                                    max_shift=0.3)
+        one_by_one = torch.Generator().manual_seed(seed)
+        for image, target, got_image, got_target in zip(images, targets, batch_images, batch_targets):
+            want_image, want_target = augment(image, target, one_by_one, max_shift=0.3)
+            assert torch.allclose(got_image, want_image, atol=1e-6)
+            for key in ("boxes", "labels", "light_state"):
+                assert torch.equal(got_target[key], want_target[key])

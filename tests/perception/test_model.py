@@ -10,8 +10,7 @@ from detector_helpers import quick_training, rectangle_scenes, small_detector
 def test_overfits_a_handful_of_scenes_to_near_perfect_map():
     """Loss, targets and decoding agree: a few scenes are learnt almost exactly."""
     scenes = rectangle_scenes(16)
-    detector = small_detector().fit(scenes, epochs=60, training=quick_training(learning_rate=2e-2, size_weight=0.1),
-                                    verbose=False)
+    detector = small_detector().fit(scenes, epochs=150, training=quick_training(learning_rate=1e-2), verbose=False)
     metrics = detector.evaluate(scenes)
     assert metrics["map_50"] >= 0.95
     assert metrics["light_state_accuracy"] >= 0.95
