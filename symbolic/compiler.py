@@ -5,8 +5,10 @@ rules ground over two kinds of world:
 
 - :class:`FactWorld`: the concrete facts of one frame. What is certain
   evaluates to plain ``True``/``False``/numbers in Python; only uncertain facts
-  become z3 variables, so a ground formula is either decided or a small z3
-  *residual*.
+  become variables, so a ground formula is either decided or a small
+  *residual*: a z3 term, or (``terms="python"``, what the reasoner uses) a
+  :class:`Residual` built in Python, evaluated exactly and turned into z3 only
+  when a question needs a solver.
 - :class:`SymbolicWorld`: K unknown objects whose every fact is a z3 variable
   (for proving properties of a rule file over all scenes up to K objects).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -33,8 +36,6 @@ _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operato
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
 
-def is_z3(value) -> bool:
-    return isinstance(value, z3.ExprRef)
 
 
 def exactly_one(terms) -> "z3.BoolRef":
@@ -51,7 +52,265 @@ def exactly_one(terms) -> "z3.BoolRef":
     return z3.PbEq([(t, 1) for t in terms], 1)
 
 
-# -- three-valued helpers: Python bools where decided, z3 where not ----------
+def is_z3(value) -> bool:
+    return isinstance(value, z3.ExprRef)
+
+
+def is_residual(value) -> bool:
+    """Whether ``value`` is left undecided by uncertain facts: a z3 term or a :class:`Residual`.
+
+    Example:
+        >>> is_residual(True), is_residual(2.5), is_residual(z3.Bool("u")), is_residual(Residual.atom("u"))
+        (False, False, True, True)
+    """
+    return isinstance(value, (Residual, z3.ExprRef))
+
+
+# -- residuals: what uncertain facts leave of a formula, kept in Python ----------
+
+class Residual:
+    """A formula or number over a frame's uncertain facts, built in Python; z3 only on demand.
+
+    A :class:`FactWorld` built with ``terms="python"`` reads an uncertain fact
+    as a variable (:meth:`atom`, :meth:`quantity`) instead of a z3 constant.
+    The compiled rules combine residuals exactly as they combine z3 terms
+    (``and``, ``not``, ``<``, ``+`` ...), so a ground formula is decided in
+    Python or is a small residual, without z3's cost of building terms. A
+    residual evaluates exactly under an assignment of its variables
+    (:meth:`evaluate`: rational arithmetic, numbers read as z3 reads them) and
+    becomes the z3 term the same rules build over a z3 world (:meth:`to_z3`).
+
+    Example:
+        >>> red, ttc = Residual.atom("light(o3, red)"), Residual.quantity("ttc(o3)", 0.0, 100.0)
+        >>> formula = and_values([red, ttc < 2.5])
+        >>> formula
+        And(light(o3, red), ttc(o3) < 2.5)
+        >>> sorted(formula.variables())
+        ['light(o3, red)', 'ttc(o3)']
+        >>> formula.evaluate({"light(o3, red)": True, "ttc(o3)": 1})
+        True
+        >>> formula.to_z3({})
+        And(light(o3, red), ttc(o3) < 5/2)
+    """
+
+    __slots__ = ("op", "args", "_variables")
+
+    def __init__(self, op: str, args: tuple):
+        self.op = op
+        self.args = args
+        self._variables = None
+
+    @classmethod
+    def atom(cls, text: str) -> "Residual":
+        """An uncertain atom, true or false."""
+        return cls("atom", (text,))
+
+    @classmethod
+    def quantity(cls, text: str, low=None, high=None) -> "Residual":
+        """An uncertain number, anywhere in ``[low, high]`` (unbounded when ``low`` is None)."""
+        return cls("quantity", (text, low, high))
+
+    @property
+    def is_variable(self) -> bool:
+        return self.op in ("atom", "quantity")
+
+    def variables(self) -> frozenset:
+        """The texts of the uncertain facts this residual reads."""
+        if self._variables is None:
+            if self.is_variable:
+                self._variables = frozenset((self.args[0],))
+            else:
+                self._variables = frozenset().union(*(a.variables() for a in self.args if isinstance(a, Residual)))
+        return self._variables
+
+    # arithmetic and comparisons build residuals, as z3's operators build terms
+    def __add__(self, other): return Residual("+", (self, other))
+    def __radd__(self, other): return Residual("+", (other, self))
+    def __sub__(self, other): return Residual("-", (self, other))
+    def __rsub__(self, other): return Residual("-", (other, self))
+    def __mul__(self, other): return Residual("*", (self, other))
+    def __rmul__(self, other): return Residual("*", (other, self))
+    def __truediv__(self, other): return Residual("/", (self, other))
+    def __rtruediv__(self, other): return Residual("/", (other, self))
+    def __neg__(self): return Residual("neg", (self,))
+    def __lt__(self, other): return Residual("<", (self, other))
+    def __le__(self, other): return Residual("<=", (self, other))
+    def __gt__(self, other): return Residual(">", (self, other))
+    def __ge__(self, other): return Residual(">=", (self, other))
+    def __eq__(self, other): return Residual("=", (self, other))  # noqa: PLR0124 (a formula, as in z3)
+    def __ne__(self, other): return Residual("!=", (self, other))
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise TypeError(f"the residual {self!r} has no truth value until its uncertain facts are assigned")
+
+    def evaluate(self, assignment):
+        """The value under ``assignment`` (variable text -> bool or number), computed exactly.
+
+        Numbers are read as z3 reads them (a float by its decimal ``str``) and
+        combined in rational arithmetic, so the answer is z3's.
+
+        Raises:
+            ZeroDivisionError: a division by zero (z3 leaves it unspecified).
+        """
+        op, args = self.op, self.args
+        if op == "atom":
+            return assignment[args[0]]
+        if op == "quantity":
+            return _evaluate(assignment[args[0]], assignment)
+        if op == "and":
+            return all(_evaluate(a, assignment) for a in args)
+        if op == "or":
+            return any(_evaluate(a, assignment) for a in args)
+        if op == "not":
+            return not _evaluate(args[0], assignment)
+        if op == "=>":
+            return not _evaluate(args[0], assignment) or _evaluate(args[1], assignment)
+        if op == "neg":
+            return -_evaluate(args[0], assignment)
+        apply = _COMPARE.get(op) or _ARITH[op]
+        return apply(_evaluate(args[0], assignment), _evaluate(args[1], assignment))
+
+    def to_z3(self, memo: dict):
+        """The z3 term of this residual (``memo``: residual id -> z3 term, shared across calls)."""
+        found = memo.get(id(self))
+        if found is not None:
+            return found[1]
+        op, args = self.op, self.args
+        if op == "atom":
+            term = z3.Bool(args[0])
+        elif op == "quantity":
+            term = z3.Real(args[0])
+        else:
+            parts = [a.to_z3(memo) if isinstance(a, Residual) else a for a in args]
+            if op == "and":
+                term = z3.And(parts)
+            elif op == "or":
+                term = z3.Or(parts)
+            elif op == "not":
+                term = z3.Not(parts[0])
+            elif op == "=>":
+                term = z3.Implies(*parts)
+            elif op == "neg":
+                term = -parts[0]
+            else:
+                term = (_COMPARE.get(op) or _ARITH[op])(*parts)
+        memo[id(self)] = (self, term)  # keeps self alive, so its id stays its own
+        return term
+
+    def extreme(self, want: bool) -> dict | None:
+        """An assignment of the variables under which this formula is ``want`` if it is under any.
+
+        By monotonicity: each atom takes the truth that helps, each number the end
+        of its range that helps, so one evaluation decides whether ``want`` is
+        reachable. None when that reasoning does not apply (a variable pulled both
+        ways as in ``x > 1 and x < 3``, an equality, a product of two unknowns, a
+        number without a range): then a solver must tell.
+
+        Example:
+            >>> ttc, red = Residual.quantity("ttc(o1)", 0.0, 100.0), Residual.atom("red")
+            >>> (ttc < 2.5).extreme(True), (ttc < 2.5).extreme(False)
+            ({'ttc(o1)': 0.0}, {'ttc(o1)': 100.0})
+            >>> and_values([red, not_value(red)]).extreme(True) is None
+            True
+        """
+        found: dict = {}
+        return found if _push(self, want, found) else None
+
+    def __repr__(self) -> str:
+        op, args = self.op, self.args
+        if self.is_variable:
+            return args[0]
+        if op in ("and", "or"):
+            return f"{op.capitalize()}({', '.join(map(repr, args))})"
+        if op == "not":
+            return f"Not({args[0]!r})"
+        if op == "=>":
+            return f"Implies({args[0]!r}, {args[1]!r})"
+        if op == "neg":
+            return f"-{args[0]!r}"
+        return f"{args[0]!r} {'==' if op == '=' else op} {args[1]!r}"
+
+
+def _evaluate(value, assignment):
+    if isinstance(value, Residual):
+        return value.evaluate(assignment)
+    if isinstance(value, float):
+        return Fraction(str(value))  # as z3 reads a float
+    return value
+
+
+def _settle(found: dict, name: str, value) -> bool:
+    """Record ``name = value``; False if ``name`` was already pulled the other way."""
+    previous = found.setdefault(name, value)
+    return previous is value or previous == value
+
+
+def _push(formula, want: bool, found: dict) -> bool:
+    """Set in ``found`` each variable of ``formula`` the way that makes it ``want``; False if not monotone."""
+    if not isinstance(formula, Residual):
+        return True
+    op, args = formula.op, formula.args
+    if op == "atom":
+        return _settle(found, args[0], want)
+    if op == "not":
+        return _push(args[0], not want, found)
+    if op in ("and", "or"):
+        return all(_push(a, want, found) for a in args)
+    if op == "=>":
+        return _push(args[0], not want, found) and _push(args[1], want, found)
+    if op in ("<", "<="):  # true: the left side down, the right side up
+        return _pull(args[0], not want, found) and _pull(args[1], want, found)
+    if op in (">", ">="):
+        return _pull(args[0], want, found) and _pull(args[1], not want, found)
+    return False  # = and != are not monotone
+
+
+def _pull(term, up: bool, found: dict) -> bool:
+    """Set in ``found`` each variable of the number ``term`` the way that moves it up (or down)."""
+    if not isinstance(term, Residual):
+        return True
+    op, args = term.op, term.args
+    if op == "quantity":
+        end = args[2] if up else args[1]
+        return end is not None and _settle(found, args[0], end)
+    if op == "+":
+        return _pull(args[0], up, found) and _pull(args[1], up, found)
+    if op == "-":
+        return _pull(args[0], up, found) and _pull(args[1], not up, found)
+    if op == "neg":
+        return _pull(args[0], not up, found)
+    if op in ("*", "/"):
+        left, right = args
+        if op == "*" and not isinstance(left, Residual):
+            left, right = right, left  # the constant factor on the right
+        if isinstance(right, Residual) or isinstance(right, bool) or not isinstance(right, (int, float)):
+            return False
+        if right == 0:
+            return op == "*"  # times zero: the variable does not matter; divided by zero: unspecified
+        return _pull(left, up if right > 0 else not up, found)
+    return False
+
+
+def _all_of(residuals: list):
+    return Residual("and", tuple(residuals)) if isinstance(residuals[0], Residual) else z3.And(residuals)
+
+
+def _any_of(residuals: list):
+    return Residual("or", tuple(residuals)) if isinstance(residuals[0], Residual) else z3.Or(residuals)
+
+
+def _negation(residual):
+    return Residual("not", (residual,)) if isinstance(residual, Residual) else z3.Not(residual)
+
+
+def _implication(condition, head):
+    if isinstance(condition, Residual) or isinstance(head, Residual):
+        return Residual("=>", (condition, head))
+    return z3.Implies(condition, head)
+
+
+# -- three-valued helpers: Python bools where decided, residuals where not ------
 
 def and_values(values):
     """Conjunction of Python bools and z3 terms, simplified where decided.
@@ -70,7 +329,7 @@ def and_values(values):
             residual.append(value)
     if not residual:
         return True
-    return residual[0] if len(residual) == 1 else z3.And(residual)
+    return residual[0] if len(residual) == 1 else _all_of(residual)
 
 
 def or_values(values):
@@ -88,7 +347,7 @@ def or_values(values):
             residual.append(value)
     if not residual:
         return False
-    return residual[0] if len(residual) == 1 else z3.Or(residual)
+    return residual[0] if len(residual) == 1 else _any_of(residual)
 
 
 def not_value(value):
@@ -102,7 +361,7 @@ def not_value(value):
         return False
     if value is False:
         return True
-    return z3.Not(value)
+    return _negation(value)
 
 
 def implies_value(condition, head):
@@ -117,8 +376,8 @@ def implies_value(condition, head):
     if condition is True:
         return head
     if head is False:
-        return z3.Not(condition)
-    return z3.Implies(condition, head)
+        return _negation(condition)
+    return _implication(condition, head)
 
 
 # -- worlds -------------------------------------------------------------------
@@ -206,8 +465,15 @@ class FactWorld(World):
         facts: iterable of :class:`~symbolic.facts.Fact` (a FactBase works).
         objects: extra object constants (e.g. ``FactBase.objects``).
         low, high: in ``"robust"`` reading, confidence ≤ ``low`` is false, ≥ ``high``
-            true and in between uncertain (a z3 variable).
+            true and in between uncertain (a variable).
         reading: ``"likely"`` (confidence ≥ 0.5 is true) or ``"robust"``.
+        terms: what an uncertain fact becomes: a z3 constant (``"z3"``; its range in
+            ``side_conditions``) or a :class:`Residual` variable (``"python"``; its
+            range inside it), which is much cheaper to build and combine.
+
+    Attributes:
+        uncertain: atom text -> the uncertain :class:`~symbolic.facts.Fact`.
+        variables: atom text -> its variable (a z3 constant or a :class:`Residual`).
 
     Example:
         >>> from symbolic.rules import parse_rules
@@ -216,15 +482,21 @@ class FactWorld(World):
         >>> world = FactWorld(rules, [Fact("car", ("o1",), 0.6)], reading="robust")
         >>> world.truth[("car", ("o1",))], world.objects, world.uncertain
         (car(o1), ['o1'], {'car(o1)': Fact('car(o1)', confidence=0.6)})
+        >>> type(FactWorld(rules, [Fact("car", ("o1",), 0.6)], reading="robust", terms="python").truth[("car", ("o1",))])
+        <class 'symbolic.compiler.Residual'>
     """
 
     def __init__(self, ruleset: RuleSet, facts, objects=(), *, low: float = 0.2, high: float = 0.8,
-                 reading: str = "likely", signatures: dict | None = None):
+                 reading: str = "likely", signatures: dict | None = None, terms: str = "z3"):
         if reading not in ("likely", "robust"):
             raise ValueError(f"`reading` must be 'likely' or 'robust'. Received: reading={reading!r}")
+        if terms not in ("z3", "python"):
+            raise ValueError(f"`terms` must be 'z3' or 'python'. Received: terms={terms!r}")
         truth, values = _Absent(), _Unknown()
         seen = dict.fromkeys(objects)
         self.uncertain: dict = {}
+        self.variables: dict = {}
+        in_python = terms == "python"
         side_conditions = []
         signatures = signatures if signatures is not None else object_positions(ruleset)
         robust = reading == "robust"
@@ -246,12 +518,16 @@ class FactWorld(World):
             text = atom_text(name, args)
             self.uncertain[text] = fact
             if number is None:
-                truth[(name, args)] = z3.Bool(text)
+                variable = truth[(name, args)] = Residual.atom(text) if in_python else z3.Bool(text)
             else:
-                variable = values[(name, args)] = z3.Real(text)
                 low_bound, high_bound = ruleset.functions[name][2]
-                if low_bound is not None:
-                    side_conditions += [variable >= low_bound, variable <= high_bound]
+                if in_python:
+                    variable = values[(name, args)] = Residual.quantity(text, low_bound, high_bound)
+                else:
+                    variable = values[(name, args)] = z3.Real(text)
+                    if low_bound is not None:
+                        side_conditions += [variable >= low_bound, variable <= high_bound]
+            self.variables[text] = variable
         super().__init__(seen, truth, values)
         self.side_conditions = side_conditions
 
@@ -713,7 +989,7 @@ class _Compiler:
                 return False
             if value is False:
                 return True
-            return z3.Not(value)
+            return _negation(value)
         return negation
 
     def _logic(self, node, scope, trace):
@@ -730,7 +1006,7 @@ class _Compiler:
                         residual = [value] if residual is None else residual + [value]
                 if residual is None:
                     return True
-                return residual[0] if len(residual) == 1 else z3.And(residual)
+                return residual[0] if len(residual) == 1 else _all_of(residual)
             return conjunction
         if node.op == "or":
             if trace:
@@ -756,7 +1032,7 @@ class _Compiler:
                         residual = [value] if residual is None else residual + [value]
                 if residual is None:
                     return False
-                return residual[0] if len(residual) == 1 else z3.Or(residual)
+                return residual[0] if len(residual) == 1 else _any_of(residual)
             return disjunction
         left, right = operands
         if node.op == "=>":
@@ -769,9 +1045,9 @@ class _Compiler:
 
         def equivalence(w, env):
             a, b = left(w, env), right(w, env)
-            if not is_z3(a) and not is_z3(b):
+            if not is_residual(a) and not is_residual(b):
                 return a == b
-            return a == b if is_z3(a) else b == a
+            return a == b if is_residual(a) else b == a
         return equivalence
 
     def _quantifier(self, node, scope, trace):
@@ -809,7 +1085,7 @@ class _Compiler:
                 return not exists
             if len(residual) == 1:
                 return residual[0]
-            return z3.Or(residual) if exists else z3.And(residual)
+            return _any_of(residual) if exists else _all_of(residual)
         return quantified
 
     def _compare(self, node, scope, trace):

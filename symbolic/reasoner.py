@@ -12,28 +12,39 @@ How a frame is decided:
    grounded over the frame's objects and what is certain is evaluated in
    Python. Instances whose condition is false vanish.
 2. For each action, each remaining hard instance either holds, breaks
-   (a why-not), or — in robust mode with uncertain facts — leaves a z3
-   residual over the uncertain facts. An action with residuals is robustly safe
-   when z3 proves ``residuals`` valid under the file's constraints
-   (``action ∧ constraints ∧ ¬residuals`` is unsat); otherwise the model names
-   the uncertain facts that matter.
-3. Among the allowed actions the best score wins: ``prefer``/``avoid`` weights
+   (a why-not), or — in robust mode with uncertain facts — leaves a
+   *residual* over the uncertain facts. An action with residuals is robustly
+   safe when no completion of the uncertain facts that the file's constraints
+   allow breaks any of them. Each residual is asked on its own ("can some
+   allowed completion make it false?"); the instances that can break are the
+   why-not, the uncertain facts they read are ``Decision.uncertain``. The
+   answer for an instance whose head names only actions (``=> stop``) is the
+   same for every action and asked once.
+3. Most of those questions are settled in Python: the residual is monotone in
+   each uncertain fact, so one extreme completion (each atom on the side that
+   breaks the rule, each number at the end of its range that does) decides it,
+   evaluated exactly (rational arithmetic, as z3 reads numbers). The rest go
+   to z3 (``¬residual ∧ ranges ∧ constraints`` satisfiable?).
+4. Among the allowed actions the best score wins: ``prefer``/``avoid`` weights
    minus the weights of violated soft-rule instances (exact: every action is
-   scored). Ties go to the action listed first on the ``actions`` line and are
+   scored; a soft residual is read with each uncertain fact at its likely
+   value). Ties go to the action listed first on the ``actions`` line and are
    reported in ``Decision.tied``.
-4. No allowed action, or the time budget spent: the ``safe`` action, flagged
+5. No allowed action, or the time budget spent: the ``safe`` action, flagged
    as a fallback.
 """
 from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Iterable
 
 import z3
 
-from symbolic.compiler import CompiledRules, FactWorld, GroundInstance, compile_rules, exactly_one, is_z3
+from symbolic.compiler import (CompiledRules, FactWorld, GroundInstance, Residual, compile_rules, exactly_one,
+                               is_residual)
 from symbolic.decision import Decision, RuleInstance, WhyNot
 from symbolic.facts import Fact, FactBase
 from symbolic.rules import RuleSet, load_rules
@@ -52,6 +63,10 @@ class Reasoner:
             with ``status="timeout"``.
         repair: first repair the facts (most probable reading consistent with the
             ``constraint`` lines, see :func:`symbolic.repair.repair`).
+        shortcuts: build each frame's residuals in Python and settle there what
+            monotonicity settles, asking z3 only the rest. ``False`` builds z3
+            terms and asks z3 every question: the same decisions, many times
+            slower (kept to check exactly that).
 
     Example:
         >>> from symbolic.rules import parse_rules
@@ -70,7 +85,7 @@ class Reasoner:
     """
 
     def __init__(self, ruleset: RuleSet, *, robust: bool = True, low: float = 0.2, high: float = 0.8,
-                 time_budget_ms: float = 20.0, repair: bool = False):
+                 time_budget_ms: float = 20.0, repair: bool = False, shortcuts: bool = True):
         if not isinstance(ruleset, RuleSet):
             raise TypeError(f"`ruleset` must be a RuleSet (see load_rules). Received {type(ruleset).__name__}")
         for name, value in (("low", low), ("high", high)):
@@ -90,6 +105,7 @@ class Reasoner:
         self.high = high
         self.time_budget_ms = time_budget_ms
         self.repair = repair
+        self.shortcuts = shortcuts
         self.compiled_: CompiledRules = compile_rules(ruleset)
         self._solver = z3.Solver()
         self._warm_up()
@@ -97,10 +113,10 @@ class Reasoner:
     @classmethod
     def from_file(cls, path: str | Path, *, robust: bool = True, low: float = 0.2, high: float = 0.8,
                   time_budget_ms: float = 20.0, search_path: Iterable[str | Path] = (),
-                  repair: bool = False) -> "Reasoner":
+                  repair: bool = False, shortcuts: bool = True) -> "Reasoner":
         """Load a rule file (and its includes) and build a reasoner for it."""
         return cls(load_rules(path, search_path), robust=robust, low=low, high=high,
-                   time_budget_ms=time_budget_ms, repair=repair)
+                   time_budget_ms=time_budget_ms, repair=repair, shortcuts=shortcuts)
 
     # -- public API
     def decide(self, facts: FactBase | Iterable[Fact], *, explain: bool = True) -> Decision:
@@ -123,8 +139,7 @@ class Reasoner:
                                   timeout_ms=max(1, int(self.time_budget_ms)))
             facts = list(result.facts)
             repaired = [f.atom for f in result.flipped]
-        world = FactWorld(self.ruleset, facts, objects, low=self.low, high=self.high,
-                          reading="robust" if self.robust else "likely", signatures=self.compiled_.signatures)
+        world = self._world(facts, objects, "python" if self.shortcuts else "z3")
         self.compiled_.prepare(world)
         self.compiled_.choose(world, self.ruleset.safe_action)
         try:
@@ -132,9 +147,9 @@ class Reasoner:
         except TimeoutError:
             return self._fallback("timeout", start, repaired, "the time budget ran out while grounding")
         grounded = time.perf_counter()
-        frame = _Frame(self, world, instances, deadline)
+        frame = _Frame(self, world, instances, deadline, explain, rebuild=lambda: self._world(facts, objects, "z3"))
         try:
-            decision = frame.run(explain)
+            decision = frame.run()
         except TimeoutError:
             return self._fallback("timeout", start, repaired, "the time budget ran out while solving")
         except z3.Z3Exception as error:  # the solver gave up: stay safe rather than raise
@@ -174,6 +189,11 @@ class Reasoner:
         return [_rule_instance(i) for i in self._broken(world, instances, action)]
 
     # -- helpers
+    def _world(self, facts: list[Fact], objects: dict, terms: str) -> FactWorld:
+        return FactWorld(self.ruleset, facts, objects, low=self.low, high=self.high,
+                         reading="robust" if self.robust else "likely", signatures=self.compiled_.signatures,
+                         terms=terms)
+
     def _warm_up(self) -> None:
         """Solve one small robust query now, so the first frame does not pay z3's start-up cost."""
         solver = self._solver
@@ -222,9 +242,15 @@ def _rule_instance(instance: GroundInstance) -> RuleInstance:
 
 
 class _Frame:
-    """The work of one ``decide`` call (kept apart so the Reasoner holds only lasting state)."""
+    """The work of one ``decide`` call (kept apart so the Reasoner holds only lasting state).
 
-    def __init__(self, reasoner: Reasoner, world: FactWorld, instances: list[GroundInstance], deadline: float):
+    ``rebuild`` makes the frame's world again with z3 terms, for the rare
+    question only z3 answers with a world of Python residuals (the unsat core
+    of a conflict).
+    """
+
+    def __init__(self, reasoner: Reasoner, world: FactWorld, instances: list[GroundInstance], deadline: float,
+                 explain: bool, rebuild):
         self.reasoner = reasoner
         self.rules = reasoner.ruleset
         self.compiled = reasoner.compiled_
@@ -232,14 +258,20 @@ class _Frame:
         self.hard = [i for i in instances if i.rule.kind == "hard"]
         self.soft = [i for i in instances if i.rule.kind == "soft"]
         self.deadline = deadline
+        self.explain = explain
+        self.rebuild = rebuild
         self.broken: dict[str, list[GroundInstance]] = {}
         self.counterexample: dict[str, tuple[list[GroundInstance], list[str]]] = {}
         self.scores: dict[str, float] = {}
         self.soft_broken: dict[str, list[GroundInstance]] = {}
         self.fired: dict[int, GroundInstance] = {}
+        self.can_break: dict = {}  # instance (and action) -> whether an allowed completion breaks it
+        self._constraints: _Constraints | None = None
+        self._likely: _Likely | None = None
+        self._z3_terms: dict = {}  # residual id -> its z3 term
         self._frame_pushed = False
 
-    def run(self, explain: bool) -> Decision:
+    def run(self) -> Decision:
         allowed = []
         for action in self.rules.actions:
             if self.check(action):
@@ -251,7 +283,7 @@ class _Frame:
             safe = self.rules.safe_action
             decision = Decision(safe, fired=fired, status="fallback", fallback=True, uncertain=uncertain,
                                 conflict=[_rule_instance(i) for i in self.conflict()])
-            if explain:
+            if self.explain:
                 decision.why_not = {a: self.why_not(a, None) for a in self.rules.actions}
             return decision
         best = max(self.scores[a] for a in allowed)
@@ -259,7 +291,7 @@ class _Frame:
         action = winners[0]
         status = "robust" if self.reasoner.robust else "optimal"
         decision = Decision(action, fired=fired, status=status, tied=winners[1:], uncertain=uncertain)
-        if explain:
+        if self.explain:
             decision.why_not = {a: self.why_not(a, action) for a in self.rules.actions if a != action}
         return decision
 
@@ -287,36 +319,109 @@ class _Frame:
         return self.prove(action, residual)
 
     def prove(self, action: str, residual) -> bool:
-        """z3: do the residuals hold in every completion of the uncertain facts (under the constraints)?"""
+        """Do the residuals hold in every completion of the uncertain facts that the constraints allow?
+
+        Otherwise the instances that some allowed completion breaks become the
+        action's why-not (all of them when explaining, else the first found).
+        """
+        if time.perf_counter() >= self.deadline:
+            raise TimeoutError(action)
+        breaking = []
+        for instance, value in residual:
+            if self.breakable(instance, value, action):
+                breaking.append(instance)
+                if not self.explain:
+                    break
+        if not breaking:
+            return True
+        atoms = sorted({atom for _, value in residual for atom in _variables(value)})
+        self.counterexample[action] = (breaking, atoms)
+        self.broken[action] = breaking
+        return False
+
+    def breakable(self, instance: GroundInstance, value, action: str) -> bool:
+        """Does some completion of the uncertain facts that the constraints allow make ``value`` false?
+
+        With a head that names only actions the residual is ``not condition``
+        whatever the action, so the answer is kept per instance.
+        """
+        key = id(instance) if instance.rule.head_by_action is not None else (id(instance), action)
+        found = self.can_break.get(key)
+        if found is None:
+            if self.reasoner.shortcuts:
+                found = self.settle(value)
+            if found is None:
+                found = self.ask_z3(value)
+            self.can_break[key] = found
+        return found
+
+    def settle(self, value: Residual) -> bool | None:
+        """``breakable`` decided in Python, or None when monotonicity does not decide it.
+
+        The completion that pushes every uncertain fact toward breaking
+        ``value`` (:meth:`Residual.extreme`; the other facts as the
+        constraints' base sets them) breaks it if any completion does. If it
+        breaks it, the answer is yes once some completion that breaks it keeps
+        every constraint: that one, or the one that keeps only the facts
+        breaking ``value`` needs. Otherwise z3 decides.
+        """
+        extreme = value.extreme(False)
+        if extreme is None:
+            return None
+        constraints = self.constraints()
+        try:
+            completion = constraints.completion(extreme)
+            if value.evaluate(completion):
+                return False  # holds even in its worst completion
+            if constraints.hold(completion, extreme):
+                return True
+            needed = _needed(value, extreme, constraints)
+            return True if len(needed) < len(extreme) and constraints.hold(constraints.completion(needed), needed) \
+                else None
+        except ZeroDivisionError:
+            return None
+
+    def constraints(self) -> "_Constraints":
+        if self._constraints is None:
+            self._constraints = _Constraints(
+                [v for v in self.compiled.ground_constraints(self.world) if is_residual(v)], self.world.variables)
+        return self._constraints
+
+    def ask_z3(self, value) -> bool:
+        """``breakable`` asked of z3: is ``¬value ∧ ranges ∧ constraints`` satisfiable?"""
         remaining_ms = (self.deadline - time.perf_counter()) * 1000
         if remaining_ms <= 0:
-            raise TimeoutError(action)
+            raise TimeoutError("z3")
         solver = self.reasoner._solver
         if not self._frame_pushed:
             solver.push()  # the frame's level: ranges of unknown values and the constraints
             self._frame_pushed = True
-            solver.add(*self.world.side_conditions)
-            for value in self.compiled.ground_constraints(self.world):
-                if is_z3(value):
-                    solver.add(value)
+            solver.add(*self.side_conditions())
+            solver.add(*[self.as_z3(c) for c in self.constraints().residuals])
         solver.push()
         try:
             solver.set("timeout", max(1, int(remaining_ms)))
-            solver.add(z3.Or([z3.Not(v) for _, v in residual]))
+            solver.add(z3.Not(self.as_z3(value)))
             result = solver.check()
-            if result == z3.unsat:
-                return True
             if result == z3.unknown:
-                raise TimeoutError(action)
-            model = solver.model()
-            broken = [i for i, v in residual if z3.is_false(model.eval(v, model_completion=True))]
-            atoms = sorted({str(var) for _, v in residual for var in _variables(v)
-                            if str(var) in self.world.uncertain})
-            self.counterexample[action] = (broken, atoms)
-            self.broken[action] = broken
-            return False
+                raise TimeoutError("z3")
+            return result == z3.sat
         finally:
             solver.pop()
+
+    def as_z3(self, value):
+        return value.to_z3(self._z3_terms) if isinstance(value, Residual) else value
+
+    def side_conditions(self) -> list:
+        """z3: each uncertain number lies in its declared range."""
+        if not self.reasoner.shortcuts:
+            return self.world.side_conditions
+        found = []
+        for variable in self.world.variables.values():
+            if variable.op == "quantity" and variable.args[1] is not None:
+                term = self.as_z3(variable)
+                found += [term >= variable.args[1], term <= variable.args[2]]
+        return found
 
     def close(self) -> None:
         """Drop the frame's level from the reasoner's solver."""
@@ -327,7 +432,11 @@ class _Frame:
     def conflict(self) -> list[GroundInstance]:
         """The hard instances that together leave no action: a minimal unsat core, each instance
         tracked by a literal named like ``red_light[o3]``."""
-        world = self.world
+        world, hard = self.world, self.hard
+        if self.reasoner.shortcuts:  # the core needs z3 terms: ground the frame again over them
+            world = self.compiled.prepare(self.rebuild())
+            self.compiled.choose(world, self.rules.safe_action)
+            hard = [i for i in self.compiled.ground(world) if i.rule.kind == "hard"]
         actions = {a: z3.Bool(f"action {a}") for a in self.rules.actions}
         world.actions, world.chosen = actions, None
         solver = self.reasoner._solver
@@ -337,13 +446,13 @@ class _Frame:
             solver.set("core.minimize", True)
             solver.add(exactly_one(actions.values()), *world.side_conditions)
             tracked = {}
-            for instance in self.hard:
+            for instance in hard:
                 value = instance.holds(world)
                 if value is True:
                     continue
                 literal = z3.Bool(instance.name)
                 tracked[str(literal)] = instance
-                solver.add(z3.Implies(literal, value if is_z3(value) else z3.BoolVal(value)))
+                solver.add(z3.Implies(literal, value if is_residual(value) else z3.BoolVal(value)))
             if solver.check(*[z3.Bool(name) for name in tracked]) != z3.unsat:
                 return []  # some reading of the uncertain facts leaves an action
             return sorted((tracked[str(c)] for c in solver.unsat_core()), key=self._order)
@@ -362,7 +471,7 @@ class _Frame:
             if value is True:
                 continue
             self.fired[id(instance)] = instance
-            if is_z3(value):
+            if is_residual(value):
                 value = self.likely(value)
             if value is False:
                 broken.append(instance)
@@ -371,6 +480,13 @@ class _Frame:
 
     def likely(self, value) -> bool:
         """A residual read with uncertain facts at their more likely value (for scoring only)."""
+        if isinstance(value, Residual):
+            if self._likely is None:
+                self._likely = _Likely(self.world.uncertain)
+            try:
+                return bool(value.evaluate(self._likely))
+            except ZeroDivisionError:  # z3 leaves x / 0 unspecified: let it read the term
+                value = self.as_z3(value)
         pairs = []
         for text, fact in self.world.uncertain.items():
             if fact.value is None:
@@ -425,8 +541,10 @@ class _Frame:
         return WhyNot(action, [_rule_instance(i) for i in soft], [], text)
 
 
-def _variables(term) -> set:
-    """The uninterpreted constants of a z3 term."""
+def _variables(term) -> frozenset:
+    """The texts of the uncertain facts a residual (a :class:`Residual` or a z3 term) reads."""
+    if isinstance(term, Residual):
+        return term.variables()
     found, stack, seen = set(), [term], set()
     while stack:
         node = stack.pop()
@@ -434,6 +552,105 @@ def _variables(term) -> set:
             continue
         seen.add(node.get_id())
         if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            found.add(node)
+            found.add(node.decl().name())
         stack.extend(node.children())
-    return found
+    return frozenset(found)
+
+
+class _Completion(dict):
+    """A completion of the uncertain facts: the given values, every other atom false and every
+    other number at the low end of its range (0 without one)."""
+
+    def __init__(self, given: dict, variables: dict):
+        super().__init__(given)
+        self.variables = variables
+
+    def __missing__(self, text):
+        variable = self.variables[text]
+        if variable.op == "atom":
+            return False
+        low = variable.args[1]
+        return 0 if low is None else low
+
+
+class _Likely(dict):
+    """The likely reading of the uncertain facts: an atom is true at confidence ≥ 0.5, a number is
+    as measured (read as z3 reads it)."""
+
+    def __init__(self, uncertain: dict):
+        super().__init__()
+        self.uncertain = uncertain
+
+    def __missing__(self, text):
+        fact = self.uncertain[text]
+        value = self[text] = fact.confidence >= 0.5 if fact.value is None else Fraction(str(fact.value))
+        return value
+
+
+class _Constraints:
+    """The frame's constraint instances left undecided by uncertain facts, and a completion that keeps them.
+
+    ``base`` sets the facts that keep every constraint (``light(o19, red)``
+    certain leaves ``traffic_light(o19)`` to be true), found as for a witness:
+    each constraint broken at the defaults is pushed to hold by monotonicity.
+    A completion built on ``base`` needs only the constraints that read the
+    facts it changes evaluated again.
+    """
+
+    def __init__(self, residuals: list, variables: dict):
+        self.residuals = residuals  # Residual or z3 terms
+        self.variables = variables
+        self._reading: dict[str, list[int]] | None = None
+        self.base: dict = {}
+        self._broken_at_base: set[int] = set()
+
+    def completion(self, given: dict) -> _Completion:
+        """``given`` on top of ``base``, every other fact at its default."""
+        if self._reading is None:
+            self._index()
+        return _Completion({**self.base, **given}, self.variables)
+
+    def hold(self, completion: _Completion, changed) -> bool:
+        """Whether every constraint holds in ``completion``, which differs from ``base`` in ``changed``.
+
+        Raises:
+            ZeroDivisionError: a constraint divides by zero there.
+        """
+        touched = {index for text in changed for index in self._reading.get(text, ())}
+        if not self._broken_at_base <= touched:
+            return False
+        return all(self.residuals[index].evaluate(completion) for index in touched)
+
+    def _index(self) -> None:
+        self._reading = {}
+        for index, residual in enumerate(self.residuals):
+            for text in residual.variables():
+                self._reading.setdefault(text, []).append(index)
+        for residual in self.residuals:
+            if _holds(residual, _Completion(self.base, self.variables)) is not True:
+                pushed = residual.extreme(True)
+                if pushed is not None and all(self.base.get(text, value) == value for text, value in pushed.items()):
+                    self.base.update(pushed)
+        at_base = _Completion(self.base, self.variables)
+        self._broken_at_base = {index for index, residual in enumerate(self.residuals)
+                                if _holds(residual, at_base) is not True}
+
+
+def _needed(value: Residual, extreme: dict, constraints: _Constraints) -> dict:
+    """The part of ``extreme`` that breaking ``value`` needs: each fact whose return to the constraints'
+    base still leaves ``value`` false is returned (``car(o8) or truck(o8)`` needs one of them, and
+    an object has one class)."""
+    needed = dict(extreme)
+    for text in extreme:
+        trial = {name: setting for name, setting in needed.items() if name != text}
+        if not value.evaluate(constraints.completion(trial)):
+            needed = trial
+    return needed
+
+
+def _holds(residual: Residual, completion: _Completion) -> bool | None:
+    """The residual's truth in ``completion``; None where it divides by zero."""
+    try:
+        return bool(residual.evaluate(completion))
+    except ZeroDivisionError:
+        return None

@@ -255,3 +255,117 @@ def test_any_valid_frame_gets_an_action_and_never_raises(traffic, facts):
     if not likely.fallback:  # the chosen action breaks no hard rule, and every rejected one has a reason
         assert traffic.violations(facts, likely.action) == []
         assert all(w.text for w in likely.why_not.values())
+
+
+# -- the fast path (residuals in Python) decides as z3 alone does --------------------
+
+LABELS = ("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
+
+
+def uncertain_frame(rng, num_objects):
+    """A driving frame as the pipeline grounds one: weak detections, unknown motion, unsure light colours,
+    sometimes a second class on one object and unsure positions."""
+    def confidence(share_uncertain=0.4):
+        return round(rng.uniform(0.06, 0.79), 2) if rng.random() < share_uncertain else 1.0
+
+    ego_speed = rng.uniform(0, 16)
+    facts = [Fact("ego_speed", (), value=ego_speed), Fact("speed_limit", (), value=13.9),
+             Fact("stopping_distance", (), value=0.5 * ego_speed + ego_speed ** 2 / 7)]
+    facts += [Fact(name, (), confidence(0.3)) for name in ("left_lane_exists", "right_lane_exists", "ego_stopped",
+                                                           "stopped_at_sign") if rng.random() < 0.5]
+    for i in range(num_objects):
+        o = f"o{i}"
+        label = rng.choices(LABELS, (4, 1, 3, 1, 1, 1))[0]
+        facts.append(Fact(label, (o,), confidence()))
+        if rng.random() < 0.1:
+            facts.append(Fact(rng.choice(LABELS), (o,), confidence(1.0)))
+        ahead = rng.random() < 0.7
+        dist = rng.uniform(1, 90)
+        placed = 0.5 if rng.random() < 0.1 else 1.0
+        facts += [Fact("ahead" if ahead else "behind", (o,)), Fact("dist", (o,), placed, value=dist),
+                  Fact("gap", (o,), placed, value=dist - 2 if ahead else -dist)]
+        if label in ("traffic_light", "stop_sign"):
+            if rng.random() < 0.7:
+                facts.append(Fact("applies_to_ego", (o,), confidence(0.2)))
+            if label == "traffic_light":
+                facts += [Fact("light", (o, colour), round(rng.random(), 2)) for colour in ("red", "yellow", "green")]
+            continue
+        facts.append(Fact(rng.choice(("same_lane", "in_left_lane", "in_right_lane", "on_sidewalk")), (o,),
+                          confidence(0.2)))
+        if label == "pedestrian":
+            facts.append(Fact(rng.choice(("in_crosswalk", "on_sidewalk", "on_sidewalk", "on_road")), (o,)))
+        else:
+            facts.append(Fact("on_road", (o,)))
+        known = rng.random() < 0.5
+        motion = 1.0 if known else 0.5
+        facts += [Fact("speed", (o,), motion, value=rng.uniform(0, 15)),
+                  Fact("ttc", (o,), motion, value=rng.choice((100.0, 100.0, rng.uniform(0.3, 8.0)))),
+                  Fact("approaching", (o,), rng.choice((0.0, 1.0)) if known else 0.5)]
+    objects = [f"o{i}" for i in range(num_objects)]
+    facts += [Fact("near", (a, b)) for a in objects for b in objects if a != b and rng.random() < 0.1]
+    return facts
+
+
+def decision_record(decision):
+    record = decision.to_json()
+    del record["timings_ms"]
+    return record
+
+
+def test_shortcuts_change_no_decision(monkeypatch):
+    import random
+
+    from symbolic import reasoner as module
+
+    verdicts = []
+    settle = module._Frame.settle
+    monkeypatch.setattr(module._Frame, "settle", lambda frame, value: verdicts.append(settle(frame, value)) or
+                        verdicts[-1])
+    fast = Reasoner.from_file(TRAFFIC, low=0.05, high=0.8, time_budget_ms=60_000)
+    z3_only = Reasoner.from_file(TRAFFIC, low=0.05, high=0.8, time_budget_ms=60_000, shortcuts=False)
+    rng = random.Random(0)
+    for _ in range(150):
+        facts = uncertain_frame(rng, rng.randint(0, 12))
+        for explain in (True, False):
+            expected = z3_only.decide(facts, explain=explain)
+            assert decision_record(fast.decide(facts, explain=explain)) == decision_record(expected)
+    assert len([v for v in verdicts if v is not None]) > 200  # settled in Python ...
+    assert verdicts.count(None) > 10                           # ... and the rest asked of z3
+
+
+def test_an_uncertain_value_that_cannot_reach_a_threshold_is_settled_safe(monkeypatch):
+    from symbolic import reasoner as module
+
+    monkeypatch.setattr(module._Frame, "ask_z3", lambda frame, value: pytest.fail(f"asked z3 about {value}"))
+    rules = parse_rules("pred car(o)\nfunc speed(o): Real in [0, 60]\nactions stop, go\nsafe stop\n"
+                        "rule too_fast: exists o in car: speed(o) - 10 > 50 => stop\nprefer go weight 1")
+    decision = Reasoner(rules).decide([Fact("car", ("c1",), 0.5), Fact("speed", ("c1",), 0.5, value=12.0)])
+    assert decision.action == "go" and decision.uncertain == [] and decision.fired[0].name == "too_fast[c1]"
+
+
+def test_shortcuts_ask_z3_what_monotonicity_cannot_settle():
+    # a gap between two bounds pulls the uncertain gap both ways; a certain red leaves no room for yellow
+    facts = [Fact("car", ("o1",)), Fact("in_left_lane", ("o1",)), Fact("gap", ("o1",), 0.5, value=80.0),
+             Fact("left_lane_exists", ()), Fact("traffic_light", ("o2",)), Fact("applies_to_ego", ("o2",)),
+             Fact("ahead", ("o2",)), Fact("dist", ("o2",), value=60.0), Fact("stopping_distance", (), value=20.0),
+             Fact("light", ("o2", "red")), Fact("light", ("o2", "yellow"), 0.4)]
+    fast = Reasoner.from_file(TRAFFIC).decide(facts)
+    assert decision_record(fast) == decision_record(Reasoner.from_file(TRAFFIC, shortcuts=False).decide(facts))
+    assert fast.action == "go" and "change_left" in fast.why_not
+    assert "could break left_lane_clear" in fast.why_not["change_left"].text
+    assert fast.uncertain == ["gap(o1)"]  # the yellow light cannot show: the constraints rule it out
+
+
+def test_a_why_not_names_every_instance_some_reading_breaks(traffic):
+    # an unsure pedestrian on the road ahead and a car of unknown motion in the lane: either can stop the ego
+    facts = [Fact("pedestrian", ("p1",), 0.3), Fact("on_road", ("p1",)), Fact("same_lane", ("p1",)),
+             Fact("ahead", ("p1",)), Fact("dist", ("p1",), value=12.0), Fact("stopping_distance", (), value=20.0),
+             Fact("car", ("c1",)), Fact("same_lane", ("c1",)), Fact("ahead", ("c1",)),
+             Fact("ttc", ("c1",), 0.5, value=100.0), Fact("ego_speed", (), value=8.0),
+             Fact("gap", ("c1",), value=40.0), Fact("gap", ("p1",), value=10.0)]
+    decision = traffic.decide(facts)
+    assert decision.action == "stop" and decision.uncertain == ["pedestrian(p1)", "ttc(c1)"]
+    assert [r.name for r in decision.why_not["go"].rules] == ["pedestrian_on_road[p1]", "emergency_brake[c1]"]
+    assert decision.why_not["go"].text.startswith(
+        "go is not safe in every reading of the uncertain facts pedestrian(p1), ttc(c1): it could break "
+        "pedestrian_on_road[p1]")
