@@ -71,11 +71,9 @@ class PipelineConfig:
             and, when another process holds a core, wait on each other
             (measured 293 ms against 4 ms per image).
         track_max_distance_m, track_max_misses, track_window,
-            track_speed_uncertainty, track_max_acceleration: tracker
-            settings (streaming): gate, patience, frames per velocity fit,
-            m/s added to estimated closing speeds (the cautious reading of
-            estimated motion; each track adds its fitted acceleration, at
-            most ``track_max_acceleration`` m/s^2, times the fit's lag).
+            track_speed_uncertainty: tracker settings (streaming): gate,
+            patience, frames per velocity fit, m/s each axis of an estimated
+            velocity may be off (the cautious reading of estimated motion).
 
     Example:
         >>> PipelineConfig(score_threshold=0.1).low
@@ -100,9 +98,8 @@ class PipelineConfig:
     stream_threads: int = field(default=1, metadata={"range": (0, 256)})
     track_max_distance_m: float = field(default=4.0, metadata={"range": (0.1, 100.0)})
     track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
-    track_window: int = field(default=5, metadata={"range": (2, 100)})
-    track_speed_uncertainty: float = field(default=0.5, metadata={"range": (0.0, 60.0)})
-    track_max_acceleration: float = field(default=8.0, metadata={"range": (0.0, 100.0)})
+    track_window: int = field(default=3, metadata={"range": (2, 100)})
+    track_speed_uncertainty: float = field(default=0.8, metadata={"range": (0.0, 60.0)})
 
     def __post_init__(self):
         if not self.low < self.high:
@@ -302,8 +299,7 @@ class Pipeline:
         self._check_ready()
         tracker = Tracker(max_distance_m=self.config.track_max_distance_m,
                           max_misses=self.config.track_max_misses, window=self.config.track_window,
-                          speed_uncertainty=self.config.track_speed_uncertainty,
-                          max_acceleration=self.config.track_max_acceleration)
+                          speed_uncertainty=self.config.track_speed_uncertainty)
         previous = None
         for frame in frames:
             if previous is not None and (getattr(frame, "episode_id", None) != getattr(previous, "episode_id", None)
