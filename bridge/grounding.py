@@ -65,10 +65,13 @@ class ObjectState:
         velocity: ``(vx, vy)`` m/s over the ground in the ego's axes, or
             ``None`` when unknown.
         box: ``(x1, y1, x2, y2)`` pixels it came from, if any.
-        speed_uncertainty: m/s by which an estimated velocity may be off:
-            time to collision reads the closing speed this much higher, and
-            ``approaching`` is uncertain (0.5) when the closing speed lies
-            within it of the threshold (0 for true motion).
+        speed_uncertainty: m/s by which the closing speed of an estimated
+            velocity may be off: time to collision reads the closing speed
+            this much higher, and ``approaching`` is uncertain (0.5) when the
+            closing speed lies within it of the threshold (0 for true motion).
+        truncated: sides of its box cut off by the image border (``"left"``,
+            ``"right"``, ``"front"``, ``"rear"``): its extent, and so its
+            centre, is unknown on those sides.
 
     Example:
         >>> ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8)).position
@@ -84,6 +87,7 @@ class ObjectState:
     velocity: tuple[float, float] | None = None
     box: tuple[float, float, float, float] | None = None
     speed_uncertainty: float = 0.0
+    truncated: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -93,7 +97,7 @@ class ObjectState:
             "attributes": {k: {s: round(p, 4) for s, p in v.items()} for k, v in self.attributes.items()},
             "velocity": None if self.velocity is None else [round(v, 3) for v in self.velocity],
             "box": None if self.box is None else [round(v, 2) for v in self.box],
-            "speed_uncertainty": round(self.speed_uncertainty, 3),
+            "speed_uncertainty": round(self.speed_uncertainty, 3), "truncated": list(self.truncated),
         }
 
 
@@ -104,7 +108,8 @@ def detections_to_objects(detections, calibration, *, ids: Sequence[str] | None 
     """Pixel boxes to objects in the ego frame.
 
     The view is top-down, so a box's centre is the object's centre and its
-    height and width in pixels are its length and width on the ground.
+    height and width in pixels are its length and width on the ground. A box
+    touching the image border is cut off there (``ObjectState.truncated``).
 
     Args:
         detections: :class:`perception.detections.Detections` of one image.
@@ -142,15 +147,18 @@ def detections_to_objects(detections, calibration, *, ids: Sequence[str] | None 
     labels = detections.label_names()
     scores = detections.scores.detach().float().cpu().tolist()
     attributes = _attribute_rows(detections)
+    width, height = calibration.image_size
     objects = []
     for i in range(num):
         x1, y1, x2, y2 = (float(v) for v in boxes[i])
+        truncated = tuple(side for side, cut in (("left", x1 <= 0), ("right", x2 >= width),
+                                                   ("front", y1 <= 0), ("rear", y2 >= height)) if cut)
         objects.append(ObjectState(
             id=str(ids[i]), label=labels[i], position=(float(xs[i]), float(ys[i])),
             size=((y2 - y1) * mpp, (x2 - x1) * mpp), confidence=min(max(scores[i], 0.0), 1.0),
             attributes=attributes[i] if labels[i] == "traffic_light" else {},
             velocity=None if velocities[i] is None else (float(velocities[i][0]), float(velocities[i][1])),
-            box=(x1, y1, x2, y2),
+            box=(x1, y1, x2, y2), truncated=truncated,
         ))
     return objects
 

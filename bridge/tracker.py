@@ -9,24 +9,45 @@ Unmatched objects start new tracks; tracks unseen for more than
 ``max_misses`` frames end.
 
 A track's velocity is the least-squares slope of its last ``window``
-road-frame positions (box corners are whole pixels, so single-frame
-differences are noisy). That slope is the velocity at the window's middle
-time; an object braking or speeding up has moved on since, so a track's
-``speed_uncertainty`` grows by its fitted acceleration times that lag
-(:func:`motion_lag_uncertainty`). A new track's velocity is unknown
-(``None``: the grounding then states its motion facts as uncertain), except
-for traffic lights and stop signs, which never move.
+road-frame positions (3 by default: 0.2 s; longer windows lag behind a road
+user that brakes, shorter ones are dominated by whole-pixel noise). Each axis
+follows one reference point of the box: its centre, or the edge that stays
+inside the image while the box is cut off by the image border (an object
+entering the view grows out of the border: its centre moves slower than it
+does). Each axis of the velocity may be off by ``speed_uncertainty`` (for
+fewer observations, more: the slope's noise grows as its time span shrinks);
+the track reports how far that leaves its *closing* speed open, projecting
+both axes on the line of sight. A new track's velocity is unknown (``None``:
+the grounding then states its motion facts as uncertain), except for traffic
+lights and stop signs, which never move.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from bridge.grounding import STATIC_LABELS, ObjectState
+
+
+class Observation(NamedTuple):
+    """One sighting of a track, road frame (y along the road), metres.
+
+    ``left``/``right`` and ``rear``/``front`` are the box's extent across and
+    along the road; ``truncated`` the sides the image border cut off.
+    """
+
+    time_s: float
+    x: float
+    y: float
+    left: float
+    right: float
+    rear: float
+    front: float
+    truncated: tuple[str, ...] = ()
 
 
 @dataclass
@@ -36,18 +57,20 @@ class Track:
     Attributes:
         id: the object's constant, stable for the track's life.
         label: its class.
-        history: the last observations ``(time_s, x, y)``, road frame, oldest first.
+        history: the last :class:`Observation` records (``(time_s, x, y, ...)``), oldest first.
         velocity: ``(vx, vy)`` m/s over the ground, or ``None`` while unknown.
         num_hits: frames it was seen in.
         num_misses: consecutive frames it was not seen.
+        velocity_uncertainty: m/s each axis of ``velocity`` may be off.
     """
 
     id: str
     label: str
-    history: list[tuple[float, float, float]]
+    history: list[Observation]
     velocity: tuple[float, float] | None
     num_hits: int = 1
     num_misses: int = 0
+    velocity_uncertainty: tuple[float, float] = (0.0, 0.0)
 
     @property
     def time_s(self) -> float:
@@ -66,48 +89,50 @@ class Track:
         return x + self.velocity[0] * dt, y + self.velocity[1] * dt
 
 
-def fit_velocity(history: Sequence[tuple[float, float, float]]) -> tuple[float, float] | None:
-    """Least-squares velocity of ``(time_s, x, y)`` observations; None with fewer than two times.
+def reference_positions(history: Sequence[Observation], axis: int) -> tuple[list[float], list[float]]:
+    """Times and positions of one reference point of the box along ``axis`` (0: x, 1: y).
+
+    The centre while the box is whole; while the image border cuts it off on
+    one side, the edge on the other side; the longest recent run of
+    observations that one reference point covers.
 
     Example:
-        >>> fit_velocity([(0.0, 0.0, 10.0), (0.1, 0.0, 10.5), (0.2, 0.1, 11.0)])
-        (0.5, 5.0)
+        >>> whole = Observation(0.0, 0.0, 44.0, -1.0, 1.0, 42.0, 46.0)
+        >>> cut = Observation(0.1, 0.0, 44.5, -1.0, 1.0, 43.0, 46.0, ("front",))   # entering at the top
+        >>> reference_positions([whole, cut], 1), reference_positions([whole, cut], 0)
+        (([0.0, 0.1], [42.0, 43.0]), ([0.0, 0.1], [0.0, 0.0]))
     """
-    times = np.array([h[0] for h in history])
-    if len(times) < 2 or np.ptp(times) <= 0:
+    low_side, high_side = ("left", "right") if axis == 0 else ("rear", "front")
+    low_index = 3 if axis == 0 else 5
+    for start in range(len(history)):
+        run = history[start:]
+        low_cut = any(low_side in h.truncated for h in run)
+        high_cut = any(high_side in h.truncated for h in run)
+        if low_cut and high_cut:
+            continue
+        if not low_cut and not high_cut:
+            values = [(h[low_index] + h[low_index + 1]) / 2 for h in run]
+        else:
+            values = [h[low_index + 1] if low_cut else h[low_index] for h in run]
+        return [h.time_s for h in run], values
+    return [], []
+
+
+def fit_slope(times: Sequence[float], values: Sequence[float]) -> float | None:
+    """Least-squares slope of ``values`` over ``times``; None with fewer than two distinct times.
+
+    Example:
+        >>> fit_slope([0.0, 0.1, 0.2], [10.0, 10.5, 11.0])
+        5.0
+    """
+    if len(times) < 2:
         return None
-    centred = times - times.mean()
-    denominator = float((centred ** 2).sum())
-    vx = float((centred * np.array([h[1] for h in history])).sum() / denominator)
-    vy = float((centred * np.array([h[2] for h in history])).sum() / denominator)
-    return round(vx, 9), round(vy, 9)
-
-
-def motion_lag_uncertainty(history: Sequence[tuple[float, float, float]], *,
-                           max_acceleration: float = math.inf) -> float:
-    """m/s the velocity may have changed since the middle of ``history``'s times.
-
-    The least-squares slope of :func:`fit_velocity` is the velocity at the
-    window's mean time; with a constant acceleration ``a`` (fitted by a
-    quadratic, at most ``max_acceleration`` m/s^2: whole-pixel positions make
-    a fitted acceleration noisy) the velocity now differs by ``|a|`` times the
-    time since then. 0 with fewer than three distinct times.
-
-    Example:
-        >>> # braking at 8 m/s^2 from 8 m/s, 0.1 s apart: the fit lags 0.1 s
-        >>> history = [(t, 0.0, 8.0 * t - 4.0 * t * t) for t in (0.0, 0.1, 0.2)]
-        >>> round(motion_lag_uncertainty(history), 6)
-        0.8
-    """
-    times = np.array([h[0] for h in history], dtype=float)
-    if len(set(times.tolist())) < 3:
-        return 0.0
-    centred = times - times.mean()
-    design = np.stack([centred ** 2, centred, np.ones_like(centred)], axis=1)
-    positions = np.array([[h[1], h[2]] for h in history], dtype=float)  # (N, 2)
-    coefficients, *_ = np.linalg.lstsq(design, positions, rcond=None)
-    acceleration = min(2.0 * float(np.hypot(*coefficients[0])), max_acceleration)
-    return round(acceleration * float(times[-1] - times.mean()), 9)
+    mean_time = sum(times) / len(times)
+    mean_value = sum(values) / len(values)
+    denominator = sum((t - mean_time) ** 2 for t in times)
+    if denominator <= 0:
+        return None
+    return round(sum((t - mean_time) * (v - mean_value) for t, v in zip(times, values)) / denominator, 9)
 
 
 class Tracker:
@@ -118,14 +143,13 @@ class Tracker:
             and an object for them to match.
         max_misses: frames a track survives unseen.
         window: observations the velocity is fitted to (>= 2).
-        speed_uncertainty: m/s an estimated velocity may be off (box corners
-            are whole pixels); a track's own uncertainty adds the lag of its
-            fit under its fitted acceleration (objects brake). The grounding
-            reads closing speeds this much higher. Known velocities (static
-            labels) get 0.
+        speed_uncertainty: m/s each axis of a velocity fitted to a full
+            window may be off (box corners are whole pixels, and road users
+            brake within the window); ``(window - 1) / (n - 1)`` times that
+            with only ``n`` observations. 0.8 with the default window covered
+            99% of the true velocities in generated episodes (true boxes).
+            Known velocities (static labels) get 0.
         static_labels: labels whose objects never move.
-        max_acceleration: m/s^2 a road user may brake or speed up at most
-            (8: hard braking); bounds the acceleration behind the fit's lag.
 
     Example:
         >>> from perception.world import EgoState
@@ -138,15 +162,13 @@ class Tracker:
         (True, (0.0, 5.0))
     """
 
-    def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 5,
-                 speed_uncertainty: float = 0.5, static_labels: Sequence[str] = STATIC_LABELS,
-                 max_acceleration: float = 8.0):
+    def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 3,
+                 speed_uncertainty: float = 0.8, static_labels: Sequence[str] = STATIC_LABELS):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
         self.window = window
         self.speed_uncertainty = speed_uncertainty
         self.static_labels = tuple(static_labels)
-        self.max_acceleration = max_acceleration
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
 
@@ -179,12 +201,11 @@ class Tracker:
         for i, obj in enumerate(objects):
             if i in matches:
                 track = self.tracks_[matches[i]]
-                self._observe(track, road_positions[i], time_s)
+                self._observe(track, obj, road_positions[i], time_s)
             else:
                 track = self._start(obj, road_positions[i], time_s)
             estimated = track.velocity is not None and track.label not in self.static_labels
-            lag = motion_lag_uncertainty(track.history, max_acceleration=self.max_acceleration)
-            uncertainty = self.speed_uncertainty + lag if estimated else 0.0
+            uncertainty = self._closing_uncertainty(track, obj.position) if estimated else 0.0
             results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity,
                                                speed_uncertainty=uncertainty))
         survivors = []
@@ -217,16 +238,40 @@ class Tracker:
         rows, columns = linear_sum_assignment(cost)
         return {int(i): int(j) for i, j in zip(rows, columns) if cost[i, j] < big}
 
+    def _closing_uncertainty(self, track: Track, position) -> float:
+        """m/s the closing speed may be off: each axis's uncertainty projected on the line of sight."""
+        x, y = position
+        dist = math.hypot(x, y)
+        if dist < 1e-6:
+            return round(math.hypot(*track.velocity_uncertainty), 9)
+        ux, uy = track.velocity_uncertainty
+        return round((abs(x) * ux + abs(y) * uy) / dist, 9)
+
     def _start(self, obj: ObjectState, position, time_s) -> Track:
         self.num_tracks_ += 1
         velocity = (0.0, 0.0) if obj.label in self.static_labels else None
-        track = Track(f"o{self.num_tracks_}", obj.label, [(time_s, *position)], velocity)
+        track = Track(f"o{self.num_tracks_}", obj.label, [_observation(obj, position, time_s)], velocity)
         self.tracks_.append(track)
         return track
 
-    def _observe(self, track: Track, position, time_s) -> None:
-        track.history = [*track.history, (time_s, *position)][-self.window:]
+    def _observe(self, track: Track, obj: ObjectState, position, time_s) -> None:
+        track.history = [*track.history, _observation(obj, position, time_s)][-self.window:]
         if track.label not in self.static_labels:
-            track.velocity = fit_velocity(track.history)
+            velocity, uncertainty = [], []
+            for axis in (0, 1):
+                times, values = reference_positions(track.history, axis)
+                velocity.append(fit_slope(times, values))
+                uncertainty.append(self.speed_uncertainty * (self.window - 1) / max(len(times) - 1, 1))
+            known = None not in velocity
+            track.velocity = tuple(velocity) if known else None
+            track.velocity_uncertainty = tuple(uncertainty) if known else (0.0, 0.0)
         track.num_hits += 1
         track.num_misses = 0
+
+
+def _observation(obj: ObjectState, position, time_s: float) -> Observation:
+    """``obj`` seen at road-frame ``position`` (its centre) at ``time_s``."""
+    x, y = position
+    length, width = obj.size
+    return Observation(time_s, x, y, x - width / 2, x + width / 2, y - length / 2, y + length / 2,
+                       tuple(obj.truncated))

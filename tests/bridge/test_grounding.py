@@ -277,9 +277,19 @@ def test_estimated_motion_is_read_cautiously():
 def test_tracked_velocities_carry_the_trackers_uncertainty():
     from bridge.tracker import Tracker
 
-    tracker = Tracker(speed_uncertainty=0.7)
+    tracker = Tracker(window=3, speed_uncertainty=0.7)
     tracker.update([obj(0.0, 20.0, velocity=None)], EGO, 0.0)
     [moving] = tracker.update([obj(0.0, 20.5, velocity=None)], EGO, 0.1)
-    assert moving.speed_uncertainty == 0.7
-    [light] = tracker.update([obj(6.0, 18.0, label="traffic_light", velocity=None)], EGO, 0.2)
+    assert moving.speed_uncertainty == pytest.approx(1.4)     # two frames: half the time span, twice the noise
+    [moving] = tracker.update([obj(0.0, 21.0, velocity=None)], EGO, 0.2)
+    assert moving.speed_uncertainty == pytest.approx(0.7)
+    [light] = tracker.update([obj(6.0, 18.0, label="traffic_light", velocity=None)], EGO, 0.3)
     assert light.speed_uncertainty == 0.0
+
+
+def test_boxes_touching_the_image_border_are_marked_truncated():
+    calibration = Calibration(metres_per_pixel=0.25, image_size=(256, 256), ego_pixel=(128.0, 200.0))
+    boxes = torch.tensor([[124., 0., 132., 12.], [0., 250., 8., 256.], [124., 140., 132., 158.]])
+    detections = Detections(boxes, torch.tensor([0, 0, 0]), torch.tensor([0.9, 0.9, 0.9]), ("car",))
+    assert [o.truncated for o in detections_to_objects(detections, calibration)] == [
+        ("front",), ("left", "rear"), ()]
