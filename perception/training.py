@@ -338,19 +338,37 @@ class InMemoryDataset(torch.utils.data.Dataset):
         (1, 1.0)
     """
 
+    BLOCK = 256  # images per preallocated uint8 block
+
     def __init__(self, data, *, verbose: bool = False, desc: str = "render"):
         from tqdm import tqdm
 
-        self.images, self.targets = [], []
+        # Images live in preallocated uint8 blocks, one series per image shape: storing each
+        # image as its own small tensor fragments the heap (about 4x the pixels' size in RSS).
+        self._blocks: list[torch.Tensor] = []
+        self._open_block: dict[tuple, tuple[int, int]] = {}  # shape -> (block index, rows used)
+        self._where: list[tuple[int, int]] = []
+        self.targets = []
         for index in tqdm(range(len(data)), desc=desc, leave=False, file=sys.stderr,
                           disable=None if verbose else True):
             image, target = data[index]
-            self.images.append((image * 255).round().to(torch.uint8))
+            self._store(image)
             self.targets.append(target)
         self.class_names = getattr(data, "class_names", None)
 
+    def _store(self, image: torch.Tensor) -> None:
+        shape = tuple(image.shape)
+        block, used = self._open_block.get(shape, (-1, self.BLOCK))
+        if used == self.BLOCK:
+            self._blocks.append(torch.empty((self.BLOCK, *shape), dtype=torch.uint8))
+            block, used = len(self._blocks) - 1, 0
+        self._blocks[block][used] = image.mul(255).round_()
+        self._where.append((block, used))
+        self._open_block[shape] = (block, used + 1)
+
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self._where)
 
     def __getitem__(self, index: int):
-        return self.images[index].float() / 255, self.targets[index]
+        block, row = self._where[index]
+        return self._blocks[block][row].float().div_(255), self.targets[index]

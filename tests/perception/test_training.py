@@ -107,3 +107,17 @@ def test_train_command_writes_a_run_refuses_to_overwrite_it_and_resumes(tmp_path
     assert cli.main(["train", str(config), "--out", str(out), "--quiet", "--resume", "--epochs", "2"]) == 0
     history = (out / "history.csv").read_text().splitlines()
     assert len(history) == 3  # header + epochs 1 and 2
+
+
+def test_in_memory_dataset_keeps_images_of_any_shape_to_the_grey_level():
+    from perception.training import InMemoryDataset
+
+    generator = torch.Generator().manual_seed(0)
+    shapes = [(3, 8, 8), (3, 4, 6), (3, 8, 8)] * 100  # more images than one storage block holds
+    items = [(torch.rand(shape, generator=generator), {"image_id": i}) for i, shape in enumerate(shapes)]
+    data = InMemoryDataset(items)
+    assert len(data) == len(items)
+    for index in (0, 1, 2, 257, 299):
+        image, target = data[index]
+        assert image.shape == items[index][0].shape and target["image_id"] == index
+        assert (image - items[index][0]).abs().max() <= 0.5 / 255 + 1e-6
