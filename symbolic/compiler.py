@@ -93,12 +93,13 @@ class Residual:
         And(light(o3, red), ttc(o3) < 5/2)
     """
 
-    __slots__ = ("op", "args", "_variables")
+    __slots__ = ("op", "args", "_variables", "_exact")
 
     def __init__(self, op: str, args: tuple):
         self.op = op
         self.args = args
         self._variables = None
+        self._exact = None  # args with each float read as z3 reads it
 
     @classmethod
     def atom(cls, text: str) -> "Residual":
@@ -158,6 +159,9 @@ class Residual:
             return assignment[args[0]]
         if op == "quantity":
             return _evaluate(assignment[args[0]], assignment)
+        if self._exact is None:
+            self._exact = tuple(Fraction(str(a)) if isinstance(a, float) else a for a in args)
+        args = self._exact
         if op == "and":
             return all(_evaluate(a, assignment) for a in args)
         if op == "or":
@@ -628,6 +632,7 @@ class GroundInstance:
     rule: CompiledRule
     bindings: tuple
     condition: object
+    _negation: object = field(default=None, repr=False)  # ``not condition``, built once
 
     @property
     def name(self) -> str:
@@ -641,8 +646,13 @@ class GroundInstance:
         return self.rule.head(world, self.bindings)
 
     def holds(self, world: World):
-        """``condition => head``: ``True``, ``False`` or a z3 residual."""
-        return implies_value(self.condition, self.head(world))
+        """``condition => head``: ``True``, ``False`` or a residual."""
+        head = self.head(world)
+        if head is False and self.condition is not True:  # the same residual for every action it forbids
+            if self._negation is None:
+                self._negation = _negation(self.condition)
+            return self._negation
+        return implies_value(self.condition, head)
 
 
 @dataclass

@@ -269,6 +269,7 @@ class _Frame:
         self._constraints: _Constraints | None = None
         self._likely: _Likely | None = None
         self._z3_terms: dict = {}  # residual id -> its z3 term
+        self._facts: dict = {}  # instance id -> the facts that make it fire
         self._frame_pushed = False
 
     def run(self) -> Decision:
@@ -497,6 +498,16 @@ class _Frame:
 
     # -- explanations
     def facts_of(self, instance: GroundInstance) -> list[str]:
+        """The facts that make ``instance`` fire (its head's too, unless it names only actions: then
+        they are the same for every action and kept)."""
+        if instance.rule.head_by_action is None:
+            return self.trace(instance)
+        found = self._facts.get(id(instance))
+        if found is None:
+            found = self._facts[id(instance)] = self.trace(instance)
+        return found
+
+    def trace(self, instance: GroundInstance) -> list[str]:
         world = self.world
         world.trace = [f"{label}({obj})" for (_, label), obj in zip(instance.rule.bindings, instance.bindings)
                        if label is not None]
