@@ -241,10 +241,17 @@ class Pipeline:
 
     # ------------------------------------------------------------ public entry points
 
-    def __call__(self, frames: Sequence, *, explain: bool = True, overlap: bool = False) -> list[FrameResult]:
-        """Decide every frame independently (no tracking), perception batched.
+    def __call__(self, frames: Sequence, *, explain: bool = True, overlap: bool = False,
+                 track: bool = False) -> list[FrameResult]:
+        """Decide frames with perception batched; independently, or tracked when they are episodes in order.
 
-        Frames go to the detector ``batch_size`` at a time. With
+        Frames go to the detector ``batch_size`` at a time. By default each
+        frame stands alone: no object's motion is known, so every motion fact
+        is uncertain and the robust reasoner covers any motion. With
+        ``track=True`` the frames are consecutive frames of episodes, in time
+        order: objects are tracked across them as in :meth:`stream` (the
+        tracker restarts when ``episode_id`` changes or ``time_s`` goes back),
+        so a track's motion is known after its first frames. With
         ``overlap=True`` the detector works on the next batch (in a second
         thread: torch releases the interpreter lock) while the current one is
         grounded and decided; on two busy cores that measured slower, so it
@@ -254,6 +261,7 @@ class Pipeline:
             frames: scenes or frames (see the module docstring).
             explain: compute why-not answers for rejected actions.
             overlap: run the next batch's perception while deciding.
+            track: the frames are episodes in time order; track objects across them.
 
         Returns:
             One :class:`FrameResult` per frame, in order.
@@ -264,6 +272,8 @@ class Pipeline:
         self._check_ready()
         size = self.config.batch_size
         batches = [frames[begin:begin + size] for begin in range(0, len(frames), size)]
+        tracker = self._tracker() if track and not self.oracle else None
+        previous = None
         results = []
         with ThreadPoolExecutor(max_workers=1) as worker:
             pending = worker.submit(self._timed_perceive, batches[0]) if batches else None
@@ -274,11 +284,15 @@ class Pipeline:
                     if not overlap:
                         pending.result()
                 for frame, frame_detections in zip(batch, detections):
+                    if tracker is not None and not _continues(previous, frame):
+                        tracker.reset()
+                    previous = frame
                     if self.oracle:
                         ids, velocities = [o.id for o in frame.objects], grounding.scene_velocities(frame)
                     else:
                         ids, velocities = None, None
-                    results.append(self._decide(frame, frame_detections, ids, velocities, perception_ms, explain))
+                    results.append(self._decide(frame, frame_detections, ids, velocities, perception_ms, explain,
+                                                tracker=tracker))
         return results
 
     def _timed_perceive(self, frames: list) -> tuple[list, float]:
@@ -297,13 +311,10 @@ class Pipeline:
             One :class:`FrameResult` per frame, as soon as it is decided.
         """
         self._check_ready()
-        tracker = Tracker(max_distance_m=self.config.track_max_distance_m,
-                          max_misses=self.config.track_max_misses, window=self.config.track_window,
-                          speed_uncertainty=self.config.track_speed_uncertainty)
+        tracker = self._tracker()
         previous = None
         for frame in frames:
-            if previous is not None and (getattr(frame, "episode_id", None) != getattr(previous, "episode_id", None)
-                                         or _time(frame) < _time(previous)):
+            if not _continues(previous, frame):
                 tracker.reset()
             previous = frame
             start = time.perf_counter()
@@ -317,6 +328,10 @@ class Pipeline:
                 yield self._decide(frame, detections, None, None, perception_ms, explain, tracker=tracker)
 
     # ------------------------------------------------------------ stages
+
+    def _tracker(self) -> Tracker:
+        return Tracker(max_distance_m=self.config.track_max_distance_m, max_misses=self.config.track_max_misses,
+                       window=self.config.track_window, speed_uncertainty=self.config.track_speed_uncertainty)
 
     def _check_ready(self) -> None:
         if self.reasoner is None:
@@ -638,6 +653,12 @@ def frame_name(frame) -> str:
 
 def _time(frame) -> float:
     return float(getattr(frame, "time_s", 0.0) or 0.0)
+
+
+def _continues(previous, frame) -> bool:
+    """Whether ``frame`` follows ``previous`` in the same episode (the tracker keeps its tracks)."""
+    return previous is not None and getattr(frame, "episode_id", None) == getattr(previous, "episode_id", None) \
+        and _time(frame) >= _time(previous)
 
 
 def _pipeline_section(config) -> PipelineConfig:

@@ -121,6 +121,31 @@ def test_stream_tracks_ids_and_restarts_per_episode(reasoner):
     assert moving and all(np.isfinite(o.velocity).all() for o in moving)
 
 
+def test_batched_episodes_tracked_decide_as_streaming_and_independent_images_keep_motion_unknown(reasoner):
+    first = generate_episode(preset_config("default"), seed=11, num_frames=6)
+    second = [dataclasses.replace(s, episode_id=99) for s in generate_episode(preset_config("default"), seed=12,
+                                                                             num_frames=4)]
+    frames = first + second
+
+    def true_boxes():
+        queue = iter(frames)
+        return FakeDetector(lambda i: scene_detections(next(queue)))
+
+    config = PipelineConfig(batch_size=4)
+    streamed = list(Pipeline(true_boxes(), reasoner, config=config).stream(frames))
+    tracked = Pipeline(true_boxes(), reasoner, config=config)(frames, track=True)
+    alone = Pipeline(true_boxes(), reasoner, config=config)(frames)
+    assert [r.facts for r in tracked] == [r.facts for r in streamed]
+    assert [r.decision.to_json()["why_not"] for r in tracked] == [r.decision.to_json()["why_not"] for r in streamed]
+    assert [r.action for r in tracked] == [r.action for r in streamed]
+
+    def motion_known(result):  # of the road users (lights and signs never move)
+        return [f.confidence != 0.5 for f in result.facts.with_predicate("approaching")
+                if result.facts.objects.get(f.args[0]) not in ("traffic_light", "stop_sign")]
+    assert all(not any(motion_known(r)) for r in alone)          # one image: no object's motion is known
+    assert any(motion_known(tracked[5])) and not any(motion_known(tracked[6]))  # a new episode starts afresh
+
+
 def test_missing_parts_are_reported(reasoner):
     with pytest.raises(ValueError, match="no reasoner"):
         Pipeline(oracle=True)([])
@@ -180,8 +205,9 @@ def test_the_maneuver_stage_plans_a_lane_change_on_an_empty_road(reasoner):
         Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=2))([scene])
 
 
-def test_overlapped_batches_give_the_same_decisions(reasoner):
+def test_overlapped_batches_give_the_same_decisions():
     scenes = [generate_scene(preset_config("default"), seed=seed) for seed in range(70)]
+    reasoner = Reasoner.from_file(RULES, time_budget_ms=60_000)  # a busy machine must not time a frame out
     pipeline = Pipeline(reasoner=reasoner, oracle=True, config=PipelineConfig(batch_size=16))
     serial = pipeline(scenes, explain=False)
     overlapped = pipeline(scenes, explain=False, overlap=True)
