@@ -8,10 +8,14 @@ Two tables:
    fallbacks, and the perception errors behind disagreements. "after frame 0"
    leaves out each episode's first frame, where the tracker has no history
    and every object's motion is unknown (uncertain facts: any motion).
-2. **Speed**: streaming (batch 1, with tracking) and batched frames per
-   second, with the per-stage split (perception, grounding, reasoning, p50
-   ms); median of several runs over the same frames, with and without
-   why-not explanations.
+2. **Speed**: streaming (batch 1, with tracking), batched (independent
+   images: every motion unknown) and batched with the episodes tracked
+   (``pipeline(frames, track=True)``) frames per second, with the per-stage
+   split (perception, grounding, reasoning, p50 ms of wall-clock time) and
+   the CPU time the process spent per frame and the grounding and reasoning
+   stages took (p50 ms of the main thread's CPU time: readable on a busy
+   machine, where wall-clock figures are not); median of several runs over
+   the same frames, with and without why-not explanations.
 
 Run: ``python -m benchmarks pipeline`` or
 ``python -m benchmarks.bench_pipeline --frames 2000 --presets default,hard``.
@@ -86,21 +90,24 @@ def main(argv=None) -> int:
     pipeline(frames[:32], explain=False)
     print(f"\nSpeed: {len(frames)} frames of the {world.preset} preset, median of {args.runs} runs "
           f"(load average {_load()} before)")
-    print(f"{'mode':<31}{'frames/s':>10}{'perception':>12}{'grounding':>11}{'reasoning':>11}{'total':>9}   (p50 ms)")
+    print(f"{'':<37}{'':>10}{'wall-clock p50 ms':^44}{'CPU ms':^34}")
+    print(f"{'mode':<37}{'frames/s':>10}{'perception':>12}{'grounding':>11}{'reasoning':>11}{'total':>9}"
+          f"{'per frame':>11}{'grounding':>11}{'reasoning':>11}   (CPU: process per frame; stages p50)")
+    names = {"stream": "streaming (batch 1)", "batch": f"batched ({pipeline.config.batch_size})",
+             "batch-track": "batched, episodes tracked", "batch-overlap": "batched, overlapped"}
     for explain in (False, True):
-        for mode in ("stream", "batch", "batch-overlap"):
+        for mode in ("stream", "batch", "batch-track", "batch-overlap"):
             rates, stages = [], []
             for _ in range(args.runs):
-                rate, timings = _measure(pipeline, frames, stream=mode == "stream", explain=explain,
-                                         overlap=mode == "batch-overlap")
+                rate, timings = _measure(pipeline, frames, mode, explain=explain)
                 rates.append(rate)
                 stages.append(timings)
             median = {k: statistics.median(t[k] for t in stages) for k in stages[0]}
-            names = {"stream": "streaming (batch 1)", "batch": f"batched ({pipeline.config.batch_size})",
-                     "batch-overlap": "batched, overlapped"}
             label = f"{names[mode]}{', why-nots' if explain else ''}"
-            print(f"{label:<31}{statistics.median(rates):>10.1f}{median['perception']:>12.2f}"
-                  f"{median['grounding']:>11.2f}{median['reasoning']:>11.2f}{median['total']:>9.2f}", flush=True)
+            print(f"{label:<37}{statistics.median(rates):>10.1f}{median['perception']:>12.2f}"
+                  f"{median['grounding']:>11.2f}{median['reasoning']:>11.2f}{median['total']:>9.2f}"
+                  f"{median['cpu per frame']:>11.2f}{median['cpu grounding']:>11.2f}{median['cpu reasoning']:>11.2f}",
+                  flush=True)
     print(f"load average {_load()} at the end")
     return 0
 
@@ -117,16 +124,54 @@ class TruthBoxes:
         return [scene_detections(next(self._frames)) for _ in range(images.shape[0])]
 
 
-def _measure(pipeline, frames, *, stream: bool, explain: bool, overlap: bool = False) -> tuple[float, dict[str, float]]:
-    start = time.perf_counter()
-    if stream:
-        results = list(pipeline.stream(frames, explain=explain))
-    else:
-        results = pipeline(frames, explain=explain, overlap=overlap)
-    elapsed = time.perf_counter() - start
+def _measure(pipeline, frames, mode: str, *, explain: bool) -> tuple[float, dict[str, float]]:
+    """Frames per second of one run in ``mode`` and its p50 stage timings (wall-clock and CPU ms)."""
+    reasoner = pipeline.reasoner
+    pipeline.reasoner = CpuTimed(reasoner)
+    decide = pipeline._decide
+    deciding_ms = []
+
+    def timed_decide(*args, **kwargs):  # grounding and reasoning of one frame, in the main thread
+        begin = time.thread_time()
+        result = decide(*args, **kwargs)
+        deciding_ms.append((time.thread_time() - begin) * 1000)
+        return result
+
+    pipeline._decide = timed_decide
+    try:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        if mode == "stream":
+            results = list(pipeline.stream(frames, explain=explain))
+        else:
+            results = pipeline(frames, explain=explain, overlap=mode == "batch-overlap", track=mode == "batch-track")
+        elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    finally:
+        reasoning_ms = pipeline.reasoner.cpu_ms
+        pipeline.reasoner = reasoner
+        del pipeline._decide
     timings = {stage: statistics.median(r.timings_ms[stage] for r in results)
                for stage in ("perception", "grounding", "reasoning", "total")}
+    timings["cpu per frame"] = elapsed_cpu * 1000 / len(results)
+    timings["cpu reasoning"] = statistics.median(reasoning_ms)
+    timings["cpu grounding"] = statistics.median(d - r for d, r in zip(deciding_ms, reasoning_ms))
     return len(results) / elapsed, timings
+
+
+class CpuTimed:
+    """A reasoner that records the main thread's CPU time of each ``decide`` call (``cpu_ms``)."""
+
+    def __init__(self, reasoner):
+        self.reasoner = reasoner
+        self.cpu_ms = []
+
+    def decide(self, facts, **kwargs):
+        begin = time.thread_time()
+        decision = self.reasoner.decide(facts, **kwargs)
+        self.cpu_ms.append((time.thread_time() - begin) * 1000)
+        return decision
+
+    def __getattr__(self, name):
+        return getattr(self.reasoner, name)
 
 
 def _load() -> str:
