@@ -937,6 +937,9 @@ class _Compiler:
         elif not node.args:
             key = (name, ())
             make_key = lambda w, env: key  # noqa: E731
+        elif len(args) == 2:  # light(o, red), near(a, b): no generator per lookup
+            first, second = args
+            make_key = lambda w, env: (name, (first(w, env), second(w, env)))  # noqa: E731
         else:
             make_key = lambda w, env: (name, tuple(a(w, env) for a in args))  # noqa: E731
         if table == "truth":
