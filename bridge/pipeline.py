@@ -633,7 +633,7 @@ def images_to_tensor(images: Sequence):
     import torch
 
     batch = torch.from_numpy(np.stack([np.asarray(image) for image in images]))  # (B, H, W, 3) uint8
-    return batch.permute(0, 3, 1, 2).float().div_(255.0)
+    return batch.permute(0, 3, 1, 2).float().div_(255.0)  # channels_last memory, as the detector runs
 
 
 def frame_name(frame) -> str:

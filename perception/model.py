@@ -191,22 +191,28 @@ class Detector:
             raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
         if precision not in PRECISIONS:
             raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}. Received: precision={precision!r}")
-        image_list = to_image_list(images)
         network = self._inference_network()
         device = next(network.parameters()).device
         dtype = _autocast_dtype(precision, device)
-        results: list[Detections] = []
+
+        def detect(batch: torch.Tensor) -> list[Detections]:
+            outputs = self.forward(batch.to(device), network=network, dtype=dtype)
+            decoded = decode_outputs(outputs, num_classes=len(self.class_names),
+                                     attribute_sizes=self.attribute_sizes, stride=STRIDE,
+                                     score_threshold=threshold, max_detections=self.config.max_detections)
+            return [self._to_detections(item, batch.shape[-2:]) for item in decoded]
+
         with torch.inference_mode():
+            if _is_float_batch(images):  # one (B, 3, H, W) tensor: slice it, keeping its memory format
+                return [d for start in range(0, len(images), batch_size)
+                        for d in detect(images[start:start + batch_size])]
+            image_list = to_image_list(images)
+            results: list[tuple[int, Detections]] = []
             for start in range(0, len(image_list), batch_size):
                 chunk = image_list[start:start + batch_size]
                 for group in _same_size_groups(chunk):
-                    batch = torch.stack([chunk[i] for i in group]).to(device)
-                    outputs = self.forward(batch, network=network, dtype=dtype)
-                    decoded = decode_outputs(outputs, num_classes=len(self.class_names),
-                                             attribute_sizes=self.attribute_sizes, stride=STRIDE,
-                                             score_threshold=threshold, max_detections=self.config.max_detections)
-                    for i, item in zip(group, decoded):
-                        results.append((start + i, self._to_detections(item, batch.shape[-2:])))
+                    found = detect(torch.stack([chunk[i] for i in group]))
+                    results.extend((start + i, d) for i, d in zip(group, found))
         return [d for _, d in sorted(results, key=lambda pair: pair[0])]
 
     def forward(self, images: torch.Tensor, *, network=None, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -372,6 +378,11 @@ def to_image_list(images) -> list[torch.Tensor]:
             image = image.float() / 255
         result.append(image.float())
     return result
+
+
+def _is_float_batch(images) -> bool:
+    return (isinstance(images, torch.Tensor) and images.ndim == 4 and images.shape[1] == 3
+            and images.is_floating_point())
 
 
 def _same_size_groups(images: list[torch.Tensor]) -> list[list[int]]:

@@ -88,3 +88,14 @@ def test_shipped_default_model_loads_with_the_world_class_map():
     detector = Detector.load_default()
     assert detector.class_names == CLASS_NAMES
     assert 0.0 < detector.metrics_["map_50"] <= 1.0 and "hard_preset" in detector.metrics_
+
+
+def test_predict_on_a_channels_last_batch_matches_image_by_image():
+    scenes = rectangle_scenes(5)
+    detector = small_detector().fit(scenes, epochs=1, training=quick_training(batch_size=4), verbose=False)
+    batch = torch.stack([image for image, _ in scenes]).contiguous(memory_format=torch.channels_last)
+    whole = detector.predict(batch, score_threshold=0.0, batch_size=2, precision="float32")
+    one_by_one = [detector.predict(image, score_threshold=0.0, precision="float32")[0] for image, _ in scenes]
+    assert len(whole) == 5
+    for a, b in zip(whole, one_by_one):
+        assert torch.allclose(a.scores, b.scores, atol=1e-5) and torch.allclose(a.boxes, b.boxes, atol=1e-3)
