@@ -48,9 +48,11 @@ class Fact:
     def __post_init__(self):
         if not isinstance(self.predicate, str) or not self.predicate:
             raise ValueError(f"a fact's predicate must be a non-empty string. Received {self.predicate!r}")
-        object.__setattr__(self, "args", tuple(str(a) for a in self.args))
+        args = self.args
+        if type(args) is not tuple or any(type(a) is not str for a in args):  # frames build tens of thousands
+            object.__setattr__(self, "args", tuple(str(a) for a in args))
         confidence = self.confidence
-        if not isinstance(confidence, (int, float)) or math.isnan(confidence) or not 0.0 <= confidence <= 1.0:
+        if not isinstance(confidence, (int, float)) or not 0.0 <= confidence <= 1.0:  # NaN fails the range too
             raise ValueError(f"confidence of {self.atom} must be a number in [0, 1]. Received {confidence!r}")
         if self.value is not None and (not isinstance(self.value, (int, float)) or not math.isfinite(self.value)):
             raise ValueError(f"value of {self.atom} must be a finite number. Received {self.value!r}")
