@@ -9,9 +9,10 @@ The JSON form of a frame (what ``nesy rules explain --facts`` reads)::
     {"objects": {"o1": "car", "o2": "traffic_light"},          # optional
      "facts": [{"pred": "ahead", "args": ["o1"], "confidence": 0.97},
                {"pred": "light", "args": ["o2", "red"]},
-               {"func": "dist", "args": ["o1"], "value": 12.5}]}
+               {"func": "dist", "args": ["o1"], "value": 12.5, "tolerance": 0.3}]}
 
-``confidence`` defaults to 1. ``objects`` names each object's class; it adds
+``confidence`` defaults to 1; ``tolerance`` (a measured value's known error,
+the true value lies in ``value ± tolerance``) to 0. ``objects`` names each object's class; it adds
 the class fact ``car(o1)`` unless the list already has it.
 """
 from __future__ import annotations
@@ -32,18 +33,25 @@ class Fact:
         args: constants, e.g. ``("o3", "red")``.
         confidence: probability that the fact holds, in [0, 1].
         value: for a numeric function, its value (``None`` for predicates).
+        tolerance: for a numeric function, how far the true value may lie from the
+            measured one: it is somewhere in ``[value - tolerance, value + tolerance]``.
+            Robust decisions act safely for every value there; 0 (the default)
+            takes the value as exact.
 
     Example:
         >>> Fact("light", ("o3", "red"), 0.9)
         Fact('light(o3, red)', confidence=0.9)
         >>> Fact("dist", ("o3",), value=12.5).is_function
         True
+        >>> Fact("dist", ("o3",), value=40.01, tolerance=0.3)
+        Fact('dist(o3) = 40.01 ± 0.3', confidence=1)
     """
 
     predicate: str
     args: tuple[str, ...] = ()
     confidence: float = 1.0
     value: float | None = None
+    tolerance: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.predicate, str) or not self.predicate:
@@ -56,6 +64,18 @@ class Fact:
             raise ValueError(f"confidence of {self.atom} must be a number in [0, 1]. Received {confidence!r}")
         if self.value is not None and (not isinstance(self.value, (int, float)) or not math.isfinite(self.value)):
             raise ValueError(f"value of {self.atom} must be a finite number. Received {self.value!r}")
+        tolerance = self.tolerance
+        if tolerance.__class__ is not float or tolerance != 0.0:  # the common case costs one test
+            self._check_tolerance(tolerance)
+
+    def _check_tolerance(self, tolerance) -> None:
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+                or not math.isfinite(tolerance) or tolerance < 0:
+            raise ValueError(f"tolerance of {self.atom} must be a finite number >= 0. Received {tolerance!r}")
+        if tolerance and self.value is None:
+            raise ValueError(f"{self.atom} is a predicate: only a function value takes a tolerance. "
+                             f"Received tolerance={tolerance!r}")
+        object.__setattr__(self, "tolerance", float(tolerance))
 
     @property
     def atom(self) -> str:
@@ -68,12 +88,17 @@ class Fact:
 
     def __repr__(self) -> str:
         if self.is_function:
-            return f"Fact('{self.atom} = {self.value:g}', confidence={self.confidence:g})"
+            spread = f" ± {self.tolerance:g}" if self.tolerance else ""
+            return f"Fact('{self.atom} = {self.value:g}{spread}', confidence={self.confidence:g})"
         return f"Fact('{self.atom}', confidence={self.confidence:g})"
 
     def to_json(self) -> dict:
         if self.is_function:
-            return {"func": self.predicate, "args": list(self.args), "value": self.value, "confidence": self.confidence}
+            found = {"func": self.predicate, "args": list(self.args), "value": self.value,
+                     "confidence": self.confidence}
+            if self.tolerance:
+                found["tolerance"] = self.tolerance
+            return found
         return {"pred": self.predicate, "args": list(self.args), "confidence": self.confidence}
 
 
@@ -138,6 +163,17 @@ class FactBase:
         fact = self.get(function, *args)
         return None if fact is None else fact.value
 
+    def tolerance(self, function: str, *args: str) -> float:
+        """How far the true value of ``function(args)`` may lie from its measured value; 0 when exact or absent.
+
+        Example:
+            >>> fb = FactBase([Fact("dist", ("o1",), value=40.01, tolerance=0.3)])
+            >>> fb.tolerance("dist", "o1"), fb.tolerance("dist", "o2")
+            (0.3, 0.0)
+        """
+        fact = self.get(function, *args)
+        return 0.0 if fact is None else fact.tolerance
+
     def with_predicate(self, predicate: str) -> list[Fact]:
         return [f for f in self._by_atom.values() if f.predicate == predicate]
 
@@ -176,9 +212,10 @@ class FactBase:
 def _fact_from_json(entry, where: str) -> Fact:
     if not isinstance(entry, dict):
         raise ValueError(f"{where}: expected an object like {{\"pred\": \"car\", \"args\": [\"o1\"]}}. Received {entry!r}")
-    unknown = set(entry) - {"pred", "func", "args", "confidence", "value"}
+    unknown = set(entry) - {"pred", "func", "args", "confidence", "value", "tolerance"}
     if unknown:
-        raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r}; expected pred/func, args, confidence, value")
+        raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r}; expected pred/func, args, confidence, "
+                         "value, tolerance")
     if ("pred" in entry) == ("func" in entry):
         raise ValueError(f"{where}: expected exactly one of 'pred' or 'func'. Received {entry!r}")
     args = entry.get("args", [])
@@ -191,7 +228,13 @@ def _fact_from_json(entry, where: str) -> Fact:
         value = entry.get("value")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{where}: function {entry['func']!r} needs a finite numeric 'value'. Received {value!r}")
-        return Fact(str(entry["func"]), tuple(args), float(confidence), float(value))
-    if "value" in entry:
-        raise ValueError(f"{where}: predicate {entry['pred']!r} takes no 'value' (use 'func' for numbers)")
+        tolerance = entry.get("tolerance", 0.0)
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not math.isfinite(tolerance) \
+                or tolerance < 0:
+            raise ValueError(f"{where}: tolerance must be a finite number >= 0. Received {tolerance!r}")
+        return Fact(str(entry["func"]), tuple(args), float(confidence), float(value), float(tolerance))
+    for key in ("value", "tolerance"):
+        if key in entry:
+            raise ValueError(f"{where}: predicate {entry['pred']!r} takes no {key!r} (use 'func' for numbers)")
     return Fact(str(entry["pred"]), tuple(args), float(confidence))
+
