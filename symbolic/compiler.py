@@ -400,6 +400,23 @@ class _Unknown(dict):
         return None
 
 
+class _Measured(_Unknown):
+    """Function term -> value, where a value known within a tolerance becomes its variable when first
+    read (most are never read: their object fails the rest of every condition first)."""
+
+    def __init__(self, world: "FactWorld"):
+        super().__init__()
+        self.world = world
+        self.pending: dict = {}  # (func, args) -> the fact
+
+    def __missing__(self, key):
+        fact = self.pending.pop(key, None)
+        if fact is None:
+            return None
+        variable = self[key] = self.world._measured(key, fact)
+        return variable
+
+
 def atom_text(name: str, args: tuple) -> str:
     """``light(o3, red)``; a 0-ary atom is its name.
 
@@ -408,6 +425,17 @@ def atom_text(name: str, args: tuple) -> str:
         ('light(o3, red)', 'ego_stopped')
     """
     return f"{name}({', '.join(args)})" if args else name
+
+
+def measured_text(fact) -> str:
+    """A value known within a tolerance, as explanations show it: ``dist(o3) = 40.01 ± 0.1``.
+
+    Example:
+        >>> from symbolic.facts import Fact
+        >>> measured_text(Fact("dist", ("o3",), value=40.01, tolerance=0.1))
+        'dist(o3) = 40.01 ± 0.1'
+    """
+    return f"{atom_text(fact.predicate, fact.args)} = {fact.value:g} ± {fact.tolerance:g}"
 
 
 class World:
@@ -428,6 +456,8 @@ class World:
         self.actions = actions or {}
         self.chosen: str | None = None  # the action when ``actions`` is concrete
         self.side_conditions: list = []
+        self.intervals: dict = {}  # atom text -> fact whose value is known within its tolerance
+        self.bounds: dict = {}  # atom text -> (low, high) of those values, exact
         self.trace: list | None = None
         self._members: dict = {}
         self._class_tests: dict = {}
@@ -475,8 +505,17 @@ class FactWorld(World):
             ``side_conditions``) or a :class:`Residual` variable (``"python"``; its
             range inside it), which is much cheaper to build and combine.
 
+    In ``"robust"`` reading a function value with a ``tolerance`` is uncertain
+    too: present, anywhere in ``[value - tolerance, value + tolerance]`` (exact
+    decimal ends, not clipped to the declared range). An uncertain confidence
+    still leaves it anywhere in its declared range.
+
     Attributes:
         uncertain: atom text -> the uncertain :class:`~symbolic.facts.Fact`.
+        intervals: atom text -> the fact, for the values uncertain only within their tolerance.
+        bounds: atom text -> ``(low, high)`` of each of those, as exact fractions. A
+            comparison that holds (or fails) for every value within them is decided
+            when grounding, as a certain one is.
         variables: atom text -> its variable (a z3 constant or a :class:`Residual`).
 
     Example:
@@ -488,6 +527,12 @@ class FactWorld(World):
         (car(o1), ['o1'], {'car(o1)': Fact('car(o1)', confidence=0.6)})
         >>> type(FactWorld(rules, [Fact("car", ("o1",), 0.6)], reading="robust", terms="python").truth[("car", ("o1",))])
         <class 'symbolic.compiler.Residual'>
+        >>> rules = parse_rules("pred car(o)\\nfunc dist(o): Real in [0, 200]\\nactions go")
+        >>> measured = [Fact("dist", ("o1",), value=40.01, tolerance=0.1)]
+        >>> FactWorld(rules, measured, reading="robust").side_conditions
+        [3991/100 <= dist(o1), 4011/100 >= dist(o1)]
+        >>> FactWorld(rules, measured, reading="likely").values[("dist", ("o1",))]
+        40.01
     """
 
     def __init__(self, ruleset: RuleSet, facts, objects=(), *, low: float = 0.2, high: float = 0.8,
@@ -496,11 +541,13 @@ class FactWorld(World):
             raise ValueError(f"`reading` must be 'likely' or 'robust'. Received: reading={reading!r}")
         if terms not in ("z3", "python"):
             raise ValueError(f"`terms` must be 'z3' or 'python'. Received: terms={terms!r}")
-        truth, values = _Absent(), _Unknown()
+        in_python = terms == "python"
+        truth, values = _Absent(), _Measured(self) if in_python and reading == "robust" else _Unknown()
         seen = dict.fromkeys(objects)
         self.uncertain: dict = {}
+        self.intervals = intervals = {}
+        self.bounds = bounds = {}
         self.variables: dict = {}
-        in_python = terms == "python"
         side_conditions = []
         signatures = signatures if signatures is not None else object_positions(ruleset)
         robust = reading == "robust"
@@ -516,24 +563,233 @@ class FactWorld(World):
             if not robust or confidence >= high or confidence <= low:
                 if number is None:
                     truth[(name, args)] = confidence >= threshold
-                elif confidence >= threshold:
+                    continue
+                if confidence < threshold:
+                    continue
+                if not robust or not fact.tolerance:
                     values[(name, args)] = float(number)
-                continue
-            text = atom_text(name, args)
+                    continue
+                if in_python:  # its variable is made when a rule first reads it
+                    values.pop((name, args), None)
+                    values.pending[(name, args)] = fact
+                    continue
+                text = atom_text(name, args)  # present, its value known within the tolerance
+                intervals[text] = fact
+                low_bound, high_bound = bounds[text] = _interval(number, fact.tolerance)
+            else:
+                text = atom_text(name, args)
+                low_bound, high_bound = (None, None) if number is None else ruleset.functions[name][2]
             self.uncertain[text] = fact
             if number is None:
                 variable = truth[(name, args)] = Residual.atom(text) if in_python else z3.Bool(text)
             else:
-                low_bound, high_bound = ruleset.functions[name][2]
                 if in_python:
                     variable = values[(name, args)] = Residual.quantity(text, low_bound, high_bound)
                 else:
                     variable = values[(name, args)] = z3.Real(text)
                     if low_bound is not None:
-                        side_conditions += [variable >= low_bound, variable <= high_bound]
+                        side_conditions += [variable >= z3_number(low_bound), variable <= z3_number(high_bound)]
             self.variables[text] = variable
         super().__init__(seen, truth, values)
         self.side_conditions = side_conditions
+        self.intervals, self.bounds = intervals, bounds
+
+    def _measured(self, key: tuple, fact) -> Residual:
+        """The variable of a value known within its tolerance (``terms="python"``), registered as uncertain."""
+        text = atom_text(*key)
+        low, high = self.bounds[text] = _interval(fact.value, fact.tolerance)
+        self.intervals[text] = self.uncertain[text] = fact
+        variable = self.variables[text] = Residual.quantity(text, low, high)
+        return variable
+
+
+def _interval(value: float, tolerance: float) -> tuple[Fraction, Fraction]:
+    """``value ± tolerance`` exactly, each number read as z3 reads it (its decimal ``str``)."""
+    value, tolerance = _decimal(value), _decimal(tolerance)
+    return value - tolerance, value + tolerance
+
+
+def _decimal(number: float) -> Fraction:
+    """``Fraction(str(number))`` without its text parser (a frame reads hundreds of values)."""
+    text = repr(float(number))
+    point = text.find(".")
+    if point < 0 or "e" in text:
+        return Fraction(text)
+    return Fraction(int(text[:point] + text[point + 1:]), 10 ** (len(text) - point - 1))
+
+
+def z3_number(number):
+    """``number`` as z3 reads it: a :class:`~fractions.Fraction` becomes a z3 rational, others stay.
+
+    Example:
+        >>> z3_number(Fraction(3991, 100)), z3_number(2.5)
+        (3991/100, 2.5)
+    """
+    return z3.RealVal(f"{number.numerator}/{number.denominator}") if isinstance(number, Fraction) else number
+
+
+def compare_bounds(op: str, left, right, bounds: dict) -> bool | None:
+    """``left op right`` when it is decided for every value of the variables in ``bounds``, else None.
+
+    ``left`` and ``right`` are numbers, :class:`Residual` terms or z3 terms; a
+    variable outside ``bounds`` (or anything but ``+ - * /`` and negation) leaves
+    the comparison undecided.
+
+    Example:
+        >>> dist = Residual.quantity("dist(o1)", Fraction("39.91"), Fraction("40.11"))
+        >>> bounds = {"dist(o1)": (Fraction("39.91"), Fraction("40.11"))}
+        >>> [compare_bounds(op, dist, 40.2, bounds) for op in ("<", ">=")], compare_bounds("<", dist, 40, bounds)
+        ([True, False], None)
+        >>> compare_bounds(">", 2 * dist, 70, bounds)
+        True
+        >>> compare_bounds("<", z3.Real("dist(o1)") - 1, 38, bounds)
+        False
+    """
+    if op in ("<", "<=", ">", ">=") and not isinstance(left, z3.ExprRef) and not isinstance(right, z3.ExprRef):
+        decided = _compare_roughly(op, left, right, bounds)
+        if decided is not _UNSURE:
+            return decided
+    first = _term_bounds(left, bounds)
+    if first is None:
+        return None
+    second = _term_bounds(right, bounds)
+    if second is None:
+        return None
+    (low, high), (other_low, other_high) = first, second
+    if op == "<":
+        return True if high < other_low else False if low >= other_high else None
+    if op == "<=":
+        return True if high <= other_low else False if low > other_high else None
+    if op == ">":
+        return True if low > other_high else False if high <= other_low else None
+    if op == ">=":
+        return True if low >= other_high else False if high < other_low else None
+    equal = True if low == high == other_low == other_high else False if high < other_low or other_high < low \
+        else None
+    return equal if op == "=" or equal is None else not equal
+
+
+_UNSURE = object()
+
+
+def _compare_roughly(op: str, left, right, bounds: dict):
+    """``compare_bounds`` for ``< <= > >=`` in floating point, where rounding cannot change the answer:
+    True, False, None (undecided) or ``_UNSURE`` (ask the exact arithmetic)."""
+    first = _float_bounds(left, bounds)
+    second = None if first is None else _float_bounds(right, bounds)
+    if first is _UNSURE or second is _UNSURE:
+        return _UNSURE
+    if second is None:
+        return None
+    if op in (">", ">="):  # a > b is b < a
+        first, second = second, first
+    (low, high, scale), (other_low, other_high, other_scale) = first, second
+    margin = 1e-9 * (1.0 + scale + other_scale)  # far above the rounding of a few additions at that scale
+    if high < other_low - margin:
+        return True  # every value below every other
+    if low > other_high + margin:
+        return False
+    if high > other_low + margin and low < other_high - margin:
+        return None  # the intervals overlap: some values compare one way, some the other
+    return _UNSURE
+
+
+def _float_bounds(term, bounds: dict):
+    """``(low, high, scale)`` of a term in floating point (``scale`` bounds every magnitude met on the way),
+    None where a variable is not in ``bounds``, ``_UNSURE`` for arithmetic other than sums and constant
+    factors (left to the exact arithmetic)."""
+    kind = term.__class__
+    if kind is float or kind is int:
+        return term, term, abs(term)
+    if kind is Fraction:
+        number = float(term)
+        return number, number, abs(number)
+    if kind is not Residual:
+        return None
+    op, args = term.op, term.args
+    if op == "quantity":
+        found = bounds.get(args[0])
+        if found is None:
+            return None
+        low, high = float(found[0]), float(found[1])
+        return low, high, max(abs(low), abs(high))
+    if op == "neg":
+        found = _float_bounds(args[0], bounds)
+        return found if found is None or found is _UNSURE else (-found[1], -found[0], found[2])
+    if op not in ("+", "-", "*", "/"):
+        return None
+    first = _float_bounds(args[0], bounds)
+    if first is None or first is _UNSURE:
+        return first
+    second = _float_bounds(args[1], bounds)
+    if second is None or second is _UNSURE:
+        return second
+    if op in ("*", "/") and first[0] != first[1] and second[0] != second[1]:
+        return _UNSURE  # a product of two unknowns
+    if op == "/" and second[0] <= 0 <= second[1]:
+        return _UNSURE
+    low, high = _combine(op, first[:2], second[:2])
+    return low, high, max(abs(low), abs(high), first[2], second[2])
+
+
+def _term_bounds(term, bounds: dict):
+    """``(low, high)`` of a number, Residual or z3 term over the variables in ``bounds`` (exact), or None."""
+    if isinstance(term, bool):
+        return None
+    if isinstance(term, (int, Fraction)):
+        return Fraction(term), Fraction(term)
+    if isinstance(term, float):
+        exact = Fraction(str(term))
+        return exact, exact
+    if isinstance(term, Residual):
+        op, args = term.op, term.args
+        if op == "quantity":
+            return bounds.get(args[0])
+        if op == "neg":
+            parts = [_term_bounds(args[0], bounds)]
+        elif op in _ARITH:
+            parts = [_term_bounds(args[0], bounds), _term_bounds(args[1], bounds)]
+        else:
+            return None
+    elif isinstance(term, z3.ArithRef):
+        if z3.is_rational_value(term):
+            exact = term.as_fraction()
+            return exact, exact
+        if z3.is_const(term):
+            return bounds.get(term.decl().name()) if term.decl().kind() == z3.Z3_OP_UNINTERPRETED else None
+        kind = term.decl().kind()
+        op = {z3.Z3_OP_ADD: "+", z3.Z3_OP_SUB: "-", z3.Z3_OP_MUL: "*", z3.Z3_OP_DIV: "/",
+              z3.Z3_OP_UMINUS: "neg"}.get(kind)
+        if op is None:
+            return None
+        parts = [_term_bounds(child, bounds) for child in term.children()]
+    else:
+        return None
+    if any(part is None for part in parts):
+        return None
+    if op == "neg":
+        low, high = parts[0]
+        return -high, -low
+    found = parts[0]
+    for low, high in parts[1:]:  # z3 sums and products may have more than two terms
+        found = _combine(op, found, (low, high))
+        if found is None:
+            return None
+    return found
+
+
+def _combine(op: str, first: tuple, second: tuple):
+    (low, high), (other_low, other_high) = first, second
+    if op == "+":
+        return low + other_low, high + other_high
+    if op == "-":
+        return low - other_high, high - other_low
+    if op == "/":
+        if other_low <= 0 <= other_high:
+            return None  # x / 0 is unspecified
+        other_low, other_high = 1 / other_high, 1 / other_low
+    products = (low * other_low, low * other_high, high * other_low, high * other_high)
+    return min(products), max(products)
 
 
 def object_positions(ruleset: RuleSet) -> dict:
@@ -963,7 +1219,8 @@ class _Compiler:
             value = w.values[key]
             text = atom_text(*key)
             w.trace.append(f"{text} = {value:g}" if isinstance(value, float) else
-                           f"{text} unknown" if value is None else f"{text} (uncertain)")
+                           f"{text} unknown" if value is None else
+                           measured_text(w.intervals[text]) if text in w.intervals else f"{text} (uncertain)")
             return value
         return traced_value
 
@@ -1104,12 +1361,16 @@ class _Compiler:
     def _compare(self, node, scope, trace):
         left = self.compile(node.left, scope, trace)
         right = self.compile(node.right, scope, trace)
-        compare = _COMPARE[node.op]
+        compare, op = _COMPARE[node.op], node.op
 
         def comparison(w, env):
             a, b = left(w, env), right(w, env)
             if a is None or b is None:
                 return False  # a missing value satisfies no comparison
+            if w.bounds and (a.__class__ is Residual or b.__class__ is Residual or is_z3(a) or is_z3(b)):
+                decided = compare_bounds(op, a, b, w.bounds)  # the same for every value measured ones may take
+                if decided is not None:
+                    return decided
             result = compare(a, b)
             return bool(result) if isinstance(result, bool) else result
         return comparison

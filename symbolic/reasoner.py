@@ -20,9 +20,13 @@ How a frame is decided:
    why-not, the uncertain facts they read are ``Decision.uncertain``. The
    answer for an instance whose head names only actions (``=> stop``) is the
    same for every action and asked once.
+   A value known within a tolerance (``Fact(..., value=40.01, tolerance=0.1)``)
+   is uncertain over its interval in the same way; a comparison the interval
+   cannot change was decided while grounding.
 3. Most of those questions are settled in Python: the residual is monotone in
    each uncertain fact, so one extreme completion (each atom on the side that
-   breaks the rule, each number at the end of its range that does) decides it,
+   breaks the rule, each number at the end of its range or interval that does)
+   decides it (a number pulled both ways, as by ``x > 1 and x < 3``, is left to z3),
    evaluated exactly (rational arithmetic, as z3 reads numbers). The rest go
    to z3 (``¬residual ∧ ranges ∧ constraints`` satisfiable?).
 4. Among the allowed actions the best score wins: ``prefer``/``avoid`` weights
@@ -44,7 +48,7 @@ from typing import Iterable
 import z3
 
 from symbolic.compiler import (CompiledRules, FactWorld, GroundInstance, Residual, compile_rules, exactly_one,
-                               is_residual)
+                               is_residual, measured_text, z3_number)
 from symbolic.decision import Decision, RuleInstance, WhyNot
 from symbolic.facts import Fact, FactBase
 from symbolic.rules import RuleSet, load_rules
@@ -55,8 +59,9 @@ class Reasoner:
 
     Args:
         ruleset: a checked :class:`~symbolic.rules.RuleSet`.
-        robust: choose an action safe in every completion of the uncertain facts.
-            Otherwise facts with confidence ≥ 0.5 are taken as true.
+        robust: choose an action safe in every completion of the uncertain facts, and for
+            every value within a measured value's ``tolerance``. Otherwise facts with
+            confidence ≥ 0.5 are taken as true and values as measured.
         low, high: confidence ≤ ``low`` is false, ≥ ``high`` true, between uncertain
             (robust mode).
         time_budget_ms: per-frame bound; when spent, the safe action is returned
@@ -271,6 +276,7 @@ class _Frame:
         self._z3_terms: dict = {}  # residual id -> its z3 term
         self._facts: dict = {}  # instance id -> the facts that make it fire
         self._frame_pushed = False
+        self._bounded = 0  # variables (or z3 side conditions) whose range the solver has
 
     def run(self) -> Decision:
         allowed = []
@@ -397,8 +403,8 @@ class _Frame:
         if not self._frame_pushed:
             solver.push()  # the frame's level: ranges of unknown values and the constraints
             self._frame_pushed = True
-            solver.add(*self.side_conditions())
             solver.add(*[self.as_z3(c) for c in self.constraints().residuals])
+        solver.add(*self.side_conditions())  # values first read since the last question get their range
         solver.push()
         try:
             solver.set("timeout", max(1, int(remaining_ms)))
@@ -414,14 +420,19 @@ class _Frame:
         return value.to_z3(self._z3_terms) if isinstance(value, Residual) else value
 
     def side_conditions(self) -> list:
-        """z3: each uncertain number lies in its declared range."""
+        """z3: each uncertain number lies in its declared range or tolerance (those not given to the
+        solver yet: a value known within a tolerance becomes a variable when a rule first reads it)."""
+        done = self._bounded
         if not self.reasoner.shortcuts:
-            return self.world.side_conditions
+            self._bounded = len(self.world.side_conditions)
+            return self.world.side_conditions[done:]
+        variables = list(self.world.variables.values())[done:]
+        self._bounded = done + len(variables)
         found = []
-        for variable in self.world.variables.values():
+        for variable in variables:
             if variable.op == "quantity" and variable.args[1] is not None:
                 term = self.as_z3(variable)
-                found += [term >= variable.args[1], term <= variable.args[2]]
+                found += [term >= z3_number(variable.args[1]), term <= z3_number(variable.args[2])]
         return found
 
     def close(self) -> None:
@@ -429,6 +440,7 @@ class _Frame:
         if self._frame_pushed:
             self.reasoner._solver.pop()
             self._frame_pushed = False
+            self._bounded = 0
 
     def conflict(self) -> list[GroundInstance]:
         """The hard instances that together leave no action: a minimal unsat core, each instance
@@ -533,8 +545,13 @@ class _Frame:
                 parts.append(f"{instance.name} ({instance.rule.source}){because}")
             if action in self.counterexample:
                 atoms = self.counterexample[action][1]
-                text = (f"{action} is not safe in every reading of the uncertain facts "
-                        f"{', '.join(atoms)}: it could break " + "; ".join(parts))
+                intervals = self.world.intervals
+                named = ", ".join(measured_text(intervals[a]) if a in intervals else a for a in atoms)
+                if all(a in intervals for a in atoms):  # only measurement error stands between it and the rule
+                    text = f"{action} is not safe for every value within the tolerance of {named}: it could break "
+                else:
+                    text = f"{action} is not safe in every reading of the uncertain facts {named}: it could break "
+                text += "; ".join(parts)
             else:
                 text = f"{action} breaks " + "; ".join(parts)
             return WhyNot(action, [_rule_instance(i) for i in broken], list(dict.fromkeys(facts)), text)

@@ -1,4 +1,6 @@
 """The reasoner: robust decisions, fallbacks, the time budget, ties, explanations, bad arguments."""
+import json
+
 import pytest
 
 from symbolic.facts import Fact, FactBase
@@ -241,7 +243,8 @@ def traffic_frames(draw):
             name = draw(st.sampled_from(sorted(rules.functions)))
             sorts, _, (low, high) = rules.functions[name]
             args = tuple(draw(st.sampled_from(objects or ["o0"])) for _ in sorts)
-            facts.append(Fact(name, args, confidence, value=draw(st.floats(low, high))))
+            facts.append(Fact(name, args, confidence, value=draw(st.floats(low, high)),
+                              tolerance=draw(st.sampled_from([0.0, 0.0, 0.5, 5.0]))))
     return facts
 
 
@@ -262,15 +265,21 @@ def test_any_valid_frame_gets_an_action_and_never_raises(traffic, facts):
 LABELS = ("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
 
 
-def uncertain_frame(rng, num_objects):
+def uncertain_frame(rng, num_objects, tolerances=False):
     """A driving frame as the pipeline grounds one: weak detections, unknown motion, unsure light colours,
-    sometimes a second class on one object and unsure positions."""
+    sometimes a second class on one object and unsure positions; with ``tolerances``, measured values
+    known within a tolerance (positions, speeds, the ego's speed and stopping distance)."""
     def confidence(share_uncertain=0.4):
         return round(rng.uniform(0.06, 0.79), 2) if rng.random() < share_uncertain else 1.0
 
+    def tolerance(*choices):
+        return rng.choice(choices) if tolerances else 0.0
+
     ego_speed = rng.uniform(0, 16)
-    facts = [Fact("ego_speed", (), value=ego_speed), Fact("speed_limit", (), value=13.9),
-             Fact("stopping_distance", (), value=0.5 * ego_speed + ego_speed ** 2 / 7)]
+    facts = [Fact("ego_speed", (), value=ego_speed, tolerance=tolerance(0.0, 0.2, 1.0)),
+             Fact("speed_limit", (), value=13.9),
+             Fact("stopping_distance", (), value=0.5 * ego_speed + ego_speed ** 2 / 7,
+                  tolerance=tolerance(0.0, 0.5, 3.0))]
     facts += [Fact(name, (), confidence(0.3)) for name in ("left_lane_exists", "right_lane_exists", "ego_stopped",
                                                            "stopped_at_sign") if rng.random() < 0.5]
     for i in range(num_objects):
@@ -282,8 +291,9 @@ def uncertain_frame(rng, num_objects):
         ahead = rng.random() < 0.7
         dist = rng.uniform(1, 90)
         placed = 0.5 if rng.random() < 0.1 else 1.0
-        facts += [Fact("ahead" if ahead else "behind", (o,)), Fact("dist", (o,), placed, value=dist),
-                  Fact("gap", (o,), placed, value=dist - 2 if ahead else -dist)]
+        spread = tolerance(0.0, 0.3, 1.0, 5.0, 20.0)
+        facts += [Fact("ahead" if ahead else "behind", (o,)), Fact("dist", (o,), placed, value=dist, tolerance=spread),
+                  Fact("gap", (o,), placed, value=dist - 2 if ahead else -dist, tolerance=spread)]
         if label in ("traffic_light", "stop_sign"):
             if rng.random() < 0.7:
                 facts.append(Fact("applies_to_ego", (o,), confidence(0.2)))
@@ -298,8 +308,9 @@ def uncertain_frame(rng, num_objects):
             facts.append(Fact("on_road", (o,)))
         known = rng.random() < 0.5
         motion = 1.0 if known else 0.5
-        facts += [Fact("speed", (o,), motion, value=rng.uniform(0, 15)),
-                  Fact("ttc", (o,), motion, value=rng.choice((100.0, 100.0, rng.uniform(0.3, 8.0)))),
+        facts += [Fact("speed", (o,), motion, value=rng.uniform(0, 15), tolerance=tolerance(0.0, 0.5, 2.0)),
+                  Fact("ttc", (o,), motion, value=rng.choice((100.0, 100.0, rng.uniform(0.3, 8.0))),
+                       tolerance=tolerance(0.0, 0.5, 2.0)),
                   Fact("approaching", (o,), rng.choice((0.0, 1.0)) if known else 0.5)]
     objects = [f"o{i}" for i in range(num_objects)]
     facts += [Fact("near", (a, b)) for a in objects for b in objects if a != b and rng.random() < 0.1]
@@ -312,7 +323,8 @@ def decision_record(decision):
     return record
 
 
-def test_shortcuts_change_no_decision(monkeypatch):
+@pytest.mark.parametrize("tolerances", [False, True])
+def test_shortcuts_change_no_decision(monkeypatch, tolerances):
     import random
 
     from symbolic import reasoner as module
@@ -324,11 +336,14 @@ def test_shortcuts_change_no_decision(monkeypatch):
     fast = Reasoner.from_file(TRAFFIC, low=0.05, high=0.8, time_budget_ms=60_000)
     z3_only = Reasoner.from_file(TRAFFIC, low=0.05, high=0.8, time_budget_ms=60_000, shortcuts=False)
     rng = random.Random(0)
+    measured = 0  # why-nots where only a value's tolerance could break a rule
     for _ in range(150):
-        facts = uncertain_frame(rng, rng.randint(0, 12))
+        facts = uncertain_frame(rng, rng.randint(0, 12), tolerances)
         for explain in (True, False):
             expected = z3_only.decide(facts, explain=explain)
             assert decision_record(fast.decide(facts, explain=explain)) == decision_record(expected)
+            measured += sum("within the tolerance of" in w.text for w in expected.why_not.values())
+    assert (measured > 10) if tolerances else measured == 0
     assert len([v for v in verdicts if v is not None]) > 200  # settled in Python ...
     assert verdicts.count(None) > 10                           # ... and the rest asked of z3
 
@@ -369,3 +384,124 @@ def test_a_why_not_names_every_instance_some_reading_breaks(traffic):
     assert decision.why_not["go"].text.startswith(
         "go is not safe in every reading of the uncertain facts pedestrian(p1), ttc(c1): it could break "
         "pedestrian_on_road[p1]")
+
+
+# -- values known within a tolerance -------------------------------------------------
+
+def crosswalk_frame(dist, tolerance=0.0):
+    return [Fact("pedestrian", ("p1",)), Fact("in_crosswalk", ("p1",)), Fact("ahead", ("p1",)),
+            Fact("dist", ("p1",), value=dist, tolerance=tolerance), Fact("ego_speed", (), value=5.0),
+            Fact("speed_limit", (), value=14.0), Fact("stopping_distance", (), value=8.0)]
+
+
+@pytest.mark.parametrize("shortcuts", [True, False])
+def test_a_pedestrian_measured_just_past_the_threshold_stops_the_robust_reasoner(shortcuts):
+    # read at 40.01 m, truly anywhere in [39.91, 40.11]: `dist(p) < 40 => stop` may apply
+    robust = Reasoner.from_file(TRAFFIC, shortcuts=shortcuts).decide(crosswalk_frame(40.01, 0.1))
+    assert robust.action == "stop" and robust.uncertain == ["dist(p1)"]
+    assert robust.why_not["go"].text == (
+        "go is not safe for every value within the tolerance of dist(p1) = 40.01 ± 0.1: it could break "
+        "crosswalk[p1] (configs/rules/traffic.rules:35) because pedestrian(p1), in_crosswalk(p1), ahead(p1), "
+        "dist(p1) = 40.01 ± 0.1")
+    assert all(r.name == "crosswalk[p1]" for w in robust.why_not.values() if w.action in ("go", "slow", "yield")
+               for r in w.rules)
+    plain = Reasoner.from_file(TRAFFIC, robust=False, shortcuts=shortcuts).decide(crosswalk_frame(40.01, 0.1))
+    assert plain.action == "go" and plain.uncertain == []
+
+
+def test_a_tolerance_that_cannot_reach_the_threshold_or_is_zero_changes_nothing(traffic):
+    assert traffic.decide(crosswalk_frame(40.2, 0.1)).action == "go"
+    exact = traffic.decide(crosswalk_frame(40.01))
+    assert exact.action == "go"
+    assert decision_record(traffic.decide(crosswalk_frame(40.01, 0.0))) == decision_record(exact)
+    # [38.5, 39.5] lies wholly under 40: stop as when exact, the why-nots showing the tolerance
+    within = traffic.decide(crosswalk_frame(39.0, 0.5))
+    assert within.action == "stop" and within.uncertain == []
+    assert within.why_not["go"].text.startswith("go breaks crosswalk[p1]")
+    assert json.dumps(decision_record(within)).replace(" \\u00b1 0.5", "") == \
+        json.dumps(decision_record(traffic.decide(crosswalk_frame(39.0))))
+
+
+def test_an_unsure_value_with_a_tolerance_is_still_anywhere_in_its_range(traffic):
+    facts = [f for f in red_light() if f.predicate != "dist"] + [Fact("dist", ("o3",), 0.5, value=150.0, tolerance=0.1)]
+    assert traffic.decide(facts).action == "stop" and traffic.decide(facts).uncertain == ["dist(o3)"]
+
+
+BAND = parse_rules("pred car(o)\nfunc dist(o): Real in [0, 200]\nfunc gap(o): Real in [-200, 200]\n"
+                   "func ego_speed: Real in [0, 40]\nactions stop, go\nsafe stop\nprefer go weight 1\n"
+                   "rule band: exists o in car: dist(o) > 10 and dist(o) < 10.5 => stop\n"
+                   "rule headway: exists o in car: gap(o) < 2 * ego_speed => stop\n"
+                   "rule twice: exists o in car: dist(o) - 2 * dist(o) > -5 => stop")
+
+
+@pytest.mark.parametrize("dist, tolerance, action", [
+    (10.6, 0.05, "go"),    # [10.55, 10.65]: above the band
+    (10.6, 0.15, "stop"),  # reaches 10.45
+    (9.9, 0.15, "stop"),   # reaches 10.05
+    (9.9, 0.05, "go"),     # [9.85, 9.95]: below it
+    (10.25, 5.0, "stop"),  # both ends outside, the band inside: only z3 can tell
+])
+@pytest.mark.parametrize("shortcuts", [True, False])
+def test_a_two_sided_condition_breaks_anywhere_inside_the_interval(dist, tolerance, action, shortcuts):
+    facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=dist, tolerance=tolerance)]
+    decision = Reasoner(BAND, shortcuts=shortcuts).decide(facts)
+    assert decision.action == action
+    if action == "stop" and dist > 6:
+        assert [r.name for r in decision.why_not["go"].rules] == ["band[c1]"]
+
+
+@pytest.mark.parametrize("gap, gap_tolerance, speed_tolerance, action", [
+    (20.15, 0.1, 0.05, "stop"),  # 20.05 < 2 * 10.05: both errors together reach it
+    (20.15, 0.1, 0.0, "go"),     # 20.05 < 20 fails
+    (20.15, 0.0, 0.05, "go"),    # 20.15 < 20.1 fails
+    (20.3, 0.1, 0.05, "go"),     # 20.2 < 20.1 fails
+])
+@pytest.mark.parametrize("shortcuts", [True, False])
+def test_two_measured_values_in_one_comparison(gap, gap_tolerance, speed_tolerance, action, shortcuts):
+    facts = [Fact("car", ("c1",)), Fact("gap", ("c1",), value=gap, tolerance=gap_tolerance),
+             Fact("ego_speed", (), value=10.0, tolerance=speed_tolerance)]
+    decision = Reasoner(BAND, shortcuts=shortcuts).decide(facts)
+    assert decision.action == action
+    if action == "stop":
+        assert decision.uncertain == ["ego_speed", "gap(c1)"]
+        assert "within the tolerance of ego_speed = 10 ± 0.05, gap(c1) = 20.15 ± 0.1" in decision.why_not["go"].text
+
+
+@pytest.mark.parametrize("dist, action", [(40.01, "go"), (39.99, "stop")])
+def test_soft_rules_read_a_measured_value_as_measured(dist, action):
+    rules = parse_rules("pred car(o)\nfunc dist(o): Real in [0, 200]\nactions stop, go\nprefer go weight 1\n"
+                        "rule calm [weight 5]: exists o in car: dist(o) < 40 => stop")
+    facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=dist, tolerance=0.1)]
+    assert Reasoner(rules).decide(facts).action == action
+
+
+@pytest.mark.parametrize("dist, action", [(5.05, "stop"), (5.2, "go")])
+@pytest.mark.parametrize("shortcuts", [True, False])
+def test_one_value_on_both_sides_with_a_negative_coefficient(dist, action, shortcuts):
+    # dist - 2 * dist > -5 is dist < 5: pulled both ways, so only z3 settles it
+    facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=dist, tolerance=0.1)]
+    assert Reasoner(BAND, shortcuts=shortcuts).decide(facts).action == action
+
+
+def test_a_single_threshold_is_settled_in_python_at_an_interval_end(monkeypatch):
+    from symbolic import reasoner as module
+
+    monkeypatch.setattr(module._Frame, "ask_z3", lambda frame, value: pytest.fail(f"asked z3 about {value}"))
+    reasoner = Reasoner.from_file(TRAFFIC)
+    assert reasoner.decide(crosswalk_frame(40.01, 0.1)).action == "stop"
+    assert reasoner.decide(crosswalk_frame(40.2, 0.1)).action == "go"
+    facts = [Fact("car", ("c1",)), Fact("gap", ("c1",), value=20.15, tolerance=0.1),
+             Fact("ego_speed", (), value=10.0, tolerance=0.05)]
+    assert Reasoner(BAND).decide(facts).action == "stop"  # gap at its low end, ego_speed at its high end
+
+
+@pytest.mark.parametrize("rule, action", [("dist(o) < 39.9", "go"), ("dist(o) <= 39.9", "stop"),
+                                          ("dist(o) > 40.1", "go"), ("dist(o) >= 40.1", "stop"),
+                                          ("2 * dist(o) - 0.2 < 79.6", "go"), ("2 * dist(o) - 0.2 <= 79.6", "stop")])
+@pytest.mark.parametrize("shortcuts", [True, False])
+def test_the_ends_of_a_tolerance_are_exact(rule, action, shortcuts):
+    # 40 ± 0.1 is [39.9, 40.1] exactly, as the numbers are written, though 40.0 - 0.1 rounds in floating point
+    rules = parse_rules(f"pred car(o)\nfunc dist(o): Real in [0, 200]\nactions stop, go\nsafe stop\n"
+                        f"prefer go weight 1\nrule r: exists o in car: {rule} => stop")
+    facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=40.0, tolerance=0.1)]
+    assert Reasoner(rules, shortcuts=shortcuts).decide(facts).action == action
