@@ -458,6 +458,7 @@ class World:
         self.side_conditions: list = []
         self.intervals: dict = {}  # atom text -> fact whose value is known within its tolerance
         self.bounds: dict = {}  # atom text -> (low, high) of those values, exact
+        self.float_bounds: dict = {}  # the same in floating point (within rounding)
         self.trace: list | None = None
         self._members: dict = {}
         self._class_tests: dict = {}
@@ -547,6 +548,7 @@ class FactWorld(World):
         self.uncertain: dict = {}
         self.intervals = intervals = {}
         self.bounds = bounds = {}
+        float_bounds = {}
         self.variables: dict = {}
         side_conditions = []
         signatures = signatures if signatures is not None else object_positions(ruleset)
@@ -576,6 +578,7 @@ class FactWorld(World):
                 text = atom_text(name, args)  # present, its value known within the tolerance
                 intervals[text] = fact
                 low_bound, high_bound = bounds[text] = _interval(number, fact.tolerance)
+                float_bounds[text] = (number - fact.tolerance, number + fact.tolerance)
             else:
                 text = atom_text(name, args)
                 low_bound, high_bound = (None, None) if number is None else ruleset.functions[name][2]
@@ -592,11 +595,12 @@ class FactWorld(World):
             self.variables[text] = variable
         super().__init__(seen, truth, values)
         self.side_conditions = side_conditions
-        self.intervals, self.bounds = intervals, bounds
+        self.intervals, self.bounds, self.float_bounds = intervals, bounds, float_bounds
 
     def _measured(self, key: tuple, fact) -> Residual:
         """The variable of a value known within its tolerance (``terms="python"``), registered as uncertain."""
         text = atom_text(*key)
+        self.float_bounds[text] = (fact.value - fact.tolerance, fact.value + fact.tolerance)
         low, high = self.bounds[text] = _interval(fact.value, fact.tolerance)
         self.intervals[text] = self.uncertain[text] = fact
         variable = self.variables[text] = Residual.quantity(text, low, high)
@@ -604,18 +608,34 @@ class FactWorld(World):
 
 
 def _interval(value: float, tolerance: float) -> tuple[Fraction, Fraction]:
-    """``value ± tolerance`` exactly, each number read as z3 reads it (its decimal ``str``)."""
-    value, tolerance = _decimal(value), _decimal(tolerance)
-    return value - tolerance, value + tolerance
+    """``value ± tolerance`` exactly, each number read as z3 reads it (its decimal ``str``), in integer
+    arithmetic (``Fraction(str(x))`` and Fraction sums cost several times more; a frame reads hundreds).
+
+    Example:
+        >>> _interval(40.01, 0.3)
+        (Fraction(3971, 100), Fraction(4031, 100))
+    """
+    digits, places = _decimal_digits(value)
+    other_digits, other_places = _decimal_digits(tolerance)
+    if digits is None or other_digits is None:
+        value, tolerance = Fraction(str(value)), Fraction(str(tolerance))
+        return value - tolerance, value + tolerance
+    if places < other_places:
+        digits, places = digits * 10 ** (other_places - places), other_places
+    elif other_places < places:
+        other_digits *= 10 ** (places - other_places)
+    scale = 10 ** places
+    return Fraction(digits - other_digits, scale), Fraction(digits + other_digits, scale)
 
 
-def _decimal(number: float) -> Fraction:
-    """``Fraction(str(number))`` without its text parser (a frame reads hundreds of values)."""
+def _decimal_digits(number: float) -> tuple:
+    """``(digits, places)`` with ``number == digits / 10 ** places`` as written by ``repr``; ``(None, 0)``
+    for exponent notation."""
     text = repr(float(number))
     point = text.find(".")
     if point < 0 or "e" in text:
-        return Fraction(text)
-    return Fraction(int(text[:point] + text[point + 1:]), 10 ** (len(text) - point - 1))
+        return None, 0
+    return int(text[:point] + text[point + 1:]), len(text) - point - 1
 
 
 def z3_number(number):
@@ -628,12 +648,14 @@ def z3_number(number):
     return z3.RealVal(f"{number.numerator}/{number.denominator}") if isinstance(number, Fraction) else number
 
 
-def compare_bounds(op: str, left, right, bounds: dict) -> bool | None:
+def compare_bounds(op: str, left, right, bounds: dict, float_bounds: dict | None = None) -> bool | None:
     """``left op right`` when it is decided for every value of the variables in ``bounds``, else None.
 
     ``left`` and ``right`` are numbers, :class:`Residual` terms or z3 terms; a
     variable outside ``bounds`` (or anything but ``+ - * /`` and negation) leaves
-    the comparison undecided.
+    the comparison undecided. With ``float_bounds`` (the same bounds in floating
+    point) an order comparison of Residuals is first tried in floating point, and
+    in exact arithmetic only when its ends lie within rounding of each other.
 
     Example:
         >>> dist = Residual.quantity("dist(o1)", Fraction("39.91"), Fraction("40.11"))
@@ -645,8 +667,9 @@ def compare_bounds(op: str, left, right, bounds: dict) -> bool | None:
         >>> compare_bounds("<", z3.Real("dist(o1)") - 1, 38, bounds)
         False
     """
-    if op in ("<", "<=", ">", ">=") and not isinstance(left, z3.ExprRef) and not isinstance(right, z3.ExprRef):
-        decided = _compare_roughly(op, left, right, bounds)
+    if float_bounds is not None and op in ("<", "<=", ">", ">=") and not isinstance(left, z3.ExprRef) \
+            and not isinstance(right, z3.ExprRef):
+        decided = _compare_roughly(op, left, right, float_bounds)
         if decided is not _UNSURE:
             return decided
     first = _term_bounds(left, bounds)
@@ -695,9 +718,9 @@ def _compare_roughly(op: str, left, right, bounds: dict):
 
 
 def _float_bounds(term, bounds: dict):
-    """``(low, high, scale)`` of a term in floating point (``scale`` bounds every magnitude met on the way),
-    None where a variable is not in ``bounds``, ``_UNSURE`` for arithmetic other than sums and constant
-    factors (left to the exact arithmetic)."""
+    """``(low, high, scale)`` of a term in floating point (``bounds``: atom text -> float ends; ``scale``
+    bounds every magnitude met on the way), None where a variable is not in ``bounds``, ``_UNSURE`` for
+    arithmetic other than sums and constant factors (left to the exact arithmetic)."""
     kind = term.__class__
     if kind is float or kind is int:
         return term, term, abs(term)
@@ -711,7 +734,7 @@ def _float_bounds(term, bounds: dict):
         found = bounds.get(args[0])
         if found is None:
             return None
-        low, high = float(found[0]), float(found[1])
+        low, high = found
         return low, high, max(abs(low), abs(high))
     if op == "neg":
         found = _float_bounds(args[0], bounds)
@@ -1368,7 +1391,7 @@ class _Compiler:
             if a is None or b is None:
                 return False  # a missing value satisfies no comparison
             if w.bounds and (a.__class__ is Residual or b.__class__ is Residual or is_z3(a) or is_z3(b)):
-                decided = compare_bounds(op, a, b, w.bounds)  # the same for every value measured ones may take
+                decided = compare_bounds(op, a, b, w.bounds, w.float_bounds)  # the same for every measured value
                 if decided is not None:
                     return decided
             result = compare(a, b)

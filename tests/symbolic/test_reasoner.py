@@ -410,7 +410,8 @@ def test_a_pedestrian_measured_just_past_the_threshold_stops_the_robust_reasoner
 
 
 def test_a_tolerance_that_cannot_reach_the_threshold_or_is_zero_changes_nothing(traffic):
-    assert traffic.decide(crosswalk_frame(40.2, 0.1)).action == "go"
+    beyond = traffic.decide(crosswalk_frame(40.2, 0.1))  # decided while grounding, as an exact 40.2 is
+    assert beyond.action == "go" and beyond.uncertain == [] and "crosswalk[p1]" not in [r.name for r in beyond.fired]
     exact = traffic.decide(crosswalk_frame(40.01))
     assert exact.action == "go"
     assert decision_record(traffic.decide(crosswalk_frame(40.01, 0.0))) == decision_record(exact)
