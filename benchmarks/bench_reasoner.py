@@ -4,7 +4,10 @@
     python -m benchmarks.bench_reasoner --quick
 
 Frames are random driving scenes (seeded) with every fact certain, plus a
-robust-mode row where 10% of the predicate facts are uncertain. The naive
+robust-mode row where 10% of the predicate facts are uncertain, and the same
+frames again with every position (``dist``, ``gap``) known within a tolerance
+(``± 0.3 m`` as the grounding sets it, and ``± 2 m``), which robust mode
+must respect for every value in it. The naive
 baseline builds a fresh z3 Optimize per frame: every atom and value of the
 frame as z3 terms (quantifiers over a class run over that class's objects),
 every rule instance asserted, soft rules and preferences as soft constraints;
@@ -14,6 +17,7 @@ The process is pinned to one core where the OS allows it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import statistics
@@ -74,6 +78,12 @@ def random_frame(num_objects: int, rng: random.Random, uncertain: float = 0.0) -
         else:
             facts.append(Fact("on_road", (o,)))
     return facts
+
+
+def with_tolerance(frame: list[Fact], tolerance: float, functions=("dist", "gap")) -> list[Fact]:
+    """``frame`` with each value of ``functions`` known within ``tolerance`` (the same values)."""
+    return [dataclasses.replace(f, tolerance=tolerance) if f.predicate in functions and f.is_function else f
+            for f in frame]
 
 
 def percentile(values, q):
@@ -180,10 +190,15 @@ def latency_table(num_frames: int, sizes, seed: int) -> list[str]:
         uncertain = [random_frame(num_objects, rng, uncertain=0.1) for _ in range(num_frames)]
         for frame in frames[:3]:
             reasoner.decide(frame)
+        decide = lambda f: reasoner.decide(f, explain=True)  # noqa: E731
         for label, function, data in (
                 ("decide + chosen explanation", lambda f: reasoner.decide(f, explain=False), frames),
-                ("decide + all why-nots", lambda f: reasoner.decide(f, explain=True), frames),
-                ("robust, 10% facts uncertain", lambda f: reasoner.decide(f, explain=True), uncertain)):
+                ("decide + all why-nots", decide, frames),
+                ("  positions ± 0.3 m", decide, [with_tolerance(f, 0.3) for f in frames]),
+                ("  positions ± 2 m", decide, [with_tolerance(f, 2.0) for f in frames]),
+                ("robust, 10% facts uncertain", decide, uncertain),
+                ("  positions ± 0.3 m", decide, [with_tolerance(f, 0.3) for f in uncertain]),
+                ("  positions ± 2 m", decide, [with_tolerance(f, 2.0) for f in uncertain])):
             cpu = []
             times = time_calls(function, data, cpu=cpu)
             rows.append(f"{num_objects:>8} {label:<28} {percentile(times, 50):>8.2f} {percentile(times, 99):>8.2f} "
