@@ -15,7 +15,8 @@ perfect detector reaches exactly the ground-truth facts.
 
 Confidence: a class fact carries the detection's score, a light colour the
 probability of that colour. Geometry is stated as certain *given* that the
-object exists, so the uncertainty of an object lives in its class fact.
+object exists and lies where its box says, within its ``position_uncertainty``
+(below).
 Absent facts are false (closed world).
 
 Motion: an object's ``velocity`` is its own motion over the ground, in the
@@ -25,11 +26,18 @@ stepping out closes faster), so its motion facts (``approaching``, ``ttc``,
 ``speed``) are stated as uncertain (confidence :data:`UNKNOWN_MOTION_CONFIDENCE`,
 between the reasoner's ``low`` and ``high``): a robust reasoner then covers
 every motion. Traffic lights and stop signs never move.
+
+Position: a detected box may be off by ``position_uncertainty`` metres in
+any coordinate (centre or edge; a measured property of the detector, 0 for
+true boxes). A boolean geometric fact (lane, crosswalk, sidewalk, stop line,
+ahead, ...) whose truth would change somewhere within that distance is
+stated as uncertain (confidence :data:`UNCERTAIN_GEOMETRY_CONFIDENCE`), so a
+robust reasoner covers both readings of an object standing on a border.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from symbolic.facts import Fact, FactBase
@@ -48,6 +56,10 @@ REACTION_TIME_S = 0.5
 CONTROL_LABELS = ("traffic_light", "stop_sign")
 STATIC_LABELS = ("traffic_light", "stop_sign")
 UNKNOWN_MOTION_CONFIDENCE = 0.5  # confidence of motion facts of an object whose velocity is unknown
+UNCERTAIN_GEOMETRY_CONFIDENCE = 0.5  # confidence of a geometric fact that changes within the position uncertainty
+GEOMETRY_PREDICATES = ("ahead", "behind", "left_of", "right_of", "same_lane", "in_left_lane", "in_right_lane",
+                       "in_adjacent_lane", "in_crosswalk", "on_sidewalk", "at_stop_line", "on_road",
+                       "applies_to_ego")
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,10 @@ class ObjectState:
         truncated: sides of its box cut off by the image border (``"left"``,
             ``"right"``, ``"front"``, ``"rear"``): its extent, and so its
             centre, is unknown on those sides.
+        position_uncertainty: metres by which each coordinate of its box
+            (centre and edges, both axes) may be off: geometric facts that
+            change within it are uncertain, and the tracker widens the
+            velocity fitted to such positions (0 for true boxes).
 
     Example:
         >>> ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8)).position
@@ -88,6 +104,7 @@ class ObjectState:
     box: tuple[float, float, float, float] | None = None
     speed_uncertainty: float = 0.0
     truncated: tuple[str, ...] = ()
+    position_uncertainty: float = 0.0
 
     def to_json(self) -> dict:
         return {
@@ -98,13 +115,15 @@ class ObjectState:
             "velocity": None if self.velocity is None else [round(v, 3) for v in self.velocity],
             "box": None if self.box is None else [round(v, 2) for v in self.box],
             "speed_uncertainty": round(self.speed_uncertainty, 3), "truncated": list(self.truncated),
+            "position_uncertainty": round(self.position_uncertainty, 3),
         }
 
 
 # ---------------------------------------------------------------- detections -> objects
 
 def detections_to_objects(detections, calibration, *, ids: Sequence[str] | None = None,
-                          velocities: Sequence[tuple[float, float] | None] | None = None) -> list[ObjectState]:
+                          velocities: Sequence[tuple[float, float] | None] | None = None,
+                          position_uncertainty: float = 0.0) -> list[ObjectState]:
     """Pixel boxes to objects in the ego frame.
 
     The view is top-down, so a box's centre is the object's centre and its
@@ -117,6 +136,8 @@ def detections_to_objects(detections, calibration, *, ids: Sequence[str] | None 
             ``metres_per_pixel``).
         ids: one constant per detection; ``"o1"``, ``"o2"``, ... by default.
         velocities: one ``(vx, vy)`` or ``None`` per detection (m/s).
+        position_uncertainty: metres each box coordinate may be off (the
+            detector's measured localisation error; 0 for true boxes).
 
     Returns:
         One :class:`ObjectState` per detection, in order.
@@ -131,6 +152,10 @@ def detections_to_objects(detections, calibration, *, ids: Sequence[str] | None 
         >>> detections_to_objects(d, calibration)[0].position
         (0.0, 12.75)
     """
+    if isinstance(position_uncertainty, bool) or not isinstance(position_uncertainty, (int, float)) \
+            or not 0 <= position_uncertainty < math.inf:
+        raise ValueError("`position_uncertainty` must be a finite number of metres >= 0. "
+                         f"Received: position_uncertainty={position_uncertainty!r}")
     num = len(detections)
     ids = [f"o{i + 1}" for i in range(num)] if ids is None else list(ids)
     velocities = [None] * num if velocities is None else list(velocities)
@@ -158,7 +183,7 @@ def detections_to_objects(detections, calibration, *, ids: Sequence[str] | None 
             size=((y2 - y1) * mpp, (x2 - x1) * mpp), confidence=min(max(scores[i], 0.0), 1.0),
             attributes=attributes[i] if labels[i] == "traffic_light" else {},
             velocity=None if velocities[i] is None else (float(velocities[i][0]), float(velocities[i][1])),
-            box=(x1, y1, x2, y2), truncated=truncated,
+            box=(x1, y1, x2, y2), truncated=truncated, position_uncertainty=float(position_uncertainty),
         ))
     return objects
 
@@ -430,7 +455,8 @@ def time_to_collision(obj: ObjectState, ego) -> float:
     """Seconds until contact at the current closing speed, in [0, 100]; 100 when not closing.
 
     An estimated velocity is read cautiously: the closing speed plus the
-    object's ``speed_uncertainty``.
+    object's ``speed_uncertainty``; so is a position that may be off (the
+    clearance shorter by ``position_uncertainty`` on each axis: sqrt(2) times it).
 
     Example:
         >>> from perception.world import EgoState
@@ -444,7 +470,8 @@ def time_to_collision(obj: ObjectState, ego) -> float:
     closing = closing_speed(obj, ego) + obj.speed_uncertainty
     if closing <= APPROACH_SPEED:
         return 100.0
-    clearance = max(distance(obj) - ego.length / 2 - obj.size[0] / 2, 0.0)
+    position_slack = math.sqrt(2) * obj.position_uncertainty
+    clearance = max(distance(obj) - ego.length / 2 - obj.size[0] / 2 - position_slack, 0.0)
     return min(clearance / closing, 100.0)
 
 
@@ -525,22 +552,10 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
         for color, probability in obj.attributes.get("light_state", {}).items():
             if color in LIGHT_COLORS:
                 facts.append(Fact("light", (o, color), probability))
-    lane = lane_of(obj, road)
-    left = neighbour_lane(road, road.ego_lane, "left")
-    right = neighbour_lane(road, road.ego_lane, "right")
-    in_left = left is not None and lane == left.index
-    in_right = right is not None and lane == right.index
     closing = closing_speed(obj, ego)
-    truths = {
-        "ahead": is_ahead(obj, ego), "behind": is_behind(obj, ego),
-        "left_of": is_left_of(obj, ego), "right_of": is_right_of(obj, ego),
-        "same_lane": lane is not None and lane == road.ego_lane,
-        "in_left_lane": in_left, "in_right_lane": in_right, "in_adjacent_lane": in_left or in_right,
-        "in_crosswalk": in_crosswalk(obj, road), "on_sidewalk": on_sidewalk(obj, road),
-        "at_stop_line": stop_line_of(obj, road) is not None, "on_road": lane is not None,
-        "applies_to_ego": applies_to_ego(obj, road, ego),
-    }
-    facts.extend(Fact(name, (o,)) for name, holds in truths.items() if holds)
+    for name, confidence in geometry_confidences(obj, road, ego).items():
+        if confidence > 0:
+            facts.append(Fact(name, (o,), confidence))
     motion = 1.0 if motion_known(obj) else UNKNOWN_MOTION_CONFIDENCE
     approaching = approaching_confidence(closing, obj.speed_uncertainty) if motion == 1.0 else motion
     if approaching > 0:
@@ -551,6 +566,72 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
     facts.append(Fact("speed", (o,), motion, value=_clip(speed, 0, 60)))
     facts.append(Fact("ttc", (o,), motion, value=_clip(time_to_collision(obj, ego), 0, 100)))
     return facts
+
+
+def geometry_truths(obj: ObjectState, road, ego) -> dict[str, bool]:
+    """Each of :data:`GEOMETRY_PREDICATES` read at the object's position, as if exact.
+
+    Example:
+        >>> from perception.world import EgoState, Lane, RoadMap
+        >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+        >>> truths = geometry_truths(ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8)), road, EgoState(lane=0, speed=0.0))
+        >>> truths["ahead"], truths["same_lane"], truths["in_crosswalk"]
+        (True, True, False)
+    """
+    return _geometry_truths(obj, road, ego, neighbour_lane(road, road.ego_lane, "left"),
+                            neighbour_lane(road, road.ego_lane, "right"))
+
+
+def _geometry_truths(obj: ObjectState, road, ego, left, right) -> dict[str, bool]:
+    """:func:`geometry_truths` with the lanes left and right of the ego's found once."""
+    lane = lane_of(obj, road)
+    in_left = left is not None and lane == left.index
+    in_right = right is not None and lane == right.index
+    return {
+        "ahead": is_ahead(obj, ego), "behind": is_behind(obj, ego),
+        "left_of": is_left_of(obj, ego), "right_of": is_right_of(obj, ego),
+        "same_lane": lane is not None and lane == road.ego_lane,
+        "in_left_lane": in_left, "in_right_lane": in_right, "in_adjacent_lane": in_left or in_right,
+        "in_crosswalk": in_crosswalk(obj, road), "on_sidewalk": on_sidewalk(obj, road),
+        "at_stop_line": stop_line_of(obj, road) is not None, "on_road": lane is not None,
+        "applies_to_ego": applies_to_ego(obj, road, ego),
+    }
+
+
+def geometry_confidences(obj: ObjectState, road, ego) -> dict[str, float]:
+    """Confidence of each geometric fact, given how far the object's position may be off.
+
+    With ``position_uncertainty`` r > 0 each predicate is also read with the
+    box shifted by r along both axes (the four diagonal shifts): 1 where every
+    reading holds, 0 where none does, :data:`UNCERTAIN_GEOMETRY_CONFIDENCE`
+    where they differ (the object stands within r of a border). Regions are
+    unions of axis-aligned bands and boxes at least 2r wide, so a border
+    within r of the position always splits these readings.
+
+    Example:
+        >>> from perception.world import EgoState, Lane, RoadMap
+        >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9), Lane(1, 3.5, 3.5, 1, 13.9)], ego_lane=0)
+        >>> ego = EgoState(lane=0, speed=0.0)
+        >>> on_border = ObjectState("o1", "pedestrian", (1.6, 12.0), (0.6, 0.6), position_uncertainty=0.3)
+        >>> geometry_confidences(on_border, road, ego)["same_lane"]
+        0.5
+        >>> geometry_confidences(ObjectState("o1", "pedestrian", (1.6, 12.0), (0.6, 0.6)), road, ego)["same_lane"]
+        1.0
+    """
+    left = neighbour_lane(road, road.ego_lane, "left")
+    right = neighbour_lane(road, road.ego_lane, "right")
+    truths = _geometry_truths(obj, road, ego, left, right)
+    r = obj.position_uncertainty
+    if r <= 0:
+        return {name: 1.0 if holds else 0.0 for name, holds in truths.items()}
+    x, y = obj.position
+    readings = [truths] + [_geometry_truths(replace(obj, position=(x + dx, y + dy)), road, ego, left, right)
+                           for dx, dy in ((-r, -r), (-r, r), (r, -r), (r, r))]
+    confidences = {}
+    for name in truths:
+        held = sum(reading[name] for reading in readings)
+        confidences[name] = 1.0 if held == len(readings) else 0.0 if held == 0 else UNCERTAIN_GEOMETRY_CONFIDENCE
+    return confidences
 
 
 def motion_known(obj: ObjectState) -> bool:
@@ -601,13 +682,14 @@ def _clip(value: float, low: float, high: float) -> float:
 
 
 def detections_to_facts(detections, calibration, road, ego, *, ids=None, velocities=None,
+                        position_uncertainty: float = 0.0,
                         near_radius: float = NEAR_RADIUS_M) -> tuple[list[ObjectState], FactBase]:
     """Detections of one image to its objects and facts.
 
     Args:
         detections: :class:`perception.detections.Detections`.
         calibration, road, ego: the frame's ``Calibration``, ``RoadMap`` and ``EgoState``.
-        ids, velocities: per detection, as in :func:`detections_to_objects`.
+        ids, velocities, position_uncertainty: as in :func:`detections_to_objects`.
 
     Returns:
         ``(objects, facts)``.
@@ -627,7 +709,8 @@ def detections_to_facts(detections, calibration, road, ego, *, ids=None, velocit
         >>> detections_to_facts(d, calibration, road, EgoState(lane=0, speed=5.0))[1].confidence("approaching", "o1")
         0.5
     """
-    objects = detections_to_objects(detections, calibration, ids=ids, velocities=velocities)
+    objects = detections_to_objects(detections, calibration, ids=ids, velocities=velocities,
+                                    position_uncertainty=position_uncertainty)
     return objects, objects_to_facts(objects, road, ego, near_radius=near_radius)
 
 

@@ -19,7 +19,9 @@ relation           from -> to                meaning
 =================  ========================  =========================================
 
 Object -> ego edges also carry ``side`` (``"left"``, ``"right"`` or ``""``)
-and ``distance`` (metres). Relational facts such as ``near(o1, o2)`` are read
+and ``distance`` (metres). ``near`` edges carry ``confidence``: 0.5 when the
+distance lies within the objects' position uncertainty of ``near_radius``
+(:func:`near_confidence`). Relational facts such as ``near(o1, o2)`` are read
 off the graph by :meth:`SceneGraph.relational_facts`.
 """
 from __future__ import annotations
@@ -102,8 +104,9 @@ class SceneGraph:
         return [(u, v) for u, v, r in self.graph.edges(data="relation") if r == relation]
 
     def relational_facts(self) -> list[Fact]:
-        """Facts relating two objects: ``near(a, b)`` for each near edge."""
-        return [Fact("near", (u, v)) for u, v in self.edges("near")]
+        """Facts relating two objects: ``near(a, b)`` for each near edge, with its confidence."""
+        return [Fact("near", (u, v), float(data.get("confidence", 1.0)))
+                for u, v, data in self.graph.edges(data=True) if data.get("relation") == "near"]
 
     def to_json(self) -> dict:
         """Node-link JSON: ``{"nodes": [...], "edges": [...]}``."""
@@ -225,9 +228,35 @@ def _add_object(graph: nx.DiGraph, obj, road, ego) -> None:
 def _add_near(graph: nx.DiGraph, objects, radius: float) -> None:
     for i, a in enumerate(objects):
         for b in objects[i + 1:]:
-            if math.dist(a.position, b.position) <= radius:
-                graph.add_edge(a.id, b.id, relation="near")
-                graph.add_edge(b.id, a.id, relation="near")
+            confidence = near_confidence(a, b, radius)
+            if confidence > 0:
+                graph.add_edge(a.id, b.id, relation="near", confidence=confidence)
+                graph.add_edge(b.id, a.id, relation="near", confidence=confidence)
+
+
+def near_confidence(a, b, radius: float) -> float:
+    """Confidence of ``near(a, b)``: centres within ``radius``, given how far each position may be off.
+
+    1 when the centres are within ``radius`` however far off the two
+    positions are, 0 when they are surely farther, and
+    ``grounding.UNCERTAIN_GEOMETRY_CONFIDENCE`` when their distance lies
+    within the two objects' ``position_uncertainty`` (each axis, so up to
+    sqrt(2) times that in distance) of ``radius``.
+
+    Example:
+        >>> from bridge.grounding import ObjectState
+        >>> a = ObjectState("a", "pedestrian", (0.0, 10.0), (0.6, 0.6), position_uncertainty=0.2)
+        >>> b = ObjectState("b", "pedestrian", (0.0, 14.9), (0.6, 0.6), position_uncertainty=0.2)
+        >>> near_confidence(a, b, 5.0), near_confidence(a, b, 6.0), near_confidence(a, b, 4.0)
+        (0.5, 1.0, 0.0)
+    """
+    d = math.dist(a.position, b.position)
+    slack = math.sqrt(2) * (a.position_uncertainty + b.position_uncertainty)
+    if d + slack <= radius:
+        return 1.0
+    if d - slack > radius:
+        return 0.0
+    return grounding.UNCERTAIN_GEOMETRY_CONFIDENCE
 
 
 def _plain(data: dict) -> dict:

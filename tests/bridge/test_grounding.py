@@ -6,7 +6,7 @@ import torch
 
 from perception.detections import Detections
 from perception.world import Calibration, Crosswalk, EgoState, Lane, RoadMap, Sidewalk, StopLine
-from bridge.grounding import (UNKNOWN_MOTION_CONFIDENCE, ObjectState, detections_to_facts, detections_to_objects,
+from bridge.grounding import (UNCERTAIN_GEOMETRY_CONFIDENCE, UNKNOWN_MOTION_CONFIDENCE, ObjectState, detections_to_facts, detections_to_objects,
                               ground_truth_facts, objects_to_facts, stopping_distance)
 from bridge.vocabulary import CLASS_NAMES, DRIVING_VOCABULARY, LIGHT_COLORS
 
@@ -293,3 +293,77 @@ def test_boxes_touching_the_image_border_are_marked_truncated():
     detections = Detections(boxes, torch.tensor([0, 0, 0]), torch.tensor([0.9, 0.9, 0.9]), ("car",))
     assert [o.truncated for o in detections_to_objects(detections, calibration)] == [
         ("front",), ("left", "rear"), ()]
+
+
+# ---------------------------------------------------------------- position uncertainty
+
+def uncertain_atoms(objects, ego=EGO, road=ROAD):
+    facts = objects_to_facts(objects, road, ego)
+    return {f.atom for f in facts if not f.is_function and f.confidence == UNCERTAIN_GEOMETRY_CONFIDENCE}
+
+
+def test_a_position_near_a_lane_border_makes_lane_facts_uncertain():
+    # ego lane 2 spans [-1.75, 1.75); a pedestrian 0.2 m inside its right border, position off by up to 0.3 m
+    walker = obj(1.55, 12.0, label="pedestrian", size=(0.6, 0.6), position_uncertainty=0.3)
+    assert {"same_lane(o1)", "in_right_lane(o1)", "in_adjacent_lane(o1)"} <= uncertain_atoms([walker])
+    assert "on_road(o1)" in true_atoms([walker]) and "ahead(o1)" in true_atoms([walker])
+    # the same reading without uncertainty (true boxes) stays certain
+    exact = obj(1.55, 12.0, label="pedestrian", size=(0.6, 0.6))
+    assert "same_lane(o1)" in true_atoms([exact]) and not uncertain_atoms([exact])
+    # far from every border: certain however uncertain
+    centred = obj(0.0, 12.0, label="pedestrian", size=(0.6, 0.6), position_uncertainty=0.3)
+    assert "same_lane(o1)" in true_atoms([centred]) and not uncertain_atoms([centred])
+
+
+def test_a_pedestrian_just_outside_a_crosswalk_may_be_in_it():
+    # the crosswalk spans y 20..23; a pedestrian 0.1 m before it is read as possibly in it
+    walker = obj(0.0, 19.9, label="pedestrian", size=(0.6, 0.6), position_uncertainty=0.2)
+    assert "in_crosswalk(o1)" in uncertain_atoms([walker])
+    assert "in_crosswalk(o1)" not in true_atoms([obj(0.0, 19.9, label="pedestrian", size=(0.6, 0.6))])
+    # and a pedestrian at the edge of the right sidewalk (x 5.5..9) may be on the road or on the sidewalk
+    kerb = obj(5.4, 15.0, label="pedestrian", size=(0.6, 0.6), position_uncertainty=0.2)
+    assert {"on_sidewalk(o1)", "on_road(o1)"} <= uncertain_atoms([kerb])
+
+
+def test_ahead_and_stop_line_are_uncertain_at_their_borders():
+    # the ego's front is at y 2; a car whose rear is 0.1 m beyond it
+    close = obj(0.0, 4.1, position_uncertainty=0.25)
+    assert {"ahead(o1)"} <= uncertain_atoms([close])
+    # a car whose front is 3.2 m before the stop line at y 19 (reach 3 m)
+    queued = obj(0.0, 13.8, position_uncertainty=0.25)
+    assert "at_stop_line(o1)" in uncertain_atoms([queued])
+    assert "at_stop_line(o1)" not in true_atoms([obj(0.0, 13.8)])
+
+
+def test_time_to_collision_reads_an_uncertain_position_closer():
+    # 24 m ahead, not moving, ego at 10 m/s: 20 m clearance; up to 0.5 m off on each axis
+    parked = obj(0.0, 24.0, velocity=(0.0, 0.0), position_uncertainty=0.5)
+    assert objects_to_facts([parked], ROAD, EGO).value("ttc", "o1") == pytest.approx((20.0 - 0.5 * 2 ** 0.5) / 10.0)
+
+
+def test_detections_carry_the_position_uncertainty_they_are_given():
+    found = detections([("car", 0.0, 12.0, 4.0, 2.0)])
+    assert [o.position_uncertainty for o in detections_to_objects(found, CALIBRATION)] == [0.0]
+    [seen] = detections_to_objects(found, CALIBRATION, position_uncertainty=0.4)
+    assert seen.position_uncertainty == 0.4 and seen.to_json()["position_uncertainty"] == 0.4
+    with pytest.raises(ValueError, match="Received: position_uncertainty=-1"):
+        detections_to_objects(found, CALIBRATION, position_uncertainty=-1)
+
+
+def test_tracked_velocities_widen_by_the_position_uncertainty():
+    from bridge.tracker import Tracker
+
+    tracker = Tracker(window=3, speed_uncertainty=0.7)
+    for k, y in enumerate((20.0, 20.5, 21.0)):
+        [moving] = tracker.update([obj(0.0, y, velocity=None, position_uncertainty=0.1)], EGO, k / 10)
+    # straight ahead, the closing speed is the y axis: 0.7 + 0.1 m * 10 per second (three frames 0.1 s apart)
+    assert moving.speed_uncertainty == pytest.approx(0.7 + 1.0)
+
+
+def test_every_geometric_predicate_is_read_with_the_position_uncertainty():
+    from bridge.grounding import GEOMETRY_PREDICATES, geometry_confidences, geometry_truths
+
+    walker = obj(1.55, 19.9, label="pedestrian", size=(0.6, 0.6), position_uncertainty=0.3)
+    assert tuple(geometry_truths(walker, ROAD, EGO)) == GEOMETRY_PREDICATES
+    assert tuple(geometry_confidences(walker, ROAD, EGO)) == GEOMETRY_PREDICATES
+    assert set(GEOMETRY_PREDICATES) <= {term.name for term in DRIVING_VOCABULARY.predicates}

@@ -78,3 +78,17 @@ def test_an_empty_scene_has_the_ego_and_the_road():
     graph = SceneGraph.from_objects([], ROAD, EGO)
     assert graph.objects() == [] and graph.relational_facts() == []
     assert "ego" in graph.graph and "lane:0" in graph.graph
+
+
+def test_near_is_uncertain_within_the_position_uncertainty_of_the_radius():
+    from bridge.scene_graph import near_confidence
+
+    a = ObjectState("a", "pedestrian", (0.0, 20.0), (0.6, 0.6), position_uncertainty=0.1)
+    b = ObjectState("b", "pedestrian", (0.0, 25.2), (0.6, 0.6), position_uncertainty=0.1)   # 5.2 m apart
+    assert near_confidence(a, b, 5.0) == 0.5          # 0.2 m beyond, each may be off 0.1 m per axis
+    exact_b = ObjectState("b", "pedestrian", (0.0, 25.2), (0.6, 0.6))
+    exact_a = ObjectState("a", "pedestrian", (0.0, 20.0), (0.6, 0.6))
+    assert near_confidence(exact_a, exact_b, 5.0) == 0.0
+    graph = SceneGraph.from_objects([a, b], ROAD, EGO, near_radius=5.0)
+    assert [(f.atom, f.confidence) for f in graph.relational_facts()] == [("near(a, b)", 0.5), ("near(b, a)", 0.5)]
+    assert SceneGraph.from_objects([exact_a, exact_b], ROAD, EGO, near_radius=5.0).relational_facts() == []

@@ -189,3 +189,16 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
         assert reasoner.violations(objects_to_facts([truth], road, ego), action) == [], (k, action)
         num_checked += 1
     assert num_checked == 12
+
+
+def test_a_detectors_position_uncertainty_widens_the_fitted_velocity():
+    tracker = Tracker(window=3, speed_uncertainty=0.5)
+    noisy = lambda y: dataclasses.replace(car(0.0, y), position_uncertainty=0.2)
+    tracker.update([noisy(20.0)], ego_at(0.0, speed=0.0), 0.0)
+    [two] = tracker.update([noisy(20.5)], ego_at(0.0, speed=0.0), 0.1)
+    [three] = tracker.update([noisy(21.0)], ego_at(0.0, speed=0.0), 0.2)
+    # straight ahead: the closing speed is the y axis; 0.2 m at each end of 0.1 s moves the slope 4 m/s, of 0.2 s 2 m/s
+    assert two.speed_uncertainty == pytest.approx(0.5 * 2 + 0.2 * 20.0)
+    assert three.speed_uncertainty == pytest.approx(0.5 + 0.2 * 10.0)
+    [exact] = Tracker(window=3, speed_uncertainty=0.5).update([car(0.0, 20.0)], ego_at(0.0), 0.0)
+    assert exact.speed_uncertainty == 0.0    # a new track: its motion is unknown, not uncertain by a figure
