@@ -74,6 +74,11 @@ class PipelineConfig:
             track_speed_uncertainty: tracker settings (streaming): gate,
             patience, frames per velocity fit, m/s each axis of an estimated
             velocity may be off (the cautious reading of estimated motion).
+        position_uncertainty_m: metres each coordinate of a detected box may
+            be off (the detector's measured localisation error,
+            ``python -m bridge.metrics``): geometric facts within it of a
+            border are uncertain and tracked velocities widen by it; 0 in
+            oracle mode.
 
     Example:
         >>> PipelineConfig(score_threshold=0.1).low
@@ -100,6 +105,7 @@ class PipelineConfig:
     track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
     track_window: int = field(default=3, metadata={"range": (2, 100)})
     track_speed_uncertainty: float = field(default=0.8, metadata={"range": (0.0, 60.0)})
+    position_uncertainty_m: float = field(default=1.01, metadata={"range": (0.0, 10.0)})
 
     def __post_init__(self):
         if not self.low < self.high:
@@ -359,7 +365,9 @@ class Pipeline:
 
     def _decide(self, frame, detections, ids, velocities, perception_ms, explain, tracker=None) -> FrameResult:
         start = time.perf_counter()
-        objects = grounding.detections_to_objects(detections, frame.calibration, ids=ids, velocities=velocities)
+        objects = grounding.detections_to_objects(
+            detections, frame.calibration, ids=ids, velocities=velocities,
+            position_uncertainty=0.0 if self.oracle else self.config.position_uncertainty_m)
         if tracker is not None:
             objects = tracker.update(objects, frame.ego, _time(frame))
         facts, graph = grounding.ground_objects(objects, frame.road, frame.ego,

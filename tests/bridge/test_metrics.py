@@ -120,3 +120,35 @@ def test_latency_percentiles():
     assert summary["reasoning"]["p50"] == pytest.approx(50.5)
     assert summary["reasoning"]["p99"] == pytest.approx(99.01)
     assert "perception" not in summary
+
+
+def test_localization_errors_are_zero_for_true_boxes_and_measure_a_shifted_detector():
+    from perception.world import generate_episode, preset_config
+    from bridge.metrics import LocalizationErrors, localization_errors
+    from bridge.pipeline import Pipeline
+
+    frames = generate_episode(preset_config("easy"), seed=3, num_frames=6)
+    oracle = Pipeline.from_config("configs/drive.yaml", oracle=True)
+    exact = localization_errors(oracle, frames)
+    assert exact.box_errors and max(exact.box_errors) == 0.0
+    assert exact.closing_errors and 0.0 <= exact.coverage() <= 1.0
+
+    class Shifted:   # true boxes moved 2 px (0.4 m at 0.2 m per pixel) to the right
+        def __init__(self):
+            self.detector, self.oracle, self.config = oracle.detector, False, oracle.config
+
+        def _perceive(self, frames):
+            shifted = []
+            for d in oracle._perceive(frames):
+                d.boxes[:, [0, 2]] += 2.0
+                shifted.append(d)
+            return shifted
+
+        def _tracker(self):
+            return oracle._tracker()
+
+    errors = localization_errors(Shifted(), frames)
+    metres = 2.0 * frames[0].calibration.metres_per_pixel
+    assert errors.box_error(50.0) == pytest.approx(metres, abs=1e-4)
+    assert "box coordinate (m)" in errors.table()
+    assert LocalizationErrors([], [], []).coverage() == 1.0 and LocalizationErrors([], [], []).box_error() == 0.0
