@@ -70,8 +70,9 @@ def main(argv=None) -> int:
             world = dataclasses.replace(config.world, preset=preset)
             frames = generate_frames(world, args.frames, episode_length=args.episode_length, seed=args.seed)
             for kind in kinds:
+                exact = dataclasses.replace(pipeline.config, position_uncertainty_m=0.0)  # true boxes are exact
                 judged = pipeline if kind == "detector" else Pipeline(TruthBoxes(frames), pipeline.reasoner,
-                                                                      config=pipeline.config)
+                                                                      config=exact)
                 metrics = evaluate_pipeline(judged, frames, stream=True)
                 causes = ", ".join(f"{k} {v}" for k, v in metrics.cause_counts().items())
                 fallbacks = sum(f.fallback for f in metrics.frames)

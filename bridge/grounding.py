@@ -561,8 +561,11 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
     if approaching > 0:
         facts.append(Fact("approaching", (o,), approaching))
     speed = 0.0 if obj.velocity is None else math.hypot(*obj.velocity)
-    facts.append(Fact("dist", (o,), value=_clip(distance(obj), 0, 200)))
-    facts.append(Fact("gap", (o,), value=_clip(gap(obj, ego), -200, 200)))
+    # a position known within r per coordinate: dist = hypot(x, y) within sqrt(2) r, the gap (lengthwise) within r;
+    # the robust reasoner keeps every rule for every value in those intervals
+    r = obj.position_uncertainty
+    facts.append(Fact("dist", (o,), value=_clip(distance(obj), 0, 200), tolerance=math.sqrt(2) * r))
+    facts.append(Fact("gap", (o,), value=_clip(gap(obj, ego), -200, 200), tolerance=r))
     facts.append(Fact("speed", (o,), motion, value=_clip(speed, 0, 60)))
     facts.append(Fact("ttc", (o,), motion, value=_clip(time_to_collision(obj, ego), 0, 100)))
     return facts

@@ -367,3 +367,24 @@ def test_every_geometric_predicate_is_read_with_the_position_uncertainty():
     assert tuple(geometry_truths(walker, ROAD, EGO)) == GEOMETRY_PREDICATES
     assert tuple(geometry_confidences(walker, ROAD, EGO)) == GEOMETRY_PREDICATES
     assert set(GEOMETRY_PREDICATES) <= {term.name for term in DRIVING_VOCABULARY.predicates}
+
+
+def test_a_position_uncertainty_puts_tolerances_on_distances_and_the_reasoner_covers_them():
+    # a pedestrian in the ego lane read 40.05 m ahead, the crosswalk rule reaching to 40 m: with the box known
+    # only within 0.3 m it may stand inside the rule's reach, so the robust reasoner must not go on
+    from symbolic.reasoner import Reasoner
+
+    from bridge.pipeline import PipelineConfig
+
+    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True)
+    road = RoadMap(lanes=ROAD.lanes, ego_lane=2, crosswalks=[Crosswalk(-8.75, 5.25, 38.0, 42.0)])
+    walker = dict(label="pedestrian", size=(0.8, 0.8), velocity=(1.0, 0.0))
+    exact = objects_to_facts([obj(0.0, 40.05, **walker)], road, STOPPED)
+    unsure = objects_to_facts([obj(0.0, 40.05, position_uncertainty=0.3, **walker)], road, STOPPED)
+    assert exact.tolerance("dist", "o1") == 0.0 and exact.tolerance("gap", "o1") == 0.0
+    assert unsure.tolerance("dist", "o1") == pytest.approx(math.sqrt(2) * 0.3)
+    assert unsure.tolerance("gap", "o1") == pytest.approx(0.3)
+    assert reasoner.decide(exact, explain=False).action != "stop"
+    assert reasoner.decide(unsure, explain=False).action == "stop"
+    closer = objects_to_facts([obj(0.0, 39.9, **walker)], road, STOPPED)
+    assert reasoner.violations(closer, reasoner.decide(unsure, explain=False).action) == []
