@@ -226,12 +226,14 @@ def _add_object(graph: nx.DiGraph, obj, road, ego) -> None:
 
 
 def _add_near(graph: nx.DiGraph, objects, radius: float) -> None:
+    edges = []
     for i, a in enumerate(objects):
         for b in objects[i + 1:]:
             confidence = near_confidence(a, b, radius)
             if confidence > 0:
-                graph.add_edge(a.id, b.id, relation="near", confidence=confidence)
-                graph.add_edge(b.id, a.id, relation="near", confidence=confidence)
+                edges.append((a.id, b.id, {"relation": "near", "confidence": confidence}))
+                edges.append((b.id, a.id, {"relation": "near", "confidence": confidence}))
+    graph.add_edges_from(edges)
 
 
 def near_confidence(a, b, radius: float) -> float:
