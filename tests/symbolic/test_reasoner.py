@@ -7,12 +7,14 @@ from symbolic.facts import Fact, FactBase
 from symbolic.reasoner import Reasoner
 from symbolic.rules import parse_rules
 
+GENEROUS_MS = 10_000  # a cold z3 on a busy machine can take longer than the default 20 ms budget
+
 TRAFFIC = "configs/rules/traffic.rules"
 
 
 @pytest.fixture(scope="module")
 def traffic():
-    return Reasoner.from_file(TRAFFIC)
+    return Reasoner.from_file(TRAFFIC, time_budget_ms=GENEROUS_MS)
 
 
 def red_light(confidence=1.0, green=None):
@@ -364,8 +366,8 @@ def test_shortcuts_ask_z3_what_monotonicity_cannot_settle():
              Fact("left_lane_exists", ()), Fact("traffic_light", ("o2",)), Fact("applies_to_ego", ("o2",)),
              Fact("ahead", ("o2",)), Fact("dist", ("o2",), value=60.0), Fact("stopping_distance", (), value=20.0),
              Fact("light", ("o2", "red")), Fact("light", ("o2", "yellow"), 0.4)]
-    fast = Reasoner.from_file(TRAFFIC).decide(facts)
-    assert decision_record(fast) == decision_record(Reasoner.from_file(TRAFFIC, shortcuts=False).decide(facts))
+    fast = Reasoner.from_file(TRAFFIC, time_budget_ms=GENEROUS_MS).decide(facts)
+    assert decision_record(fast) == decision_record(Reasoner.from_file(TRAFFIC, shortcuts=False, time_budget_ms=GENEROUS_MS).decide(facts))
     assert fast.action == "go" and "change_left" in fast.why_not
     assert "could break left_lane_clear" in fast.why_not["change_left"].text
     assert fast.uncertain == ["gap(o1)"]  # the yellow light cannot show: the constraints rule it out
@@ -397,7 +399,7 @@ def crosswalk_frame(dist, tolerance=0.0):
 @pytest.mark.parametrize("shortcuts", [True, False])
 def test_a_pedestrian_measured_just_past_the_threshold_stops_the_robust_reasoner(shortcuts):
     # read at 40.01 m, truly anywhere in [39.91, 40.11]: `dist(p) < 40 => stop` may apply
-    robust = Reasoner.from_file(TRAFFIC, shortcuts=shortcuts).decide(crosswalk_frame(40.01, 0.1))
+    robust = Reasoner.from_file(TRAFFIC, shortcuts=shortcuts, time_budget_ms=GENEROUS_MS).decide(crosswalk_frame(40.01, 0.1))
     assert robust.action == "stop" and robust.uncertain == ["dist(p1)"]
     assert robust.why_not["go"].text == (
         "go is not safe for every value within the tolerance of dist(p1) = 40.01 ± 0.1: it could break "
@@ -405,7 +407,7 @@ def test_a_pedestrian_measured_just_past_the_threshold_stops_the_robust_reasoner
         "dist(p1) = 40.01 ± 0.1")
     assert all(r.name == "crosswalk[p1]" for w in robust.why_not.values() if w.action in ("go", "slow", "yield")
                for r in w.rules)
-    plain = Reasoner.from_file(TRAFFIC, robust=False, shortcuts=shortcuts).decide(crosswalk_frame(40.01, 0.1))
+    plain = Reasoner.from_file(TRAFFIC, robust=False, shortcuts=shortcuts, time_budget_ms=GENEROUS_MS).decide(crosswalk_frame(40.01, 0.1))
     assert plain.action == "go" and plain.uncertain == []
 
 
@@ -445,7 +447,7 @@ BAND = parse_rules("pred car(o)\nfunc dist(o): Real in [0, 200]\nfunc gap(o): Re
 @pytest.mark.parametrize("shortcuts", [True, False])
 def test_a_two_sided_condition_breaks_anywhere_inside_the_interval(dist, tolerance, action, shortcuts):
     facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=dist, tolerance=tolerance)]
-    decision = Reasoner(BAND, shortcuts=shortcuts).decide(facts)
+    decision = Reasoner(BAND, shortcuts=shortcuts, time_budget_ms=GENEROUS_MS).decide(facts)
     assert decision.action == action
     if action == "stop" and dist > 6:
         assert [r.name for r in decision.why_not["go"].rules] == ["band[c1]"]
@@ -461,7 +463,7 @@ def test_a_two_sided_condition_breaks_anywhere_inside_the_interval(dist, toleran
 def test_two_measured_values_in_one_comparison(gap, gap_tolerance, speed_tolerance, action, shortcuts):
     facts = [Fact("car", ("c1",)), Fact("gap", ("c1",), value=gap, tolerance=gap_tolerance),
              Fact("ego_speed", (), value=10.0, tolerance=speed_tolerance)]
-    decision = Reasoner(BAND, shortcuts=shortcuts).decide(facts)
+    decision = Reasoner(BAND, shortcuts=shortcuts, time_budget_ms=GENEROUS_MS).decide(facts)
     assert decision.action == action
     if action == "stop":
         assert decision.uncertain == ["ego_speed", "gap(c1)"]
@@ -473,7 +475,7 @@ def test_soft_rules_read_a_measured_value_as_measured(dist, action):
     rules = parse_rules("pred car(o)\nfunc dist(o): Real in [0, 200]\nactions stop, go\nprefer go weight 1\n"
                         "rule calm [weight 5]: exists o in car: dist(o) < 40 => stop")
     facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=dist, tolerance=0.1)]
-    assert Reasoner(rules).decide(facts).action == action
+    assert Reasoner(rules, time_budget_ms=GENEROUS_MS).decide(facts).action == action
 
 
 @pytest.mark.parametrize("dist, action", [(5.05, "stop"), (5.2, "go")])
@@ -481,7 +483,7 @@ def test_soft_rules_read_a_measured_value_as_measured(dist, action):
 def test_one_value_on_both_sides_with_a_negative_coefficient(dist, action, shortcuts):
     # dist - 2 * dist > -5 is dist < 5: pulled both ways, so only z3 settles it
     facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=dist, tolerance=0.1)]
-    assert Reasoner(BAND, shortcuts=shortcuts).decide(facts).action == action
+    assert Reasoner(BAND, shortcuts=shortcuts, time_budget_ms=GENEROUS_MS).decide(facts).action == action
 
 
 def test_a_single_threshold_is_settled_in_python_at_an_interval_end(monkeypatch):
@@ -493,7 +495,7 @@ def test_a_single_threshold_is_settled_in_python_at_an_interval_end(monkeypatch)
     assert reasoner.decide(crosswalk_frame(40.2, 0.1)).action == "go"
     facts = [Fact("car", ("c1",)), Fact("gap", ("c1",), value=20.15, tolerance=0.1),
              Fact("ego_speed", (), value=10.0, tolerance=0.05)]
-    assert Reasoner(BAND).decide(facts).action == "stop"  # gap at its low end, ego_speed at its high end
+    assert Reasoner(BAND, time_budget_ms=GENEROUS_MS).decide(facts).action == "stop"  # gap at its low end, ego_speed at its high end
 
 
 @pytest.mark.parametrize("rule, action", [("dist(o) < 39.9", "go"), ("dist(o) <= 39.9", "stop"),
@@ -505,4 +507,4 @@ def test_the_ends_of_a_tolerance_are_exact(rule, action, shortcuts):
     rules = parse_rules(f"pred car(o)\nfunc dist(o): Real in [0, 200]\nactions stop, go\nsafe stop\n"
                         f"prefer go weight 1\nrule r: exists o in car: {rule} => stop")
     facts = [Fact("car", ("c1",)), Fact("dist", ("c1",), value=40.0, tolerance=0.1)]
-    assert Reasoner(rules, shortcuts=shortcuts).decide(facts).action == action
+    assert Reasoner(rules, shortcuts=shortcuts, time_budget_ms=GENEROUS_MS).decide(facts).action == action
