@@ -190,7 +190,7 @@ def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion():
 
     from bridge.pipeline import PipelineConfig
 
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True)
+    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     unknown = objects_to_facts([obj(0.0, 29.0, velocity=None)], ROAD, EGO)
     action = reasoner.decide(unknown, explain=False).action
     for velocity in [(0.0, 0.0), (0.0, -3.0), (0.0, 10.0)]:
@@ -376,7 +376,7 @@ def test_a_position_uncertainty_puts_tolerances_on_distances_and_the_reasoner_co
 
     from bridge.pipeline import PipelineConfig
 
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True)
+    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     road = RoadMap(lanes=ROAD.lanes, ego_lane=2, crosswalks=[Crosswalk(-8.75, 5.25, 38.0, 42.0)])
     walker = dict(label="pedestrian", size=(0.8, 0.8), velocity=(1.0, 0.0))
     exact = objects_to_facts([obj(0.0, 40.05, **walker)], road, STOPPED)

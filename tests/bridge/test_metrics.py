@@ -44,7 +44,7 @@ class Replace:
 
 @pytest.fixture(scope="module")
 def reasoner():
-    return Reasoner.from_file(PipelineConfig().rules_path())
+    return Reasoner.from_file(PipelineConfig().rules_path(), time_budget_ms=10_000)
 
 
 def run(reasoner, scene, edit):

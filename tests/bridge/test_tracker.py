@@ -174,7 +174,7 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
     from bridge.grounding import objects_to_facts
     from bridge.pipeline import PipelineConfig
 
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True)
+    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
     tracker = Tracker()
     num_checked = 0
