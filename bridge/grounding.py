@@ -329,7 +329,10 @@ def in_crosswalk(obj: ObjectState, road) -> bool:
         >>> in_crosswalk(ObjectState("p", "pedestrian", (0.0, 20.0), (0.6, 0.6)), road)
         True
     """
-    x, y = obj.position
+    return _crosswalk_at(road, *obj.position)
+
+
+def _crosswalk_at(road, x: float, y: float) -> bool:
     for c in road.crosswalks:  # loops, not any(generator): these run five times per object and frame
         if c.x_min <= x <= c.x_max and c.y_min <= y <= c.y_max:
             return True
@@ -345,7 +348,10 @@ def on_sidewalk(obj: ObjectState, road) -> bool:
         >>> on_sidewalk(ObjectState("p", "pedestrian", (3.0, 9.0), (0.6, 0.6)), road)
         True
     """
-    x, y = obj.position
+    return _sidewalk_at(road, *obj.position)
+
+
+def _sidewalk_at(road, x: float, y: float) -> bool:
     for sidewalk in road.sidewalks:
         if _sidewalk_contains(sidewalk, x, y):
             return True
@@ -369,8 +375,13 @@ def stop_line_of(obj: ObjectState, road):
     ``STOP_LINE_REACH_M`` of the line and it stands across the line or
     within ``SIGN_LATERAL_REACH_M`` beyond its ends (where signs and lights stand).
     """
-    rear, front = longitudinal_extent(obj)
-    left, right = lateral_extent(obj)
+    return _stop_line_near(road, obj.position[0], obj.position[1], obj.size[0], obj.size[1])
+
+
+def _stop_line_near(road, x: float, y: float, length: float, width: float):
+    """:func:`stop_line_of` for a box of ``length`` by ``width`` centred at ``(x, y)``."""
+    rear, front = y - length / 2, y + length / 2
+    left, right = x - width / 2, x + width / 2
     best, best_gap = None, math.inf
     for line in road.stop_lines:
         along = max(rear - line.y, line.y - front, 0.0)
@@ -402,7 +413,11 @@ def applies_to_ego(obj: ObjectState, road, ego) -> bool:
     """
     if obj.label not in CONTROL_LABELS or obj.position[1] <= 0:
         return False
-    x, y = obj.position
+    return _governed_line_at(road, *obj.position)
+
+
+def _governed_line_at(road, x: float, y: float) -> bool:
+    """A stop line governing the ego's lane has a light or sign standing at ``(x, y)``."""
     for line in road.stop_lines:
         if (road.ego_lane in tuple(line.lanes) and -CONTROL_BEFORE_M <= y - line.y <= CONTROL_BEYOND_M
                 and line.x_min - 0.5 <= x <= line.x_max + SIGN_LATERAL_REACH_M):
@@ -535,8 +550,9 @@ def ground_objects(objects: Sequence[ObjectState], road, ego, *, near_radius: fl
 
     graph = SceneGraph.from_objects(objects, road, ego, near_radius=near_radius)
     facts: list[Fact] = []
+    left, right = neighbour_lane(road, road.ego_lane, "left"), neighbour_lane(road, road.ego_lane, "right")
     for obj in objects:
-        facts.extend(object_facts(obj, road, ego))
+        facts.extend(_object_facts(obj, road, ego, left, right))
     facts.extend(graph.relational_facts())
     facts.extend(ego_facts(road, ego))
     return FactBase(facts, class_names=CLASS_NAMES), graph
@@ -553,6 +569,12 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
         >>> [f.atom for f in object_facts(light, road, EgoState(lane=0, speed=0.0)) if f.predicate == "light"]
         ['light(o2, red)', 'light(o2, yellow)', 'light(o2, green)']
     """
+    return _object_facts(obj, road, ego, neighbour_lane(road, road.ego_lane, "left"),
+                         neighbour_lane(road, road.ego_lane, "right"))
+
+
+def _object_facts(obj: ObjectState, road, ego, left, right) -> list[Fact]:
+    """:func:`object_facts` with the lanes left and right of the ego found once per frame."""
     o = obj.id
     facts = [Fact(obj.label, (o,), obj.confidence)]
     if obj.label == "traffic_light":
@@ -560,7 +582,7 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
             if color in LIGHT_COLORS:
                 facts.append(Fact("light", (o, color), probability))
     closing = closing_speed(obj, ego)
-    for name, confidence in geometry_confidences(obj, road, ego).items():
+    for name, confidence in _geometry_confidences(obj, road, ego, left, right).items():
         if confidence > 0:
             facts.append(Fact(name, (o,), confidence))
     motion = 1.0 if motion_known(obj) else UNKNOWN_MOTION_CONFIDENCE
@@ -608,16 +630,6 @@ def _geometry_truths(obj: ObjectState, road, ego, left, right) -> dict[str, bool
     }
 
 
-class _Shifted:
-    """What the geometric predicates read of an object (label, centre, size), at another position:
-    a much cheaper stand-in than a copied ObjectState for the four shifted readings."""
-
-    __slots__ = ("label", "position", "size")
-
-    def __init__(self, label: str, position: tuple[float, float], size: tuple[float, float]):
-        self.label, self.position, self.size = label, position, size
-
-
 def geometry_confidences(obj: ObjectState, road, ego) -> dict[str, float]:
     """Confidence of each geometric fact, given how far the object's position may be off.
 
@@ -638,20 +650,63 @@ def geometry_confidences(obj: ObjectState, road, ego) -> dict[str, float]:
         >>> geometry_confidences(ObjectState("o1", "pedestrian", (1.6, 12.0), (0.6, 0.6)), road, ego)["same_lane"]
         1.0
     """
-    left = neighbour_lane(road, road.ego_lane, "left")
-    right = neighbour_lane(road, road.ego_lane, "right")
-    truths = _geometry_truths(obj, road, ego, left, right)
+    return _geometry_confidences(obj, road, ego, neighbour_lane(road, road.ego_lane, "left"),
+                                 neighbour_lane(road, road.ego_lane, "right"))
+
+
+def _geometry_confidences(obj: ObjectState, road, ego, left, right) -> dict[str, float]:
+    """:func:`geometry_confidences` with the lanes left and right of the ego found once.
+
+    The five readings (centre and four diagonal shifts) agree or differ as
+    these do: a predicate of x alone reads x - r, x and x + r (the shifts
+    repeat them), one of y alone y - r, y and y + r; only the region tests
+    (crosswalk, sidewalk, stop line, governed line) read all five positions,
+    and only when the road has such regions.
+    """
     r = obj.position_uncertainty
     if r <= 0:
-        return {name: 1.0 if holds else 0.0 for name, holds in truths.items()}
+        return {name: 1.0 if holds else 0.0 for name, holds in _geometry_truths(obj, road, ego, left, right).items()}
     x, y = obj.position
-    readings = [truths] + [_geometry_truths(_Shifted(obj.label, (x + dx, y + dy), obj.size), road, ego, left, right)
-                           for dx, dy in ((-r, -r), (-r, r), (r, -r), (r, r))]
-    confidences = {}
-    for name in truths:
-        held = sum(reading[name] for reading in readings)
-        confidences[name] = 1.0 if held == len(readings) else 0.0 if held == 0 else UNCERTAIN_GEOMETRY_CONFIDENCE
+    length, width = obj.size
+    xs = (x, x - r, x + r)
+    ys = (y, y - r, y + r)
+    half_length, half_width = ego.length / 2, ego.width / 2
+    confidences = {
+        "ahead": _agreement([v - length / 2 > half_length for v in ys]),
+        "behind": _agreement([v + length / 2 < -half_length for v in ys]),
+        "left_of": _agreement([v + width / 2 < -half_width for v in xs]),
+        "right_of": _agreement([v - width / 2 > half_width for v in xs]),
+    }
+    if obj.label in CONTROL_LABELS:
+        lanes = (None, None, None)
+    else:
+        lanes = tuple(road.lane_at(v) for v in xs)
+    left_index = None if left is None else left.index
+    right_index = None if right is None else right.index
+    in_left = [left is not None and lane == left_index for lane in lanes]
+    in_right = [right is not None and lane == right_index for lane in lanes]
+    confidences["same_lane"] = _agreement([lane is not None and lane == road.ego_lane for lane in lanes])
+    confidences["in_left_lane"] = _agreement(in_left)
+    confidences["in_right_lane"] = _agreement(in_right)
+    confidences["in_adjacent_lane"] = _agreement([a or b for a, b in zip(in_left, in_right)])
+    positions = ((x, y), (x - r, y - r), (x - r, y + r), (x + r, y - r), (x + r, y + r))
+    confidences["in_crosswalk"] = _agreement([_crosswalk_at(road, px, py) for px, py in positions]) \
+        if road.crosswalks else 0.0
+    confidences["on_sidewalk"] = _agreement([_sidewalk_at(road, px, py) for px, py in positions]) \
+        if road.sidewalks else 0.0
+    confidences["at_stop_line"] = _agreement([_stop_line_near(road, px, py, length, width) is not None
+                                              for px, py in positions]) if road.stop_lines else 0.0
+    confidences["on_road"] = _agreement([lane is not None for lane in lanes])
+    confidences["applies_to_ego"] = _agreement([py > 0 and _governed_line_at(road, px, py) for px, py in positions]) \
+        if obj.label in CONTROL_LABELS and road.stop_lines else 0.0
     return confidences
+
+
+def _agreement(readings: list[bool]) -> float:
+    """1 where every reading holds, 0 where none does, UNCERTAIN_GEOMETRY_CONFIDENCE where they differ."""
+    if all(readings):
+        return 1.0
+    return UNCERTAIN_GEOMETRY_CONFIDENCE if any(readings) else 0.0
 
 
 def motion_known(obj: ObjectState) -> bool:

@@ -388,3 +388,48 @@ def test_a_position_uncertainty_puts_tolerances_on_distances_and_the_reasoner_co
     assert reasoner.decide(unsure, explain=False).action == "stop"
     closer = objects_to_facts([obj(0.0, 39.9, **walker)], road, STOPPED)
     assert reasoner.violations(closer, reasoner.decide(unsure, explain=False).action) == []
+
+
+def five_readings_confidences(target, road, ego):
+    """The straightforward reading: every predicate at the centre and the four diagonal shifts by r."""
+    import dataclasses
+
+    from bridge.grounding import geometry_truths
+
+    r = target.position_uncertainty
+    x, y = target.position
+    readings = [geometry_truths(dataclasses.replace(target, position=(x + dx, y + dy)), road, ego)
+                for dx, dy in ((0.0, 0.0), (-r, -r), (-r, r), (r, -r), (r, r))]
+    return {name: 1.0 if all(reading[name] for reading in readings) else
+            0.0 if not any(reading[name] for reading in readings) else UNCERTAIN_GEOMETRY_CONFIDENCE
+            for name in readings[0]}
+
+
+@pytest.mark.parametrize("road", [ROAD, RoadMap(lanes=ROAD.lanes, ego_lane=1),
+                                  RoadMap(lanes=ROAD.lanes[1:3], ego_lane=2, sidewalks=[(5.0, 8.0)])],
+                         ids=["full", "bare", "two-lanes"])
+def test_geometry_confidences_match_the_five_readings_near_every_border(road):
+    import random
+
+    from bridge.grounding import CLASS_NAMES, geometry_confidences
+
+    rng = random.Random(7)
+    # positions on and just beside the borders of lanes, sidewalks, crosswalk, stop lines and the ego's extent
+    xs = [-12.0, -9.0, -8.75, -7.0, -5.25, -3.5, -1.75, -1.0, 0.0, 1.0, 1.75, 3.5, 5.25, 5.5, 9.0]
+    ys = [-2.0, 0.0, 2.0, 16.0, 18.0, 19.0, 20.0, 22.0, 23.0, 27.0, 34.0, 35.0, 43.0]
+    seen = set()
+    for _ in range(4000):
+        r = rng.choice([0.0, 0.1, 0.3, 1.01, rng.uniform(0.0, 2.0)])
+        x = rng.choice(xs) + rng.choice([0.0, r, -r, rng.uniform(-2.5, 2.5)])
+        y = rng.choice(ys) + rng.choice([0.0, r, -r, rng.uniform(-2.5, 2.5)])
+        size = (rng.uniform(0.3, 5.0), rng.uniform(0.3, 2.5))
+        target = ObjectState("o1", rng.choice(CLASS_NAMES), (x, y), size, position_uncertainty=r)
+        confidences = geometry_confidences(target, road, EGO)
+        assert confidences == five_readings_confidences(target, road, EGO), target
+        assert tuple(confidences) == tuple(five_readings_confidences(target, road, EGO))
+        seen.update(confidences.items())
+    # every predicate met every confidence somewhere on the full road, so the comparison covered each case
+    if road is ROAD:
+        from bridge.grounding import GEOMETRY_PREDICATES
+
+        assert {(name, c) for name in GEOMETRY_PREDICATES for c in (0.0, 0.5, 1.0)} <= seen
