@@ -226,13 +226,23 @@ def _add_object(graph: nx.DiGraph, obj, road, ego) -> None:
 
 
 def _add_near(graph: nx.DiGraph, objects, radius: float) -> None:
+    """Near edges both ways between every two objects, with :func:`near_confidence` inlined (a frame of
+    20 objects has 190 pairs)."""
     edges = []
-    for i, a in enumerate(objects):
-        for b in objects[i + 1:]:
-            confidence = near_confidence(a, b, radius)
-            if confidence > 0:
-                edges.append((a.id, b.id, {"relation": "near", "confidence": confidence}))
-                edges.append((b.id, a.id, {"relation": "near", "confidence": confidence}))
+    rows = [(o.id, o.position, o.position_uncertainty) for o in objects]
+    root_two, uncertain = math.sqrt(2), grounding.UNCERTAIN_GEOMETRY_CONFIDENCE
+    for i, (a, a_position, a_uncertainty) in enumerate(rows):
+        for b, b_position, b_uncertainty in rows[i + 1:]:
+            d = math.dist(a_position, b_position)
+            slack = root_two * (a_uncertainty + b_uncertainty)
+            if d + slack <= radius:
+                confidence = 1.0
+            elif d - slack > radius:
+                continue
+            else:
+                confidence = uncertain
+            edges.append((a, b, {"relation": "near", "confidence": confidence}))
+            edges.append((b, a, {"relation": "near", "confidence": confidence}))
     graph.add_edges_from(edges)
 
 

@@ -54,19 +54,31 @@ class Fact:
     tolerance: float = 0.0
 
     def __post_init__(self):
-        if not isinstance(self.predicate, str) or not self.predicate:
+        # frames build hundreds of facts each: every check first tests the common case (str, tuple of str,
+        # float) by exact class, and falls back to the general test only when that fails
+        predicate = self.predicate
+        if predicate.__class__ is not str and not isinstance(predicate, str) or not predicate:
             raise ValueError(f"a fact's predicate must be a non-empty string. Received {self.predicate!r}")
         args = self.args
-        if type(args) is not tuple or any(type(a) is not str for a in args):  # frames build tens of thousands
+        if args.__class__ is not tuple:
             object.__setattr__(self, "args", tuple(str(a) for a in args))
+        else:
+            for arg in args:
+                if arg.__class__ is not str:
+                    object.__setattr__(self, "args", tuple(str(a) for a in args))
+                    break
         confidence = self.confidence
-        if not isinstance(confidence, (int, float)) or not 0.0 <= confidence <= 1.0:  # NaN fails the range too
-            raise ValueError(f"confidence of {self.atom} must be a number in [0, 1]. Received {confidence!r}")
-        if self.value is not None and (not isinstance(self.value, (int, float)) or not math.isfinite(self.value)):
-            raise ValueError(f"value of {self.atom} must be a finite number. Received {self.value!r}")
+        if confidence.__class__ is not float or not 0.0 <= confidence <= 1.0:
+            if not isinstance(confidence, (int, float)) or not 0.0 <= confidence <= 1.0:  # NaN fails the range too
+                raise ValueError(f"confidence of {self.atom} must be a number in [0, 1]. Received {confidence!r}")
+        value = self.value
+        if value is not None and (value.__class__ is not float or not -math.inf < value < math.inf):
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"value of {self.atom} must be a finite number. Received {self.value!r}")
         tolerance = self.tolerance
         if tolerance.__class__ is not float or tolerance != 0.0:  # the common case costs one test
-            self._check_tolerance(tolerance)
+            if tolerance.__class__ is not float or not 0.0 <= tolerance < math.inf or value is None:
+                self._check_tolerance(tolerance)
 
     def _check_tolerance(self, tolerance) -> None:
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \

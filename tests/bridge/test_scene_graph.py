@@ -92,3 +92,23 @@ def test_near_is_uncertain_within_the_position_uncertainty_of_the_radius():
     graph = SceneGraph.from_objects([a, b], ROAD, EGO, near_radius=5.0)
     assert [(f.atom, f.confidence) for f in graph.relational_facts()] == [("near(a, b)", 0.5), ("near(b, a)", 0.5)]
     assert SceneGraph.from_objects([exact_a, exact_b], ROAD, EGO, near_radius=5.0).relational_facts() == []
+
+
+def test_near_edges_carry_near_confidence_for_every_pair_of_random_objects():
+    import random
+
+    from bridge.scene_graph import near_confidence
+
+    rng = random.Random(3)
+    road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
+    for _ in range(60):
+        objects = [ObjectState(f"o{i}", "pedestrian", (rng.uniform(-8, 8), rng.uniform(-5, 30)), (0.6, 0.6),
+                               position_uncertainty=rng.choice([0.0, 0.3, 1.01, rng.uniform(0, 2)]))
+                   for i in range(rng.randint(0, 14))]
+        radius = rng.choice([2.0, 5.0, rng.uniform(0.5, 10.0)])
+        graph = SceneGraph.from_objects(objects, road, EgoState(lane=0, speed=0.0), near_radius=radius)
+        expected = {(a.id, b.id): near_confidence(a, b, radius) for a in objects for b in objects if a is not b}
+        expected = {pair: confidence for pair, confidence in expected.items() if confidence > 0}
+        found = {(u, v): data["confidence"] for u, v, data in graph.graph.edges(data=True)
+                 if data["relation"] == "near"}
+        assert found == expected

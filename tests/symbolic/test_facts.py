@@ -54,3 +54,29 @@ def test_the_json_form_keeps_the_tolerance_and_old_files_stay_valid(tmp_path):
 def test_a_bad_tolerance_in_a_facts_file_names_the_entry(entry, message):
     with pytest.raises(ValueError, match=message):
         FactBase.from_json({"facts": [entry]}, source="f.json")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(predicate=""), "non-empty string"), (dict(predicate=3), "non-empty string"),
+    (dict(confidence=1.5), r"in \[0, 1\]"), (dict(confidence=float("nan")), r"in \[0, 1\]"),
+    (dict(confidence="0.5"), r"in \[0, 1\]"), (dict(confidence=-0.0 - 1e-9), r"in \[0, 1\]"),
+    (dict(value=float("inf")), "finite"), (dict(value=float("nan")), "finite"), (dict(value="3"), "finite"),
+    (dict(value=2.0, tolerance=float("inf")), "finite number >= 0"), (dict(value=2.0, tolerance=-0.5), ">= 0"),
+    (dict(tolerance=0.5), "only a function value"),
+])
+def test_a_bad_fact_is_refused_whatever_its_types(kwargs, message):
+    fields = dict(predicate="dist", args=("o1",))
+    fields.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        Fact(**fields)
+
+
+def test_arguments_and_numbers_of_other_types_are_accepted_and_arguments_become_strings():
+    class Name(str):
+        pass
+
+    fact = Fact("near", [Name("o1"), 2], True, tolerance=0)
+    assert fact.args == ("o1", "2") and all(type(a) is str for a in fact.args) and fact.confidence is True
+    assert Fact("dist", ("o1",), 1, value=3, tolerance=1).tolerance == 1.0
+    assert type(Fact("dist", ("o1",), 1, value=3, tolerance=1).tolerance) is float
+    assert Fact("dist", ("o1",), 0.5, value=4.0, tolerance=0.25) == Fact("dist", ("o1",), 0.5, 4.0, 0.25)
