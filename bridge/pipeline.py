@@ -289,16 +289,17 @@ class Pipeline:
                     pending = worker.submit(self._timed_perceive, batches[index + 1])
                     if not overlap:
                         pending.result()
-                for frame, frame_detections in zip(batch, detections):
-                    if tracker is not None and not _continues(previous, frame):
-                        tracker.reset()
-                    previous = frame
-                    if self.oracle:
-                        ids, velocities = [o.id for o in frame.objects], grounding.scene_velocities(frame)
-                    else:
-                        ids, velocities = None, None
-                    results.append(self._decide(frame, frame_detections, ids, velocities, perception_ms, explain,
-                                                tracker=tracker))
+                with garbage_collection_paused():  # see the docstring: collections cost a sixth of a frame
+                    for frame, frame_detections in zip(batch, detections):
+                        if tracker is not None and not _continues(previous, frame):
+                            tracker.reset()
+                        previous = frame
+                        if self.oracle:
+                            ids, velocities = [o.id for o in frame.objects], grounding.scene_velocities(frame)
+                        else:
+                            ids, velocities = None, None
+                        results.append(self._decide(frame, frame_detections, ids, velocities, perception_ms,
+                                                    explain, tracker=tracker))
         return results
 
     def _timed_perceive(self, frames: list) -> tuple[list, float]:
@@ -552,6 +553,38 @@ def load_detector(weights: str | None = None):
     if weights:
         return Detector.load(weights)
     return Detector.load_default()
+
+
+@contextlib.contextmanager
+def garbage_collection_paused():
+    """Run the block with Python's cyclic garbage collector paused, restoring its state after.
+
+    Grounding and deciding a frame allocate hundreds of small objects
+    (facts, graph nodes, terms); the collector then runs many times per
+    batch, and now and then a full collection over everything the batch's
+    results hold (measured: 1 ms of CPU per frame on average, single pauses
+    of over 100 ms that ran past the reasoner's time budget). Batched mode
+    pauses it while a batch is grounded and decided: the frames free their
+    temporaries by reference counting, and the collector catches up when
+    the batch is done. Memory is bounded by one batch.
+
+    Example:
+        >>> import gc
+        >>> with garbage_collection_paused():
+        ...     gc.isenabled()
+        False
+        >>> gc.isenabled()
+        True
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

@@ -242,3 +242,35 @@ def test_route_stage_turns_left_at_a_crossing_and_rejects_an_unknown_destination
     assert result.plan is not None
     with pytest.raises(ValueError, match="`destination` 'nowhere' is not a node"):
         Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage("nowhere"))([scene])
+
+
+def test_the_garbage_collector_is_paused_only_while_a_batch_is_decided(reasoner):
+    import gc
+
+    from bridge.pipeline import garbage_collection_paused
+
+    states = []
+
+    class Watching:  # a reasoner that records whether the collector ran during each decision
+        ruleset = reasoner.ruleset
+
+        def decide(self, facts, **kwargs):
+            states.append(gc.isenabled())
+            return reasoner.decide(facts, **kwargs)
+
+    pipeline = Pipeline(reasoner=Watching(), oracle=True)
+    scenes = [generate_scene(preset_config("easy"), seed=seed) for seed in range(3)]
+    assert len(pipeline(scenes, explain=False)) == 3
+    assert states == [False] * 3 and gc.isenabled()
+    # a collector already off stays off; an error inside the block still restores it
+    gc.disable()
+    try:
+        with garbage_collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError):
+        with garbage_collection_paused():
+            raise RuntimeError("stop")
+    assert gc.isenabled()
