@@ -344,11 +344,19 @@ class LocalizationErrors:
         closing_errors: per matched track with an estimated velocity, the
             error of its closing speed, m/s (signed: estimated minus true).
         closing_uncertainties: the ``speed_uncertainty`` the tracker gave each of them.
+        error_spreads: per true object seen uncut and matched in ``window``
+            consecutive frames, the larger spread (max - min) of its box
+            centre's signed error over them (x or y), metres: how far the
+            error itself moves within a velocity fit.
+        num_unknown: matched moving objects whose tracks reported no velocity
+            (new, or doubtful).
     """
 
     box_errors: list[float]
     closing_errors: list[float]
     closing_uncertainties: list[float]
+    error_spreads: list[float] = field(default_factory=list)
+    num_unknown: int = 0
 
     def box_error(self, percentile: float = 99.0) -> float:
         """The ``percentile`` of :attr:`box_errors` (metres); 0 without detections."""
@@ -362,14 +370,17 @@ class LocalizationErrors:
         return float(np.mean([-e <= u + 1e-9 for e, u in zip(self.closing_errors, self.closing_uncertainties)]))
 
     def table(self) -> str:
-        """Percentiles of both errors and the coverage, as text."""
+        """Percentiles of the errors and the coverage, as text."""
         percentiles = (50, 90, 95, 99, 99.5)
         lines = ["percentile            " + "".join(f"{p:>8}" for p in percentiles)]
         for name, values in (("box coordinate (m)", self.box_errors),
+                             ("error spread (m)", self.error_spreads),
                              ("closing speed (m/s)", [abs(e) for e in self.closing_errors])):
             row = "".join(f"{np.percentile(values, p):>8.3f}" for p in percentiles) if values else "  (none)"
             lines.append(f"{name:<22}{row}   n={len(values)}")
         lines.append(f"closing speed covered by the tracker's uncertainty: {self.coverage():.2%}")
+        lines.append(f"velocity unknown (new or doubtful track): {self.num_unknown} of "
+                     f"{self.num_unknown + len(self.closing_errors)}")
         return "\n".join(lines)
 
 
@@ -408,11 +419,16 @@ def localization_errors(pipeline, frames: Sequence, *, iou_threshold: float = 0.
     box_errors: list[float] = []
     closing_errors: list[float] = []
     closing_uncertainties: list[float] = []
+    error_spreads: list[float] = []
+    num_unknown = 0
+    recent_errors: dict[str, list[tuple[float, ...]]] = {}   # true id -> signed coordinate errors, consecutive frames
     previous = None
     for frame, found in zip(frames, detections):
         if previous is not None and not _continues(previous, frame):
             tracker.reset()
+            recent_errors = {}
         previous = frame
+        seen_now: dict[str, list[tuple[float, ...]]] = {}
         objects = grounding.detections_to_objects(found, frame.calibration,
                                                   position_uncertainty=position_uncertainty)
         objects = tracker.update(objects, frame.ego, _time(frame))
@@ -422,13 +438,21 @@ def localization_errors(pipeline, frames: Sequence, *, iou_threshold: float = 0.
             if seen.label != true.label:
                 continue
             if not seen.truncated:
-                box_errors.append(max(abs(a - b) for a, b in zip(_coordinates(seen), _coordinates(true))))
-            if seen.velocity is not None and seen.label not in grounding.STATIC_LABELS:
+                errors = tuple(a - b for a, b in zip(_coordinates(seen), _coordinates(true)))
+                box_errors.append(max(abs(e) for e in errors))
+                centre = errors[:2]    # what a whole box's velocity fit follows
+                run = seen_now[true.id] = [*recent_errors.get(true.id, []), centre][-tracker.window:]
+                if len(run) == tracker.window:
+                    error_spreads.append(max(max(column) - min(column) for column in zip(*run)))
+            if seen.velocity is None and seen.label not in grounding.STATIC_LABELS:
+                num_unknown += 1
+            elif seen.label not in grounding.STATIC_LABELS:
                 true_motion = dataclasses.replace(true, position=seen.position)  # the same line of sight
                 closing_errors.append(grounding.closing_speed(seen, frame.ego)
                                       - grounding.closing_speed(true_motion, frame.ego))
                 closing_uncertainties.append(seen.speed_uncertainty)
-    return LocalizationErrors(box_errors, closing_errors, closing_uncertainties)
+        recent_errors = seen_now
+    return LocalizationErrors(box_errors, closing_errors, closing_uncertainties, error_spreads, num_unknown)
 
 
 def _coordinates(obj) -> tuple[float, ...]:
@@ -561,7 +585,8 @@ def main(argv=None) -> int:
     if args.position_uncertainty is not None:
         pipeline.config = dataclasses.replace(pipeline.config, position_uncertainty_m=args.position_uncertainty)
     print(f"position_uncertainty_m={pipeline.config.position_uncertainty_m}, "
-          f"track_speed_uncertainty={pipeline.config.track_speed_uncertainty}, window={pipeline.config.track_window}")
+          f"track_speed_uncertainty={pipeline.config.track_speed_uncertainty}, window={pipeline.config.track_window}, "
+          f"track_jitter_fraction={pipeline.config.track_jitter_fraction}")
     for preset in [p.strip() for p in args.presets.split(",") if p.strip()]:
         world = dataclasses.replace(config.world, preset=preset)
         frames = generate_frames(world, args.frames, episode_length=50, seed=args.seed)

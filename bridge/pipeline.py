@@ -79,6 +79,10 @@ class PipelineConfig:
             ``python -m bridge.metrics``): geometric facts within it of a
             border are uncertain and tracked velocities widen by it; 0 in
             oracle mode.
+        track_jitter_fraction: what of ``position_uncertainty_m`` widens a
+            velocity fitted to three or more positions (half the measured
+            spread of a box's error within the window over its size,
+            ``python -m bridge.metrics``; ``Tracker.jitter_fraction``).
 
     Example:
         >>> PipelineConfig(score_threshold=0.1).low
@@ -106,6 +110,7 @@ class PipelineConfig:
     track_window: int = field(default=3, metadata={"range": (2, 100)})
     track_speed_uncertainty: float = field(default=0.8, metadata={"range": (0.0, 60.0)})
     position_uncertainty_m: float = field(default=1.01, metadata={"range": (0.0, 10.0)})
+    track_jitter_fraction: float = field(default=0.4, metadata={"range": (0.0, 1.0)})
 
     def __post_init__(self):
         if not self.low < self.high:
@@ -338,7 +343,8 @@ class Pipeline:
 
     def _tracker(self) -> Tracker:
         return Tracker(max_distance_m=self.config.track_max_distance_m, max_misses=self.config.track_max_misses,
-                       window=self.config.track_window, speed_uncertainty=self.config.track_speed_uncertainty)
+                       window=self.config.track_window, speed_uncertainty=self.config.track_speed_uncertainty,
+                       jitter_fraction=self.config.track_jitter_fraction)
 
     def _check_ready(self) -> None:
         if self.reasoner is None:

@@ -17,9 +17,12 @@ entering the view grows out of the border: its centre moves slower than it
 does). Each axis of the velocity may be off by ``speed_uncertainty`` (for
 fewer observations, more: the slope's noise grows as its time span shrinks),
 plus what the objects' own ``position_uncertainty`` (a detector's box error)
-can move the fitted slope;
-the track reports how far that leaves its *closing* speed open, projecting
-both axes on the line of sight. A new track's velocity is unknown (``None``:
+can move the fitted slope: over three or more positions only the error's
+spread within the window counts, and such a fit whose positions stray from
+its line by more than the box error allows is doubtful (its velocity is
+unknown until the window is consistent again); the track reports how far
+that leaves its *closing* speed open, projecting both axes on the line of
+sight. A new track's velocity is unknown (``None``:
 the grounding then states its motion facts as uncertain), except for traffic
 lights and stop signs, which never move.
 """
@@ -157,6 +160,21 @@ def slope_sensitivity(times: Sequence[float]) -> float:
     return round(sum(abs(t - mean_time) for t in times) / denominator, 9)
 
 
+def fit_residual(times: Sequence[float], values: Sequence[float]) -> float:
+    """Farthest any of ``values`` lies from their least-squares line over ``times``; 0 with fewer than two distinct times.
+
+    Example:
+        >>> fit_residual([0.0, 0.1, 0.2], [10.0, 10.5, 11.0]), fit_residual([0.0, 0.1, 0.2], [10.0, 11.1, 11.0])
+        (0.0, 0.4)
+    """
+    slope = fit_slope(times, values)
+    if slope is None:
+        return 0.0
+    mean_time = sum(times) / len(times)
+    mean_value = sum(values) / len(values)
+    return round(max(abs(v - mean_value - slope * (t - mean_time)) for t, v in zip(times, values)), 9)
+
+
 class Tracker:
     """Keeps object ids stable across the frames of an episode and estimates motion.
 
@@ -172,8 +190,25 @@ class Tracker:
             99% of the true velocities in generated episodes (true boxes).
             Positions that may be off themselves (``ObjectState.position_uncertainty``
             r, the detector's box error) add r times :func:`slope_sensitivity`
-            of the fit's times (10 per metre for three frames 0.1 s apart).
+            of the fit's times (10 per metre for three frames 0.1 s apart),
+            ``jitter_fraction`` r over three or more positions.
             Known velocities (static labels) get 0.
+        jitter_fraction: what of ``position_uncertainty`` a fit over three or
+            more positions is widened by instead: a box's error is much the
+            same from one frame to the next (a constant offset leaves the
+            slope alone), so only half the range of its error over the window
+            moves the slope. 1 (the whole error) unless measured: the
+            shipped detector's box centre errors spread over 0.81 m within
+            three frames (99th percentile, ``python -m bridge.metrics``)
+            against 1.01 m absolute, so its pipeline uses 0.4
+            (``track_jitter_fraction``). A fit over two positions cannot be
+            checked (below) and is widened by the whole uncertainty.
+        consistency_fraction: a fit over three or more positions whose
+            positions stray from its line by more than this fraction of
+            ``position_uncertainty`` (0.30 m at 1.01 m) is doubtful (a false
+            or badly placed box, or a track that jumped to another object):
+            the velocity is then unknown (``None``) until the window is
+            consistent again. Not checked without position uncertainty.
         static_labels: labels whose objects never move.
 
     Example:
@@ -188,12 +223,15 @@ class Tracker:
     """
 
     def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 3,
-                 speed_uncertainty: float = 0.8, static_labels: Sequence[str] = STATIC_LABELS):
+                 speed_uncertainty: float = 0.8, jitter_fraction: float = 1.0,
+                 consistency_fraction: float = 0.3, static_labels: Sequence[str] = STATIC_LABELS):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
         self.window = window
         self.speed_uncertainty = speed_uncertainty
         self.static_labels = tuple(static_labels)
+        self.jitter_fraction = jitter_fraction
+        self.consistency_fraction = consistency_fraction
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
 
@@ -285,9 +323,15 @@ class Tracker:
             velocity, uncertainty = [], []
             for axis in (0, 1):
                 times, values = reference_positions(track.history, axis)
-                velocity.append(fit_slope(times, values))
+                slope = fit_slope(times, values)
+                checked = len(times) >= 3
+                gate = self.consistency_fraction * obj.position_uncertainty
+                if slope is not None and checked and gate > 0 and fit_residual(times, values) > gate:
+                    slope = None
+                velocity.append(slope)
+                error = obj.position_uncertainty * (self.jitter_fraction if checked else 1.0)
                 uncertainty.append(self.speed_uncertainty * (self.window - 1) / max(len(times) - 1, 1)
-                                   + obj.position_uncertainty * slope_sensitivity(times))
+                                   + error * slope_sensitivity(times))
             known = None not in velocity
             track.velocity = tuple(velocity) if known else None
             track.velocity_uncertainty = tuple(uncertainty) if known else (0.0, 0.0)

@@ -192,13 +192,39 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
 
 
 def test_a_detectors_position_uncertainty_widens_the_fitted_velocity():
-    tracker = Tracker(window=3, speed_uncertainty=0.5)
+    tracker = Tracker(window=3, speed_uncertainty=0.5, jitter_fraction=0.4)
     noisy = lambda y: dataclasses.replace(car(0.0, y), position_uncertainty=0.2)
     tracker.update([noisy(20.0)], ego_at(0.0, speed=0.0), 0.0)
     [two] = tracker.update([noisy(20.5)], ego_at(0.0, speed=0.0), 0.1)
     [three] = tracker.update([noisy(21.0)], ego_at(0.0, speed=0.0), 0.2)
-    # straight ahead: the closing speed is the y axis; 0.2 m at each end of 0.1 s moves the slope 4 m/s, of 0.2 s 2 m/s
+    # straight ahead: the closing speed is the y axis; 0.2 m at each end of 0.1 s moves the slope 4 m/s;
+    # over three frames only the error's spread counts (jitter_fraction of it): 0.4 * 0.2 m over 0.2 s
     assert two.speed_uncertainty == pytest.approx(0.5 * 2 + 0.2 * 20.0)
-    assert three.speed_uncertainty == pytest.approx(0.5 + 0.2 * 10.0)
+    assert three.speed_uncertainty == pytest.approx(0.5 + 0.4 * 0.2 * 10.0)
     [exact] = Tracker(window=3, speed_uncertainty=0.5).update([car(0.0, 20.0)], ego_at(0.0), 0.0)
     assert exact.speed_uncertainty == 0.0    # a new track: its motion is unknown, not uncertain by a figure
+
+
+def test_a_position_off_the_tracks_line_makes_its_velocity_unknown_until_the_window_is_consistent():
+    tracker = Tracker(window=3, jitter_fraction=0.4)
+    noisy = lambda y: dataclasses.replace(car(0.0, y), position_uncertainty=1.0)   # gate: 0.3 m off the line
+    ys = [20.0, 20.5, 23.0, 21.5, 22.0, 22.5]   # 10 m/s apart from one box 1.5 m too far at t = 0.2
+    tracked = [tracker.update([noisy(y)], ego_at(0.0, speed=0.0), k / 10)[0] for k, y in enumerate(ys)]
+    assert len({o.id for o in tracked}) == 1
+    assert [o.velocity is None for o in tracked] == [True, False, True, True, True, False]
+    assert tracked[-1].velocity == pytest.approx((0.0, 5.0))
+    assert tracked[-1].speed_uncertainty == pytest.approx(0.8 + 0.4 * 1.0 * 10.0)
+
+
+def test_positions_within_the_gate_and_true_boxes_are_not_checked_for_consistency():
+    ys = [20.0, 20.7, 21.0]    # 0.13 m off the line
+    for uncertainty in (1.0, 0.0):
+        tracker = Tracker(window=3)
+        for k, y in enumerate(ys):
+            [o] = tracker.update([dataclasses.replace(car(0.0, y), position_uncertainty=uncertainty)],
+                                 ego_at(0.0, speed=0.0), k / 10)
+        assert o.velocity == pytest.approx((0.0, 5.0))
+    tracker = Tracker(window=3)
+    for k, y in enumerate([20.0, 21.5, 21.0]):    # 0.67 m off the line, but true boxes: no gate
+        [o] = tracker.update([car(0.0, y)], ego_at(0.0, speed=0.0), k / 10)
+    assert o.velocity == pytest.approx((0.0, 5.0))
