@@ -48,11 +48,17 @@ def translate(image: torch.Tensor, target: dict, dx: int, dy: int, *,
     """
     _, height, width = image.shape
     shifted = image.mean(dim=(1, 2), keepdim=True).expand_as(image).clone()
+    _paste_shifted(image, shifted, dx, dy)
+    return shifted, _translate_target(target, dx, dy, height, width, min_visible)
+
+
+def _paste_shifted(source: torch.Tensor, destination: torch.Tensor, dx: int, dy: int) -> None:
+    """Copy ``source`` (C, H, W) into ``destination`` moved by (dx, dy); what leaves the frame is cut."""
+    height, width = source.shape[-2:]
     src_x, dst_x = slice(max(0, -dx), min(width, width - dx)), slice(max(0, dx), min(width, width + dx))
     src_y, dst_y = slice(max(0, -dy), min(height, height - dy)), slice(max(0, dy), min(height, height + dy))
     if src_x.start < src_x.stop and src_y.start < src_y.stop:
-        shifted[:, dst_y, dst_x] = image[:, src_y, src_x]
-    return shifted, _translate_target(target, dx, dy, height, width, min_visible)
+        destination[:, dst_y, dst_x] = source[:, src_y, src_x]
 
 
 def _translate_target(target: dict, dx: int, dy: int, height: int, width: int, min_visible: float) -> dict:
@@ -140,9 +146,6 @@ def _translate_batch(images, targets, shifts_x, shifts_y, min_visible: float = 0
     moved = images.mean(dim=(2, 3), keepdim=True).expand_as(images).contiguous()
     out_targets = []
     for i, (target, dx, dy) in enumerate(zip(targets, shifts_x, shifts_y)):
-        src_x, dst_x = slice(max(0, -dx), min(width, width - dx)), slice(max(0, dx), min(width, width + dx))
-        src_y, dst_y = slice(max(0, -dy), min(height, height - dy)), slice(max(0, dy), min(height, height + dy))
-        if src_x.start < src_x.stop and src_y.start < src_y.stop:
-            moved[i, :, dst_y, dst_x] = images[i, :, src_y, src_x]
+        _paste_shifted(images[i], moved[i], dx, dy)
         out_targets.append(_translate_target(target, dx, dy, height, width, min_visible) if dx or dy else target)
     return moved, out_targets
