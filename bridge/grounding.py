@@ -220,6 +220,24 @@ def lateral_extent(obj: ObjectState) -> tuple[float, float]:
     return obj.position[0] - obj.size[1] / 2, obj.position[0] + obj.size[1] / 2
 
 
+# One place for each side test, read by the predicates below and by the shifted readings of
+# geometry_confidences: y / x is the object's centre, length / width its size along / across the road.
+def _ahead_at(y: float, length: float, ego) -> bool:
+    return y - length / 2 > ego.length / 2
+
+
+def _behind_at(y: float, length: float, ego) -> bool:
+    return y + length / 2 < -ego.length / 2
+
+
+def _left_of_at(x: float, width: float, ego) -> bool:
+    return x + width / 2 < -ego.width / 2
+
+
+def _right_of_at(x: float, width: float, ego) -> bool:
+    return x - width / 2 > ego.width / 2
+
+
 def is_ahead(obj: ObjectState, ego) -> bool:
     """Entirely in front of the ego's front bumper.
 
@@ -228,7 +246,7 @@ def is_ahead(obj: ObjectState, ego) -> bool:
         >>> is_ahead(ObjectState("o1", "car", (0.0, 5.0), (4.0, 2.0)), EgoState(lane=0, speed=0.0))
         True
     """
-    return longitudinal_extent(obj)[0] > ego.length / 2
+    return _ahead_at(obj.position[1], obj.size[0], ego)
 
 
 def is_behind(obj: ObjectState, ego) -> bool:
@@ -239,7 +257,7 @@ def is_behind(obj: ObjectState, ego) -> bool:
         >>> is_behind(ObjectState("o1", "car", (0.0, -5.0), (4.0, 2.0)), EgoState(lane=0, speed=0.0))
         True
     """
-    return longitudinal_extent(obj)[1] < -ego.length / 2
+    return _behind_at(obj.position[1], obj.size[0], ego)
 
 
 def is_left_of(obj: ObjectState, ego) -> bool:
@@ -250,7 +268,7 @@ def is_left_of(obj: ObjectState, ego) -> bool:
         >>> is_left_of(ObjectState("o1", "car", (-3.5, 0.0), (4.0, 2.0)), EgoState(lane=0, speed=0.0))
         True
     """
-    return lateral_extent(obj)[1] < -ego.width / 2
+    return _left_of_at(obj.position[0], obj.size[1], ego)
 
 
 def is_right_of(obj: ObjectState, ego) -> bool:
@@ -261,7 +279,7 @@ def is_right_of(obj: ObjectState, ego) -> bool:
         >>> is_right_of(ObjectState("o1", "car", (1.5, 0.0), (4.0, 2.0)), EgoState(lane=0, speed=0.0))
         False
     """
-    return lateral_extent(obj)[0] > ego.width / 2
+    return _right_of_at(obj.position[0], obj.size[1], ego)
 
 
 def distance(obj: ObjectState) -> float:
@@ -670,12 +688,11 @@ def _geometry_confidences(obj: ObjectState, road, ego, left, right) -> dict[str,
     length, width = obj.size
     xs = (x, x - r, x + r)
     ys = (y, y - r, y + r)
-    half_length, half_width = ego.length / 2, ego.width / 2
     confidences = {
-        "ahead": _agreement([v - length / 2 > half_length for v in ys]),
-        "behind": _agreement([v + length / 2 < -half_length for v in ys]),
-        "left_of": _agreement([v + width / 2 < -half_width for v in xs]),
-        "right_of": _agreement([v - width / 2 > half_width for v in xs]),
+        "ahead": _agreement([_ahead_at(v, length, ego) for v in ys]),
+        "behind": _agreement([_behind_at(v, length, ego) for v in ys]),
+        "left_of": _agreement([_left_of_at(v, width, ego) for v in xs]),
+        "right_of": _agreement([_right_of_at(v, width, ego) for v in xs]),
     }
     if obj.label in CONTROL_LABELS:
         lanes = (None, None, None)
