@@ -10,7 +10,8 @@ Unmatched objects start new tracks; tracks unseen for more than
 
 A track's velocity is the least-squares slope of its last ``window``
 road-frame positions (3 by default: 0.2 s; longer windows lag behind a road
-user that brakes, shorter ones are dominated by whole-pixel noise). Each axis
+user that brakes, shorter ones are dominated by whole-pixel noise; the
+pipeline fits 5, where a detector's box error dominates). Each axis
 follows one reference point of the box: its centre, or the edge that stays
 inside the image while the box is cut off by the image border (an object
 entering the view grows out of the border: its centre moves slower than it
@@ -24,7 +25,9 @@ unknown until the window is consistent again); the track reports how far
 that leaves its *closing* speed open, projecting both axes on the line of
 sight. A new track's velocity is unknown (``None``:
 the grounding then states its motion facts as uncertain), except for traffic
-lights and stop signs, which never move.
+lights and stop signs, which never move. An object's confidence is the best
+score of its track's last ``existence_window`` sightings (1 by default: its
+own score).
 """
 from __future__ import annotations
 
@@ -67,6 +70,7 @@ class Track:
         num_hits: frames it was seen in.
         num_misses: consecutive frames it was not seen.
         velocity_uncertainty: m/s each axis of ``velocity`` may be off.
+        scores: confidences of its last sightings (``Tracker.existence_window``).
     """
 
     id: str
@@ -76,6 +80,7 @@ class Track:
     num_hits: int = 1
     num_misses: int = 0
     velocity_uncertainty: tuple[float, float] = (0.0, 0.0)
+    scores: tuple[float, ...] = ()
 
     @property
     def time_s(self) -> float:
@@ -209,6 +214,11 @@ class Tracker:
             or badly placed box, or a track that jumped to another object):
             the velocity is then unknown (``None``) until the window is
             consistent again. Not checked without position uncertainty.
+        existence_window: sightings whose best score becomes the object's
+            ``confidence`` (1: this frame's score alone). A real object whose
+            score dips for a frame (occlusion, blur) keeps the confidence it
+            was seen with; a detection with no confident sighting in the
+            window keeps its own, low score.
         static_labels: labels whose objects never move.
 
     Example:
@@ -224,7 +234,8 @@ class Tracker:
 
     def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 3,
                  speed_uncertainty: float = 0.8, jitter_fraction: float = 1.0,
-                 consistency_fraction: float = 0.3, static_labels: Sequence[str] = STATIC_LABELS):
+                 consistency_fraction: float = 0.3, existence_window: int = 1,
+                 static_labels: Sequence[str] = STATIC_LABELS):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
         self.window = window
@@ -232,6 +243,7 @@ class Tracker:
         self.static_labels = tuple(static_labels)
         self.jitter_fraction = jitter_fraction
         self.consistency_fraction = consistency_fraction
+        self.existence_window = existence_window
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
 
@@ -242,7 +254,7 @@ class Tracker:
         return self
 
     def update(self, objects: Sequence[ObjectState], ego, time_s: float) -> list[ObjectState]:
-        """Match this frame's objects to the tracks and return them with track ids and velocities.
+        """Match this frame's objects to the tracks and return them with track ids, velocities and confidences.
 
         Args:
             objects: the frame's objects in the ego frame (their ids are ignored).
@@ -269,8 +281,9 @@ class Tracker:
                 track = self._start(obj, road_positions[i], time_s)
             estimated = track.velocity is not None and track.label not in self.static_labels
             uncertainty = self._closing_uncertainty(track, obj.position) if estimated else 0.0
+            track.scores = (*track.scores, obj.confidence)[-self.existence_window:]
             results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity,
-                                               speed_uncertainty=uncertainty))
+                                               speed_uncertainty=uncertainty, confidence=max(track.scores)))
         survivors = []
         for index, track in enumerate(self.tracks_):
             if index not in matched_tracks and track.time_s != time_s:

@@ -97,6 +97,25 @@ def test_robust_mode_stops_for_an_uncertain_red_light(reasoner):
     assert careless([scene])[0].action != "stop"          # the light is read as absent (score < 0.5)
 
 
+def test_an_object_the_reasoner_reads_as_absent_is_not_grounded():
+    # a car 8 m ahead in the ego lane, motion unknown: present, even uncertain, it may be about to be hit
+    road = RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], 0)
+    ahead = world_object("o1", "car", 1.75, 8.0, 4.5, 1.8)
+    scene = Scene(np.zeros((256, 256, 3), np.uint8), [ahead], road, CALIBRATION, EgoState(0, 8.0), image_id=1)
+
+    def scored(score):
+        found = scene_detections(scene)
+        return Detections(found.boxes, found.labels, torch.tensor([score]), CLASS_NAMES)
+
+    reasoner = Reasoner.from_file(RULES, robust=True, low=0.25)
+    config = PipelineConfig(low=0.25, score_threshold=0.08)
+    [weak] = Pipeline(FakeDetector(lambda i: scored(0.2)), reasoner, config=config)([scene])
+    [possible] = Pipeline(FakeDetector(lambda i: scored(0.5)), reasoner, config=config)([scene])
+    assert weak.objects == [] and not [f for f in weak.facts if f.args] and weak.action == "go"
+    assert [o.confidence for o in possible.objects] == [0.5] and possible.action == "stop"
+    assert "emergency_brake" in {r.rule for r in possible.decision.why_not["go"].rules}
+
+
 def test_green_light_goes(reasoner):
     scene = red_light_scene("green")
     [result] = Pipeline(reasoner=reasoner, oracle=True)([scene])

@@ -228,3 +228,17 @@ def test_positions_within_the_gate_and_true_boxes_are_not_checked_for_consistenc
     for k, y in enumerate([20.0, 21.5, 21.0]):    # 0.67 m off the line, but true boxes: no gate
         [o] = tracker.update([car(0.0, y)], ego_at(0.0, speed=0.0), k / 10)
     assert o.velocity == pytest.approx((0.0, 5.0))
+
+
+def test_a_tracked_object_keeps_its_best_recent_score_as_confidence():
+    def seen(score):
+        return dataclasses.replace(car(0.0, 20.0), confidence=score)
+
+    remembering, forgetting = Tracker(existence_window=3), Tracker(existence_window=1)
+    confidences = {id(t): [] for t in (remembering, forgetting)}
+    for k, score in enumerate([0.9, 0.2, 0.1, 0.15, 0.3]):
+        for tracker in (remembering, forgetting):
+            [obj] = tracker.update([seen(score)], ego_at(0.0, speed=0.0), k / 10)
+            confidences[id(tracker)].append(obj.confidence)
+    assert confidences[id(remembering)] == [0.9, 0.9, 0.9, 0.2, 0.3]   # the 0.9 sighting counts for three frames
+    assert confidences[id(forgetting)] == [0.9, 0.2, 0.1, 0.15, 0.3]
