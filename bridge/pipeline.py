@@ -86,9 +86,9 @@ class PipelineConfig:
             oracle mode.
         track_jitter_fraction: what of ``position_uncertainty_m`` widens a
             velocity fitted to three or more positions
-            (``Tracker.jitter_fraction``; 0.25 with six-frame fits covered
-            99.72% of the shipped detector's closing speeds on default and
-            99.56% on hard episodes, ``python -m bridge.metrics``).
+            (``Tracker.jitter_fraction``; 0.25 with five-frame fits covered
+            99.75% of the shipped detector's closing speeds on default and
+            99.48% on hard episodes, ``python -m bridge.metrics``).
         track_existence_window: sightings of a track whose best score is
             its confidence (``Tracker.existence_window``; 1: this frame's).
 
