@@ -380,11 +380,6 @@ class Pipeline:
             detections = [suppress_duplicates(d, self.config.duplicate_iou) for d in detections]
         return detections
 
-    def _reads_absent(self, confidence: float) -> bool:
-        """Whether the reasoner reads an object of this confidence as absent (its class fact false)."""
-        robust = getattr(self.reasoner, "robust", self.config.robust)
-        return confidence <= getattr(self.reasoner, "low", self.config.low) if robust else confidence < 0.5
-
     def _decide(self, frame, detections, ids, velocities, perception_ms, explain, tracker=None) -> FrameResult:
         start = time.perf_counter()
         objects = grounding.detections_to_objects(
@@ -392,7 +387,7 @@ class Pipeline:
             position_uncertainty=0.0 if self.oracle else self.config.position_uncertainty_m)
         if tracker is not None:
             objects = tracker.update(objects, frame.ego, _time(frame))
-        objects = [o for o in objects if not self._reads_absent(o.confidence)]
+        objects = [o for o in objects if not self.reasoner.reads_false(o.confidence)]   # absent: not grounded
         facts, graph = grounding.ground_objects(objects, frame.road, frame.ego,
                                                 near_radius=self.config.near_radius_m)
         grounding_ms = (time.perf_counter() - start) * 1000

@@ -243,6 +243,8 @@ class Tracker:
         self.static_labels = tuple(static_labels)
         self.jitter_fraction = jitter_fraction
         self.consistency_fraction = consistency_fraction
+        if isinstance(existence_window, bool) or not isinstance(existence_window, int) or existence_window < 1:
+            raise ValueError(f"`existence_window` must be an integer >= 1. Received: existence_window={existence_window!r}")
         self.existence_window = existence_window
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0

@@ -166,6 +166,17 @@ class Reasoner:
                                "total": (time.perf_counter() - start) * 1000}
         return decision
 
+    def reads_false(self, confidence: float) -> bool:
+        """Whether a fact of this confidence is read as false (≤ ``low`` when robust, < 0.5 otherwise).
+
+        Example:
+            >>> from symbolic.rules import parse_rules
+            >>> reasoner = Reasoner(parse_rules("actions stop, go\\nsafe stop"), low=0.25)
+            >>> reasoner.reads_false(0.25), reasoner.reads_false(0.3)
+            (True, False)
+        """
+        return confidence <= self.low if self.robust else confidence < 0.5
+
     def allowed_actions(self, facts: FactBase | Iterable[Fact]) -> list[str]:
         """Actions that satisfy every hard rule, facts read as certain (confidence ≥ 0.5 is true).
 

@@ -272,6 +272,7 @@ def test_the_garbage_collector_is_paused_only_while_a_batch_is_decided(reasoner)
 
     class Watching:  # a reasoner that records whether the collector ran during each decision
         ruleset = reasoner.ruleset
+        reads_false = staticmethod(reasoner.reads_false)
 
         def decide(self, facts, **kwargs):
             states.append(gc.isenabled())
