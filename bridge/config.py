@@ -147,9 +147,7 @@ def _check_value(value, hint, metadata, *, source, key, lines, base_dir):
     if origin in (tuple, list):
         return _check_sequence(value, hint, metadata, source=source, key=key, lines=lines, base_dir=base_dir)
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: `{key}` must be a mapping. Received: {key}={value!r}")
-        return dict(value)
+        return _check_mapping(value, hint, metadata, source=source, key=key, lines=lines, base_dir=base_dir)
     checked = _check_scalar(value, hint, key, where)
     return _check_constraints(checked, metadata, key, where, base_dir)
 
@@ -171,6 +169,24 @@ def _check_sequence(value, hint, metadata, *, source, key, lines, base_dir):
     if metadata.get("ordered") and list(items) != sorted(items):
         raise ConfigError(f"{where}: `{key}` must be in increasing order. Received: {key}={value!r}")
     return tuple(items) if origin is tuple else items
+
+
+def _check_mapping(value, hint, metadata, *, source, key, lines, base_dir):
+    """A mapping: each key of the key type (one of ``metadata["keys"]`` when given), each value checked."""
+    where = _where(source, lines, key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: `{key}` must be a mapping. Received: {key}={value!r}")
+    key_hint, value_hint = typing.get_args(hint) or (Any, Any)
+    allowed = metadata.get("keys")
+    checked = {}
+    for name, item in value.items():
+        name = _check_scalar(name, key_hint, key, where)
+        if allowed is not None and name not in allowed:
+            raise ConfigError(f"{where}: `{key}` has an unknown key {name!r}.{_did_you_mean(str(name), allowed)}")
+        item_metadata = {k: v for k, v in metadata.items() if k != "keys"}
+        checked[name] = _check_value(item, value_hint, item_metadata, source=source, key=f"{key}.{name}",
+                                     lines=lines, base_dir=base_dir)
+    return checked
 
 
 _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}

@@ -21,11 +21,14 @@ Absent facts are false (closed world).
 
 Motion: an object's ``velocity`` is its own motion over the ground, in the
 ego's axes. When it is unknown (a single image, a new track) no reading of it
-is safe in every case (standing still is not: a reversing car or a pedestrian
-stepping out closes faster), so its motion facts (``approaching``, ``ttc``,
-``speed``) are stated as uncertain (confidence :data:`UNKNOWN_MOTION_CONFIDENCE`,
-between the reasoner's ``low`` and ``high``): a robust reasoner then covers
-every motion. Traffic lights and stop signs never move.
+is safe in every case (standing still is not: a pedestrian stepping out
+closes faster), so its motion facts (``approaching``, ``ttc``, ``speed``) are
+stated as uncertain (confidence :data:`UNKNOWN_MOTION_CONFIDENCE`, between the
+reasoner's ``low`` and ``high``): a robust reasoner then covers every motion.
+Given a :class:`bridge.motion_prior.MotionPrior` (top speeds, one-way lanes),
+``ttc`` is instead stated at the fastest closing the prior allows (the
+cautious end of every possible value), and an estimated velocity's cautious
+closing speed never exceeds that bound. Traffic lights and stop signs never move.
 
 Position: a detected box may be off by ``position_uncertainty`` metres in
 any coordinate (centre or edge; a measured property of the detector, 0 for
@@ -491,11 +494,14 @@ def approaching_confidence(closing: float, uncertainty: float = 0.0) -> float:
     return 0.5
 
 
-def time_to_collision(obj: ObjectState, ego) -> float:
+def time_to_collision(obj: ObjectState, ego, *, closing_bound: float = math.inf) -> float:
     """Seconds until contact at the current closing speed, in [0, 100]; 100 when not closing.
 
     An estimated velocity is read cautiously: the closing speed plus the
-    object's ``speed_uncertainty``; so is a position that may be off (the
+    object's ``speed_uncertainty``, but no more than ``closing_bound`` (the
+    fastest any possible motion closes in, :class:`bridge.motion_prior.MotionPrior`);
+    an unknown motion (a moving class without a velocity) at ``closing_bound``
+    itself when that is finite. So is a position that may be off (the
     clearance shorter by ``position_uncertainty`` on each axis: sqrt(2) times it).
 
     Example:
@@ -506,8 +512,13 @@ def time_to_collision(obj: ObjectState, ego) -> float:
         >>> time_to_collision(ObjectState("o1", "car", (0.0, 24.0), (4.0, 2.0), velocity=(0.0, 2.0),
         ...                               speed_uncertainty=2.0), ego)
         2.0
+        >>> time_to_collision(ObjectState("o1", "car", (0.0, 24.0), (4.0, 2.0)), ego, closing_bound=8.0)
+        2.5
     """
-    closing = closing_speed(obj, ego) + obj.speed_uncertainty
+    if motion_known(obj) or math.isinf(closing_bound):
+        closing = min(closing_speed(obj, ego) + obj.speed_uncertainty, closing_bound)
+    else:
+        closing = closing_bound
     if closing <= APPROACH_SPEED:
         return 100.0
     position_slack = math.sqrt(2) * obj.position_uncertainty
@@ -528,7 +539,8 @@ def stopping_distance(speed: float) -> float:
 
 # ---------------------------------------------------------------- objects -> facts
 
-def objects_to_facts(objects: Sequence[ObjectState], road, ego, *, near_radius: float = NEAR_RADIUS_M) -> FactBase:
+def objects_to_facts(objects: Sequence[ObjectState], road, ego, *, near_radius: float = NEAR_RADIUS_M,
+                     motion_prior=None) -> FactBase:
     """The facts of one frame: per object, then relations, then the ego and the road.
 
     Args:
@@ -536,6 +548,9 @@ def objects_to_facts(objects: Sequence[ObjectState], road, ego, *, near_radius: 
         road: the ``RoadMap`` (lanes, crosswalks, stop lines, sidewalks).
         ego: the ``EgoState`` (lane, speed, length, width).
         near_radius: metres within which two objects are ``near``.
+        motion_prior: a :class:`bridge.motion_prior.MotionPrior` bounding
+            how fast objects of unknown or estimated motion may close in
+            (None: unbounded, an unknown motion's ``ttc`` uncertain).
 
     Returns:
         A :class:`FactBase` whose objects are the objects' ids.
@@ -548,10 +563,11 @@ def objects_to_facts(objects: Sequence[ObjectState], road, ego, *, near_radius: 
         >>> facts.confidence("car", "o1"), facts.confidence("same_lane", "o1"), facts.value("dist", "o1")
         (0.9, 1.0, 12.0)
     """
-    return ground_objects(objects, road, ego, near_radius=near_radius)[0]
+    return ground_objects(objects, road, ego, near_radius=near_radius, motion_prior=motion_prior)[0]
 
 
-def ground_objects(objects: Sequence[ObjectState], road, ego, *, near_radius: float = NEAR_RADIUS_M):
+def ground_objects(objects: Sequence[ObjectState], road, ego, *, near_radius: float = NEAR_RADIUS_M,
+                   motion_prior=None):
     """Like :func:`objects_to_facts`, also returning the scene graph the relations came from.
 
     Returns:
@@ -570,7 +586,7 @@ def ground_objects(objects: Sequence[ObjectState], road, ego, *, near_radius: fl
     facts: list[Fact] = []
     left, right = neighbour_lane(road, road.ego_lane, "left"), neighbour_lane(road, road.ego_lane, "right")
     for obj in objects:
-        facts.extend(_object_facts(obj, road, ego, left, right))
+        facts.extend(_object_facts(obj, road, ego, left, right, motion_prior))
     facts.extend(graph.relational_facts())
     facts.extend(ego_facts(road, ego))
     return FactBase(facts, class_names=CLASS_NAMES), graph
@@ -591,7 +607,7 @@ def object_facts(obj: ObjectState, road, ego) -> list[Fact]:
                          neighbour_lane(road, road.ego_lane, "right"))
 
 
-def _object_facts(obj: ObjectState, road, ego, left, right) -> list[Fact]:
+def _object_facts(obj: ObjectState, road, ego, left, right, prior=None) -> list[Fact]:
     """:func:`object_facts` with the lanes left and right of the ego found once per frame."""
     o = obj.id
     facts = [Fact(obj.label, (o,), obj.confidence)]
@@ -603,8 +619,14 @@ def _object_facts(obj: ObjectState, road, ego, left, right) -> list[Fact]:
     for name, confidence in _geometry_confidences(obj, road, ego, left, right).items():
         if confidence > 0:
             facts.append(Fact(name, (o,), confidence))
-    motion = 1.0 if motion_known(obj) else UNKNOWN_MOTION_CONFIDENCE
-    approaching = approaching_confidence(closing, obj.speed_uncertainty) if motion == 1.0 else motion
+    known = motion_known(obj)
+    bound = math.inf if prior is None or (known and not obj.speed_uncertainty) else prior.closing_bound(obj, road, ego)
+    if bound <= APPROACH_SPEED:
+        approaching = 0.0   # no motion the prior allows closes in
+    elif known:
+        approaching = approaching_confidence(closing, obj.speed_uncertainty)
+    else:
+        approaching = UNKNOWN_MOTION_CONFIDENCE
     if approaching > 0:
         facts.append(Fact("approaching", (o,), approaching))
     speed = 0.0 if obj.velocity is None else math.hypot(*obj.velocity)
@@ -613,8 +635,11 @@ def _object_facts(obj: ObjectState, road, ego, left, right) -> list[Fact]:
     r = obj.position_uncertainty
     facts.append(Fact("dist", (o,), value=_clip(distance(obj), 0, 200), tolerance=math.sqrt(2) * r))
     facts.append(Fact("gap", (o,), value=_clip(gap(obj, ego), -200, 200), tolerance=r))
+    motion = 1.0 if known else UNKNOWN_MOTION_CONFIDENCE
     facts.append(Fact("speed", (o,), motion, value=_clip(speed, 0, 60)))
-    facts.append(Fact("ttc", (o,), motion, value=_clip(time_to_collision(obj, ego), 0, 100)))
+    ttc_confidence = 1.0 if known or math.isfinite(bound) else UNKNOWN_MOTION_CONFIDENCE
+    facts.append(Fact("ttc", (o,), ttc_confidence,
+                      value=_clip(time_to_collision(obj, ego, closing_bound=bound), 0, 100)))
     return facts
 
 

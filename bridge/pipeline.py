@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from bridge import grounding
+from bridge.motion_prior import TOP_SPEEDS_MPS, MotionPrior
 from bridge.tracker import Tracker
-from bridge.vocabulary import NEAR_RADIUS_M
+from bridge.vocabulary import CLASS_NAMES, NEAR_RADIUS_M
 
 STAGES = ("perception", "grounding", "reasoning")
 _CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -91,6 +92,15 @@ class PipelineConfig:
             99.48% on hard episodes, ``python -m bridge.metrics``).
         track_existence_window: sightings of a track whose best score is
             its confidence (``Tracker.existence_window``; 1: this frame's).
+        motion_prior: bound how fast an object of unknown or only estimated
+            motion may close in (:class:`bridge.motion_prior.MotionPrior`):
+            a new track's time to collision is then read at the fastest
+            closing its class and lane allow, instead of being uncertain.
+            Off in oracle mode (true motion needs no bound).
+        top_speeds_mps: class -> top speed over the ground, m/s (the prior's
+            ``top_speeds``; a class left out is unbounded).
+        one_way_lanes: vehicles and cyclists in a lane move its way or stand
+            (the prior's ``one_way_lanes``).
 
     Example:
         >>> PipelineConfig(score_threshold=0.1).low
@@ -120,6 +130,10 @@ class PipelineConfig:
     position_uncertainty_m: float = field(default=1.01, metadata={"range": (0.0, 10.0)})
     track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
     track_existence_window: int = field(default=3, metadata={"range": (1, 100)})
+    motion_prior: bool = True
+    top_speeds_mps: dict[str, float] = field(default_factory=lambda: dict(TOP_SPEEDS_MPS),
+                                             metadata={"keys": CLASS_NAMES, "range": (0.1, 200.0)})
+    one_way_lanes: bool = True
 
     def __post_init__(self):
         if not self.low < self.high:
@@ -225,6 +239,8 @@ class Pipeline:
         self.oracle = oracle
         self.planner = planner
         self.calibration = calibration
+        self.motion_prior = (MotionPrior(dict(self.config.top_speeds_mps), self.config.one_way_lanes)
+                             if self.config.motion_prior and not oracle else None)
 
     @classmethod
     def from_config(cls, config="configs/drive.yaml", *, weights: str | None = None, oracle: bool = False,
@@ -389,7 +405,8 @@ class Pipeline:
             objects = tracker.update(objects, frame.ego, _time(frame))
         objects = [o for o in objects if not self.reasoner.reads_false(o.confidence)]   # absent: not grounded
         facts, graph = grounding.ground_objects(objects, frame.road, frame.ego,
-                                                near_radius=self.config.near_radius_m)
+                                                near_radius=self.config.near_radius_m,
+                                                motion_prior=self.motion_prior)
         grounding_ms = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
         decision = self.reasoner.decide(facts, explain=explain)

@@ -20,6 +20,7 @@ class Outer:
     sizes: tuple[int, int] = (1, 4)
     rules: str = field(default="", metadata={"path": "file"})
     inner: Inner = field(default_factory=Inner)
+    speeds: dict[str, float] = field(default_factory=dict, metadata={"keys": ("car", "truck"), "range": (0.0, 50.0)})
 
 
 def build(tmp_path, text):
@@ -42,7 +43,7 @@ def test_unknown_key_names_line_and_suggests(tmp_path):
 
 
 def test_unknown_key_without_close_match_lists_options(tmp_path):
-    with pytest.raises(ConfigError, match="Expected one of: enabled, inner, rules, seed, sizes"):
+    with pytest.raises(ConfigError, match="Expected one of: enabled, inner, rules, seed, sizes, speeds"):
         build(tmp_path, "zzz: 1\n")
 
 
@@ -94,3 +95,15 @@ def test_missing_config_file(tmp_path):
 def test_top_level_must_be_mapping(tmp_path):
     with pytest.raises(ConfigError, match="expected a mapping of sections"):
         build(tmp_path, "- 1\n- 2\n")
+
+
+def test_mapping_checks_each_key_and_value(tmp_path):
+    assert build(tmp_path, "speeds: {car: 20, truck: 15.5}\n").speeds == {"car": 20.0, "truck": 15.5}
+    with pytest.raises(ConfigError, match=r"exp.yaml:1: `speeds` has an unknown key 'cra'. Did you mean 'car'\?"):
+        build(tmp_path, "speeds: {cra: 20}\n")
+    with pytest.raises(ConfigError, match=r"`speeds.truck` must be in \[0.0, 50.0\]. Received: speeds.truck=90.0"):
+        build(tmp_path, "speeds:\n  car: 20\n  truck: 90\n")
+    with pytest.raises(ConfigError, match=r"`speeds.car` must be a number. Received: speeds.car='fast'"):
+        build(tmp_path, "speeds: {car: fast}\n")
+    with pytest.raises(ConfigError, match=r"`speeds` must be a mapping"):
+        build(tmp_path, "speeds: [1, 2]\n")
