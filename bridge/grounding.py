@@ -91,6 +91,8 @@ class ObjectState:
             (centre and edges, both axes) may be off: geometric facts that
             change within it are uncertain, and the tracker widens the
             velocity fitted to such positions (0 for true boxes).
+        coasted: not seen this frame: a tracker placed it where its track's
+            velocity predicts (``Tracker(coast=True)``); ``box`` is None.
 
     Example:
         >>> ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8)).position
@@ -108,6 +110,7 @@ class ObjectState:
     speed_uncertainty: float = 0.0
     truncated: tuple[str, ...] = ()
     position_uncertainty: float = 0.0
+    coasted: bool = False
 
     def to_json(self) -> dict:
         return {
@@ -118,7 +121,7 @@ class ObjectState:
             "velocity": None if self.velocity is None else [round(v, 3) for v in self.velocity],
             "box": None if self.box is None else [round(v, 2) for v in self.box],
             "speed_uncertainty": round(self.speed_uncertainty, 3), "truncated": list(self.truncated),
-            "position_uncertainty": round(self.position_uncertainty, 3),
+            "position_uncertainty": round(self.position_uncertainty, 3), "coasted": self.coasted,
         }
 
 

@@ -289,6 +289,8 @@ def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5)
         if j not in taken:
             errors.append(PerceptionError("missed", obj.id, "", obj.label))
     for i, obj in enumerate(objects):
+        if obj.box is None:
+            continue   # coasted: no detection this frame, so no detection error
         if i not in matched:
             errors.append(PerceptionError("false", "", obj.id, obj.label, f"score {obj.confidence:.2f}"))
             continue
@@ -306,14 +308,18 @@ def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5)
 
 
 def _box_overlaps(objects, truth):
-    """IoU of each object's box with each true object's box, (D, T); None when either is empty."""
+    """IoU of each object's box with each true object's box, (D, T); None when either is empty.
+
+    An object without a box (coasted by the tracker: not seen this frame) overlaps nothing.
+    """
     import torch
     from torchvision.ops import box_iou
 
     if not truth or not objects:
         return None
     true_boxes = torch.tensor([list(o.box) for o in truth], dtype=torch.float32)
-    found_boxes = torch.tensor([list(o.box) for o in objects], dtype=torch.float32)
+    found_boxes = torch.tensor([list(o.box) if o.box is not None else [0.0, 0.0, 0.0, 0.0] for o in objects],
+                               dtype=torch.float32)
     return box_iou(found_boxes, true_boxes)  # (D, T)
 
 

@@ -92,6 +92,10 @@ class PipelineConfig:
             99.48% on hard episodes, ``python -m bridge.metrics``).
         track_existence_window: sightings of a track whose best score is
             its confidence (``Tracker.existence_window``; 1: this frame's).
+        track_coast: a track missed for a frame or two (occluded, a weak
+            detection) is still grounded where its velocity predicts, its
+            position uncertainty grown with the time unseen
+            (``Tracker.coast``).
         motion_prior: bound how fast an object of unknown or only estimated
             motion may close in (:class:`bridge.motion_prior.MotionPrior`):
             a new track's time to collision is then read at the fastest
@@ -130,6 +134,7 @@ class PipelineConfig:
     position_uncertainty_m: float = field(default=1.01, metadata={"range": (0.0, 10.0)})
     track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
     track_existence_window: int = field(default=3, metadata={"range": (1, 100)})
+    track_coast: bool = True
     motion_prior: bool = True
     top_speeds_mps: dict[str, float] = field(default_factory=lambda: dict(TOP_SPEEDS_MPS),
                                              metadata={"keys": CLASS_NAMES, "range": (0.1, 200.0)})
@@ -370,7 +375,7 @@ class Pipeline:
         return Tracker(max_distance_m=self.config.track_max_distance_m, max_misses=self.config.track_max_misses,
                        window=self.config.track_window, speed_uncertainty=self.config.track_speed_uncertainty,
                        jitter_fraction=self.config.track_jitter_fraction,
-                       existence_window=self.config.track_existence_window)
+                       existence_window=self.config.track_existence_window, coast=self.config.track_coast)
 
     def _check_ready(self) -> None:
         if self.reasoner is None:

@@ -28,6 +28,14 @@ the grounding then states its motion facts as uncertain), except for traffic
 lights and stop signs, which never move. An object's confidence is the best
 score of its track's last ``existence_window`` sightings (1 by default: its
 own score).
+
+With ``coast=True`` a track missed in a frame (occluded, or too weak for the
+detector that frame) is still reported while it survives, at the position
+its velocity predicts, with that position's uncertainty grown by how far its
+velocity may be off over the time unseen; a missed frame counts as a
+sighting with score 0, so its confidence fades with the existence window.
+A pedestrian hidden for a frame behind a crossing car is then still there
+for the rules.
 """
 from __future__ import annotations
 
@@ -70,7 +78,9 @@ class Track:
         num_hits: frames it was seen in.
         num_misses: consecutive frames it was not seen.
         velocity_uncertainty: m/s each axis of ``velocity`` may be off.
-        scores: confidences of its last sightings (``Tracker.existence_window``).
+        scores: confidences of its last sightings (``Tracker.existence_window``;
+            0 for a frame it was missed in).
+        last_seen: the object as last seen (ego frame of that frame), for coasting.
     """
 
     id: str
@@ -81,6 +91,7 @@ class Track:
     num_misses: int = 0
     velocity_uncertainty: tuple[float, float] = (0.0, 0.0)
     scores: tuple[float, ...] = ()
+    last_seen: ObjectState | None = None
 
     @property
     def time_s(self) -> float:
@@ -219,6 +230,14 @@ class Tracker:
             score dips for a frame (occlusion, blur) keeps the confidence it
             was seen with; a detection with no confident sighting in the
             window keeps its own, low score.
+        coast: report a track missed this frame (while it survives,
+            ``max_misses``) at its predicted position: same id, label,
+            attributes and velocity, ``box`` None and ``coasted`` True, its
+            ``position_uncertainty`` grown by the velocity's uncertainty
+            times the time unseen, its confidence the best of its last
+            ``existence_window`` sightings counting this miss as 0 (so an
+            existence window of 1 coasts nothing). Only tracks whose
+            velocity is known coast (a new track's could be anywhere).
         static_labels: labels whose objects never move.
 
     Example:
@@ -234,7 +253,7 @@ class Tracker:
 
     def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 3,
                  speed_uncertainty: float = 0.8, jitter_fraction: float = 1.0,
-                 consistency_fraction: float = 0.3, existence_window: int = 1,
+                 consistency_fraction: float = 0.3, existence_window: int = 1, coast: bool = False,
                  static_labels: Sequence[str] = STATIC_LABELS):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
@@ -246,6 +265,7 @@ class Tracker:
         if isinstance(existence_window, bool) or not isinstance(existence_window, int) or existence_window < 1:
             raise ValueError(f"`existence_window` must be an integer >= 1. Received: existence_window={existence_window!r}")
         self.existence_window = existence_window
+        self.coast = coast
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
 
@@ -284,16 +304,38 @@ class Tracker:
             estimated = track.velocity is not None and track.label not in self.static_labels
             uncertainty = self._closing_uncertainty(track, obj.position) if estimated else 0.0
             track.scores = (*track.scores, obj.confidence)[-self.existence_window:]
+            track.last_seen = obj
             results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity,
                                                speed_uncertainty=uncertainty, confidence=max(track.scores)))
         survivors = []
         for index, track in enumerate(self.tracks_):
             if index not in matched_tracks and track.time_s != time_s:
                 track.num_misses += 1
+                track.scores = (*track.scores, 0.0)[-self.existence_window:]
+                if self.coast and track.num_misses <= self.max_misses:
+                    coasted = self._coasted(track, ego, time_s)
+                    if coasted is not None:
+                        results.append(coasted)
             if track.num_misses <= self.max_misses:
                 survivors.append(track)
         self.tracks_ = survivors
         return results
+
+    def _coasted(self, track: Track, ego, time_s: float) -> ObjectState | None:
+        """The track, unseen this frame, where its velocity puts it now; None when that is unknown."""
+        seen = track.last_seen
+        static = track.label in self.static_labels
+        if seen is None or (track.velocity is None and not static) or max(track.scores) <= 0:
+            return None
+        x, y = track.predict(time_s)
+        position = (x, y - float(ego.odometry))
+        elapsed = time_s - track.time_s
+        spread = 0.0 if static else elapsed * max(track.velocity_uncertainty)
+        moved = dataclasses.replace(seen, position=position,
+                                    position_uncertainty=seen.position_uncertainty + spread)
+        uncertainty = 0.0 if static else self._closing_uncertainty(track, position)
+        return dataclasses.replace(moved, id=track.id, velocity=track.velocity, speed_uncertainty=uncertainty,
+                                   confidence=max(track.scores), box=None, coasted=True)
 
     def _match(self, objects, road_positions, time_s) -> dict[int, int]:
         """Object index -> track index."""

@@ -88,6 +88,24 @@ def test_false_and_mislabelled_objects_are_named(reasoner):
     assert kinds == {("mislabelled", "car"), ("false", "pedestrian")}
 
 
+def test_a_coasted_object_is_no_detection_and_the_missed_light_still_counts(reasoner):
+    import dataclasses
+
+    scene = scene_with([RED, PARKED])
+    [result] = Pipeline(Replace(scene, lambda d: d.select(torch.tensor([False, True]))), reasoner)([scene])
+    light = grounding_object_of(RED)
+    coasted = dataclasses.replace(light, id="o9", box=None, coasted=True)   # where a tracker would have kept it
+    result.objects = [*result.objects, coasted]
+    errors = perception_errors(result, scene)
+    assert [(e.kind, e.truth_id) for e in errors] == [("missed", "o1")]
+
+
+def grounding_object_of(world):
+    from bridge.grounding import ObjectState
+
+    return ObjectState(world.id, world.label, world.position, world.size, box=world.box)
+
+
 def test_perfect_detections_agree(reasoner):
     metrics = run(reasoner, scene_with([RED, PARKED]), lambda d: d)
     assert metrics.agreement == 1.0 and metrics.num_unsafe == 0 and metrics.frames[0].errors == []

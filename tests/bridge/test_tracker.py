@@ -242,3 +242,45 @@ def test_a_tracked_object_keeps_its_best_recent_score_as_confidence():
             confidences[id(tracker)].append(obj.confidence)
     assert confidences[id(remembering)] == [0.9, 0.9, 0.9, 0.2, 0.3]   # the 0.9 sighting counts for three frames
     assert confidences[id(forgetting)] == [0.9, 0.2, 0.1, 0.15, 0.3]
+
+
+def test_a_missed_track_coasts_where_its_velocity_puts_it_and_fades():
+    # a pedestrian crossing at 1.5 m/s, seen confidently for four frames, then hidden for three
+    def walker(x, score=0.9):
+        return ObjectState("detection", "pedestrian", (x, 12.0), (0.5, 0.5), score, position_uncertainty=0.5)
+
+    tracker = Tracker(window=3, max_misses=2, existence_window=3, coast=True)
+    for k in range(4):
+        [seen] = tracker.update([walker(-3.0 + 0.15 * k)], ego_at(0.0, speed=0.0), k / 10)
+    hidden = [tracker.update([], ego_at(0.0, speed=0.0), k / 10) for k in (4, 5, 6)]
+    first, second = hidden[0][0], hidden[1][0]
+    assert first.id == second.id == seen.id and first.coasted and first.box is None
+    assert first.position == pytest.approx((-3.0 + 0.15 * 4, 12.0))
+    assert second.position == pytest.approx((-3.0 + 0.15 * 5, 12.0))
+    # the unseen time widens where it may be: each axis of the velocity may be off by its uncertainty
+    assert 0.5 < first.position_uncertainty < second.position_uncertainty
+    assert first.confidence == second.confidence == 0.9    # the last sightings' best score still counts
+    assert hidden[2] == []                                  # past max_misses the track ends
+    # a miss counts as a score of 0: one confident sighting fades after existence_window frames
+    fading = Tracker(window=3, max_misses=5, existence_window=2, coast=True)
+    fading.update([walker(-3.0)], ego_at(0.0, speed=0.0), 0.0)
+    fading.update([walker(-2.85, score=0.3)], ego_at(0.0, speed=0.0), 0.1)
+    assert [o.confidence for o in fading.update([], ego_at(0.0, speed=0.0), 0.2)] == [0.3]
+    assert fading.update([], ego_at(0.0, speed=0.0), 0.3) == []
+
+
+def test_only_tracks_with_a_known_velocity_coast_and_the_ego_motion_is_removed():
+    tracker = Tracker(coast=True, existence_window=2)
+    tracker.update([car(0.0, 20.0)], ego_at(0.0), 0.0)
+    assert tracker.update([], ego_at(1.0), 0.1) == []       # seen once: its motion, so its place, is unknown
+    tracker = Tracker(coast=True, existence_window=2)
+    for k in range(3):   # a car at 6 m/s ahead of an ego at 10 m/s
+        tracker.update([car(0.0, 20.0 - 4.0 * k / 10)], ego_at(1.0 * k), k / 10)
+    [coasted] = tracker.update([], ego_at(3.0), 0.3)
+    assert coasted.position == pytest.approx((0.0, 20.0 - 4.0 * 0.3))
+    assert coasted.velocity == pytest.approx((0.0, 6.0))
+    # with an existence window of 1 a miss leaves no confidence: nothing coasts
+    tracker = Tracker(coast=True, existence_window=1)
+    for k in range(3):
+        tracker.update([car(0.0, 20.0 - 4.0 * k / 10)], ego_at(1.0 * k), k / 10)
+    assert tracker.update([], ego_at(3.0), 0.3) == []
