@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from bridge import grounding
+from bridge.class_evidence import CONFUSABLE_CLASSES, share_class_evidence
 from bridge.motion_prior import TOP_SPEEDS_MPS, MotionPrior
 from bridge.tracker import Tracker
 from bridge.vocabulary import CLASS_NAMES, NEAR_RADIUS_M
@@ -92,6 +93,14 @@ class PipelineConfig:
             99.48% on hard episodes, ``python -m bridge.metrics``).
         track_existence_window: sightings of a track whose best score is
             its confidence (``Tracker.existence_window``; 1: this frame's).
+        class_groups: classes the detector confuses with each other
+            (:mod:`bridge.class_evidence`): detections of one group whose
+            boxes overlap by ``class_share_iou`` or more are one object of
+            uncertain class, and each is grounded with their summed score
+            (at most 1), so a figure scored 0.24 pedestrian and 0.27
+            cyclist stays present as both. ``[]`` turns it off; never in
+            oracle mode.
+        class_share_iou: box overlap at which such detections are one object.
         track_coast: a track missed for a frame or two (occluded, a weak
             detection) is still grounded where its velocity predicts, its
             position uncertainty grown with the time unseen
@@ -131,10 +140,13 @@ class PipelineConfig:
     track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
     track_window: int = field(default=5, metadata={"range": (2, 100)})
     track_speed_uncertainty: float = field(default=0.8, metadata={"range": (0.0, 60.0)})
-    position_uncertainty_m: float = field(default=1.01, metadata={"range": (0.0, 10.0)})
+    position_uncertainty_m: float = field(default=0.75, metadata={"range": (0.0, 10.0)})
     track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
     track_existence_window: int = field(default=3, metadata={"range": (1, 100)})
     track_coast: bool = True
+    class_groups: list[list[str]] = field(default_factory=lambda: [list(g) for g in CONFUSABLE_CLASSES],
+                                          metadata={"choices": CLASS_NAMES})
+    class_share_iou: float = field(default=0.5, metadata={"range": (0.0, 1.0)})
     motion_prior: bool = True
     top_speeds_mps: dict[str, float] = field(default_factory=lambda: dict(TOP_SPEEDS_MPS),
                                              metadata={"keys": CLASS_NAMES, "range": (0.1, 200.0)})
@@ -403,8 +415,11 @@ class Pipeline:
 
     def _decide(self, frame, detections, ids, velocities, perception_ms, explain, tracker=None) -> FrameResult:
         start = time.perf_counter()
+        scored = detections
+        if self.config.class_groups and not self.oracle:
+            scored = share_class_evidence(detections, self.config.class_groups, self.config.class_share_iou)
         objects = grounding.detections_to_objects(
-            detections, frame.calibration, ids=ids, velocities=velocities,
+            scored, frame.calibration, ids=ids, velocities=velocities,
             position_uncertainty=0.0 if self.oracle else self.config.position_uncertainty_m)
         if tracker is not None:
             objects = tracker.update(objects, frame.ego, _time(frame))
