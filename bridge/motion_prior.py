@@ -70,8 +70,9 @@ class MotionPrior:
         ego_part = float(ego.speed) * y / dist
         direction = self.lane_direction(obj, road) if self.one_way_lanes else None
         # The object's own closing speed is its velocity along (-x, -y) / dist; one-way lanes
-        # forbid the along-road part of that direction when it opposes the lane's way.
-        if direction is None or direction * -y >= 0:
+        # forbid the along-road part of that direction when it opposes the lane's way (unless the
+        # object may be level with the ego, where that direction's sign is unknown).
+        if direction is None or direction * -y >= 0 or abs(y) <= obj.position_uncertainty:
             return ego_part + top
         lateral = min(1.0, (abs(x) + obj.position_uncertainty) / dist)
         return ego_part + top * lateral
