@@ -330,11 +330,11 @@ class Tracker:
         position = (x, y - float(ego.odometry))
         elapsed = time_s - track.time_s
         spread = 0.0 if static else elapsed * max(track.velocity_uncertainty)
-        moved = dataclasses.replace(seen, position=position,
-                                    position_uncertainty=seen.position_uncertainty + spread)
         uncertainty = 0.0 if static else self._closing_uncertainty(track, position)
-        return dataclasses.replace(moved, id=track.id, velocity=track.velocity, speed_uncertainty=uncertainty,
-                                   confidence=max(track.scores), box=None, coasted=True)
+        return dataclasses.replace(seen, id=track.id, position=position, velocity=track.velocity,
+                                   position_uncertainty=seen.position_uncertainty + spread,
+                                   speed_uncertainty=uncertainty, confidence=max(track.scores), box=None,
+                                   coasted=True)
 
     def _match(self, objects, road_positions, time_s) -> dict[int, int]:
         """Object index -> track index."""
