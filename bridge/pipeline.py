@@ -50,7 +50,9 @@ class PipelineConfig:
             the checkpoint it was fitted for.
         duplicate_iou: of two detections (any classes) overlapping at least
             this much, only the more confident is kept: one object, one
-            class (1.0 keeps all).
+            class (1.0 keeps all). It runs before ``class_groups`` share
+            evidence, so below 1 it also removes the overlapping readings
+            of confusable classes that sharing would keep open.
         score_threshold: detections below it are dropped before tracking.
         low, high: confidence at or below ``low`` is false, at or above
             ``high`` true, in between uncertain. An object whose class
