@@ -33,9 +33,17 @@ def init_from_environment() -> bool:
     return True
 
 
-def shutdown() -> None:
-    """Leave the process group, if joined."""
+def shutdown(*, wait: bool = True) -> None:
+    """Leave the process group, if joined; with ``wait``, once every process has reached this point.
+
+    Without waiting, a process that leaves first can tear the group down
+    under a peer still talking to it (gloo then aborts the peer). A process
+    leaving because of an error should not wait (``wait=False``): its peers
+    may never arrive.
+    """
     if dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -59,6 +59,7 @@ def run(args) -> int:
         raise ValueError(f"--resume: {last} does not exist; nothing to continue")
     distributed.init_from_environment()
     verbose = not args.quiet and distributed.is_main_process()
+    finished = False
     try:
         train_data, val_data = _datasets(config, training, args, verbose)
         model_config = config.model
@@ -80,8 +81,9 @@ def run(args) -> int:
             if metrics:
                 print(format_metrics(metrics))
             print(f"wrote {out / 'model.safetensors'}", file=sys.stderr)
+        finished = True
     finally:
-        distributed.shutdown()
+        distributed.shutdown(wait=finished)   # after an error the peers may never reach the barrier
     return 0
 
 
