@@ -178,12 +178,12 @@ def _check_mapping(value, hint, metadata, *, source, key, lines, base_dir):
         raise ConfigError(f"{where}: `{key}` must be a mapping. Received: {key}={value!r}")
     key_hint, value_hint = typing.get_args(hint) or (Any, Any)
     allowed = metadata.get("keys")
+    item_metadata = {k: v for k, v in metadata.items() if k != "keys"}
     checked = {}
     for name, item in value.items():
         name = _check_scalar(name, key_hint, key, where)
         if allowed is not None and name not in allowed:
             raise ConfigError(f"{where}: `{key}` has an unknown key {name!r}.{_did_you_mean(str(name), allowed)}")
-        item_metadata = {k: v for k, v in metadata.items() if k != "keys"}
         checked[name] = _check_value(item, value_hint, item_metadata, source=source, key=f"{key}.{name}",
                                      lines=lines, base_dir=base_dir)
     return checked
