@@ -19,8 +19,8 @@ import statistics
 import time
 from pathlib import Path
 
-from symbolic.maneuver import EgoState, ManeuverPlanner, ManeuverTarget, RoadLayout, TrackedObject
-from symbolic.reasoner import Reasoner
+from symbolic.planning.maneuver import ManeuverState, ManeuverPlanner, ManeuverTarget, RoadLayout, TrackedObject
+from symbolic.reasoning.reasoner import Reasoner
 
 RULES = Path(__file__).resolve().parents[1] / "configs" / "rules" / "traffic.rules"
 
@@ -39,7 +39,7 @@ def random_frame(rng: random.Random, road: RoadLayout, num_objects: int):
         speed = rng.uniform(0, 6) if label == "cyclist" else rng.uniform(0, 14)
         objects.append(TrackedObject(f"o{index + 1}", label, x=road.lane_centre(lane), y=rng.uniform(-80, 200),
                                      vy=speed, length=length))
-    ego = EgoState(lane=rng.randrange(road.num_lanes), y=0.0, speed=rng.uniform(6, 13))
+    ego = ManeuverState(lane=rng.randrange(road.num_lanes), y=0.0, speed=rng.uniform(6, 13))
     target = ManeuverTarget(lane=rng.randrange(road.num_lanes))
     return ego, objects, target
 

@@ -27,10 +27,11 @@ from pathlib import Path
 
 import z3
 
-from symbolic.compiler import SymbolicWorld, compile_rules, exactly_one
-from symbolic.facts import Fact
-from symbolic.reasoner import Reasoner
-from symbolic.rules import load_rules
+from symbolic.compiler.compiler import compile_rules, exactly_one
+from symbolic.compiler.worlds import SymbolicWorld
+from symbolic.language.loader import load_rules
+from symbolic.reasoning.facts import Fact
+from symbolic.reasoning.reasoner import Reasoner
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAFFIC = ROOT / "configs" / "rules" / "traffic.rules"

@@ -21,8 +21,8 @@ import resource
 import statistics
 import time
 
-from symbolic.roadnet import city_grid
-from symbolic.routing import NoRouteError, RoutePlanner
+from symbolic.planning.roadnet import city_grid
+from symbolic.planning.routing import NoRouteError, RoutePlanner
 
 SIZES = {"10k": 36, "100k": 112, "1M": 354}  # rows = cols of the grid; about 8 * rows * cols nodes
 

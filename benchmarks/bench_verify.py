@@ -18,8 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
-from symbolic.rules import load_rules, parse_rules
-from symbolic.verify import check_rules
+from symbolic.language.loader import load_rules, parse_rules
+from symbolic.verify.checker import check_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "configs" / "rules"

@@ -43,7 +43,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from symbolic.facts import Fact, FactBase
+from symbolic.reasoning.facts import Fact, FactBase
 
 from bridge.vocabulary import CLASS_NAMES, LIGHT_COLORS, NEAR_RADIUS_M
 

@@ -563,7 +563,7 @@ def truth_reasoner_for(pipeline):
 
 
 def _truth_reasoner(reasoner):
-    from symbolic.reasoner import Reasoner
+    from symbolic.reasoning.reasoner import Reasoner
 
     return Reasoner(reasoner.ruleset, robust=False, time_budget_ms=10_000.0)
 

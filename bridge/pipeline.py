@@ -174,18 +174,18 @@ class FrameResult:
         name: the frame's name (image file or ``scene-<id>``).
         detections: what perception returned (after the score threshold).
         objects: the grounded objects (ego frame), ids matching the facts.
-        facts: the frame's :class:`symbolic.facts.FactBase`.
+        facts: the frame's :class:`symbolic.reasoning.facts.FactBase`.
         graph: the frame's :class:`bridge.scene_graph.SceneGraph`.
-        decision: the reasoner's :class:`symbolic.decision.Decision`.
+        decision: the reasoner's :class:`symbolic.reasoning.decision.Decision`.
         timings_ms: stage -> milliseconds (``perception``, ``grounding``,
             ``reasoning``, ``planning`` with a planner, ``total``); batched
             stages are shared equally.
         frame: the input frame.
         plan: the planner's ``ManeuverPlan`` when the pipeline has a planner
             (its ``action`` is the maneuver's first step), else None.
-        route: the route (:class:`symbolic.routing.Route`) when the planner
+        route: the route (:class:`symbolic.planning.routing.Route`) when the planner
             routes first (:class:`RouteStage`), else None.
-        route_map: the :class:`symbolic.roadnet.RoadNetwork` the route is on.
+        route_map: the :class:`symbolic.planning.roadnet.RoadNetwork` the route is on.
     """
 
     name: str
@@ -231,7 +231,7 @@ class Pipeline:
             batch_size, precision) -> list[Detections]``
             (``perception.model.Detector``);
             may be None with ``oracle=True``.
-        reasoner: a :class:`symbolic.reasoner.Reasoner`.
+        reasoner: a :class:`symbolic.reasoning.reasoner.Reasoner`.
         config: a :class:`PipelineConfig` (thresholds, tracker, repair).
         oracle: use each frame's ground truth instead of the detector.
         calibration: a :class:`bridge.calibration.ScoreCalibration` applied
@@ -242,7 +242,7 @@ class Pipeline:
             every step checked against the rules).
 
     Example:
-        >>> from symbolic.reasoner import Reasoner
+        >>> from symbolic.reasoning.reasoner import Reasoner
         >>> from perception.world import preset_config, generate_scene
         >>> pipeline = Pipeline(reasoner=Reasoner.from_file(PipelineConfig().rules_path()), oracle=True)
         >>> [result] = pipeline([generate_scene(preset_config("easy"), seed=1)])
@@ -276,7 +276,7 @@ class Pipeline:
         Raises:
             VocabularyError: a rule uses a predicate the grounding never produces.
         """
-        from symbolic.reasoner import Reasoner
+        from symbolic.reasoning.reasoner import Reasoner
 
         from bridge.vocabulary import check_rules_vocabulary
 
@@ -444,7 +444,7 @@ class Pipeline:
 
 
 class ManeuverStage:
-    """A planner stage: plan each frame's maneuver toward a lane with :mod:`symbolic.maneuver`.
+    """A planner stage: plan each frame's maneuver toward a lane with :mod:`symbolic.planning.maneuver`.
 
     The frame's road becomes a ``RoadLayout`` of the lanes running the ego's
     way (the nearest governing stop line and crosswalk ahead included) and its
@@ -457,7 +457,7 @@ class ManeuverStage:
         step_s: seconds per step.
 
     Example:
-        >>> from symbolic.reasoner import Reasoner
+        >>> from symbolic.reasoning.reasoner import Reasoner
         >>> from perception.world import generate_scene, preset_config
         >>> reasoner = Reasoner.from_file(PipelineConfig().rules_path())
         >>> pipeline = Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=0))
@@ -472,7 +472,7 @@ class ManeuverStage:
         self.step_s = step_s
 
     def __call__(self, result: FrameResult, reasoner):
-        from symbolic.maneuver import EgoState, ManeuverPlanner, ManeuverTarget
+        from symbolic.planning.maneuver import ManeuverState, ManeuverPlanner, ManeuverTarget
 
         frame = result.frame
         layout, left_edge, ego_lane = road_layout(frame.road)
@@ -481,7 +481,7 @@ class ManeuverStage:
                              f"({layout.num_lanes} lanes run the ego's way). Received: target_lane={self.target_lane}")
         objects = [tracked_object(o, left_edge) for o in result.objects]
         planner = ManeuverPlanner(reasoner, layout, horizon=self.horizon, step_s=self.step_s)
-        return planner.plan(EgoState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects,
+        return planner.plan(ManeuverState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects,
                             ManeuverTarget(lane=self.target_lane))
 
 
@@ -489,9 +489,9 @@ class RouteStage(ManeuverStage):
     """A planner stage that routes first: plan the route on the frame's road map, then the maneuver it needs.
 
     Per frame, the frame's road becomes a road network
-    (:func:`symbolic.maneuver.road_for_layout`; built once per distinct road
+    (:func:`symbolic.planning.maneuver.road_for_layout`; built once per distinct road
     layout and kept for the next frames), a
-    :class:`~symbolic.routing.RoutePlanner` plans from the ego's lane node to
+    :class:`~symbolic.planning.routing.RoutePlanner` plans from the ego's lane node to
     ``destination``, and the lane the route needs next is the maneuver
     planner's target. The route is stored in ``result.route`` (its map in
     ``result.route_map``), the plan is returned (``result.plan``).
@@ -504,7 +504,7 @@ class RouteStage(ManeuverStage):
         step_s: seconds per step.
 
     Example:
-        >>> from symbolic.reasoner import Reasoner
+        >>> from symbolic.reasoning.reasoner import Reasoner
         >>> from perception.world import generate_scene, preset_config
         >>> reasoner = Reasoner.from_file(PipelineConfig().rules_path())
         >>> pipeline = Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage())
@@ -522,8 +522,8 @@ class RouteStage(ManeuverStage):
 
     def network(self, layout):
         """The fitted route planner of ``layout``'s road network (built once per layout)."""
-        from symbolic.maneuver import road_for_layout
-        from symbolic.routing import RoutePlanner
+        from symbolic.planning.maneuver import road_for_layout
+        from symbolic.planning.routing import RoutePlanner
 
         if layout not in self.networks_:
             if len(self.networks_) >= 64:
@@ -534,7 +534,7 @@ class RouteStage(ManeuverStage):
         return self.networks_[layout]
 
     def __call__(self, result: FrameResult, reasoner):
-        from symbolic.maneuver import EgoState, ManeuverPlanner, route_and_target
+        from symbolic.planning.maneuver import ManeuverState, ManeuverPlanner, route_and_target
 
         frame = result.frame
         layout, left_edge, ego_lane = road_layout(frame.road)
@@ -547,14 +547,14 @@ class RouteStage(ManeuverStage):
         result.route, result.route_map = route, router.road_
         objects = [tracked_object(o, left_edge) for o in result.objects]
         planner = ManeuverPlanner(reasoner, layout, horizon=self.horizon, step_s=self.step_s)
-        return planner.plan(EgoState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects, target)
+        return planner.plan(ManeuverState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects, target)
 
 
 def default_destination(road, ego_lane: int) -> str:
     """Where a frame's route goes by default: ``"W_end"`` (left at the crossing) if any, else the ego lane's end.
 
     Example:
-        >>> from symbolic.roadnet import straight_road
+        >>> from symbolic.planning.roadnet import straight_road
         >>> default_destination(straight_road(num_lanes=2, crossing_at=100.0), 1)
         'W_end'
         >>> default_destination(straight_road(num_lanes=2, length=50, crossing_at=None), 1)
@@ -578,7 +578,7 @@ def road_layout(road):
         >>> layout.num_lanes, left_edge, ego_lane
         (2, -1.75, 0)
     """
-    from symbolic.maneuver import RoadLayout
+    from symbolic.planning.maneuver import RoadLayout
 
     ego = next(lane for lane in road.lanes if lane.index == road.ego_lane)
     lanes = sorted((lane for lane in road.lanes if lane.direction == ego.direction), key=lambda lane: lane.center_x)
@@ -591,7 +591,7 @@ def road_layout(road):
 
 def tracked_object(obj, left_edge: float):
     """An :class:`bridge.grounding.ObjectState` as the planner's ``TrackedObject`` (road frame)."""
-    from symbolic.maneuver import TrackedObject
+    from symbolic.planning.maneuver import TrackedObject
 
     vx, vy = obj.velocity if obj.velocity is not None else (0.0, 0.0)
     states = obj.attributes.get("light_state") or {}

@@ -279,8 +279,8 @@ def route_svg(road, route, *, width: int = 180, height: int = 220) -> str:
     """The road map in grey and the route in red, as an inline SVG (north up).
 
     Example:
-        >>> from symbolic.roadnet import straight_road
-        >>> from symbolic.routing import RoutePlanner
+        >>> from symbolic.planning.roadnet import straight_road
+        >>> from symbolic.planning.routing import RoutePlanner
         >>> road = straight_road(num_lanes=2, length=100, spacing=25, crossing_at=50)
         >>> svg = route_svg(road, RoutePlanner().fit(road).plan("L1_0", "W_end"))
         >>> svg.startswith('<svg class="route"'), svg.count('class="route-edge"') > 0
@@ -313,7 +313,7 @@ def facts_html(facts) -> str:
     """The frame's facts as a table (atom, confidence or value).
 
     Example:
-        >>> from symbolic.facts import Fact
+        >>> from symbolic.reasoning.facts import Fact
         >>> facts_html([Fact("dist", ("o1",), value=12.5)])
         '<table><tr><th>fact</th><th>confidence / value</th></tr><tr><td><code>dist(o1)</code></td><td>= 12.5</td></tr></table>'
     """

@@ -34,8 +34,8 @@ from typing import Sequence
 
 import networkx as nx
 
-from symbolic.facts import Fact
 from symbolic.files import write_text_atomic
+from symbolic.reasoning.facts import Fact
 
 from bridge import grounding
 from bridge.vocabulary import NEAR_RADIUS_M

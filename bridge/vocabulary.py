@@ -179,7 +179,7 @@ def check_rules_vocabulary(ruleset, vocabulary: Vocabulary = DRIVING_VOCABULARY)
     constraint uses must be in ``vocabulary`` with the same arity.
 
     Args:
-        ruleset: a loaded :class:`symbolic.rules.RuleSet`.
+        ruleset: a loaded :class:`symbolic.language.ruleset.RuleSet`.
         vocabulary: what the grounding produces.
 
     Raises:
@@ -188,7 +188,7 @@ def check_rules_vocabulary(ruleset, vocabulary: Vocabulary = DRIVING_VOCABULARY)
             'foggy', which the grounding never produces``.
 
     Example:
-        >>> from symbolic.rules import parse_rules
+        >>> from symbolic.language.loader import parse_rules
         >>> rules = parse_rules('''pred car(o)
         ... pred ahead(o)
         ... actions stop, go

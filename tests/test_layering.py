@@ -48,5 +48,5 @@ def test_symbolic_imports_without_torch():
 
 def test_the_checker_sees_a_forbidden_import(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from symbolic.facts import Fact\nimport torch.nn as nn\n")
+    bad.write_text("from symbolic.reasoning.facts import Fact\nimport torch.nn as nn\n")
     assert imported_modules(bad) == {"symbolic", "torch"}

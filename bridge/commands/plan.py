@@ -52,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         return run_maneuver(args)
     if not args.origin or not args.destination:
         raise ValueError("a route needs `--from NODE` and `--to NODE` with `--map FILE`")
-    from symbolic.roadnet import RoadNetwork
-    from symbolic.route_constraints import NoTurn, Via, load_constraints, parse_avoid, plan_route
-    from symbolic.routing import RoutePlanner
+    from symbolic.planning.roadnet import RoadNetwork
+    from symbolic.planning.route_constraints import NoTurn, Via, load_constraints, parse_avoid, plan_route
+    from symbolic.planning.routing import RoutePlanner
 
     road = RoadNetwork.load(args.map)
     constraints = [parse_avoid(text) for text in args.avoid]
@@ -84,8 +84,8 @@ def draw_route(road, route, path: str | Path, *, title: str = "") -> Path:
     """Draw the map in grey and ``route`` in colour into a PNG file, written atomically.
 
     Args:
-        road: a :class:`~symbolic.roadnet.RoadNetwork`.
-        route: a :class:`~symbolic.routing.Route` on it.
+        road: a :class:`~symbolic.planning.roadnet.RoadNetwork`.
+        route: a :class:`~symbolic.planning.routing.Route` on it.
         path: the ``.png`` file to write.
         title: text above the drawing.
 
@@ -94,8 +94,8 @@ def draw_route(road, route, path: str | Path, *, title: str = "") -> Path:
 
     Example:
         >>> import tempfile
-        >>> from symbolic.roadnet import straight_road
-        >>> from symbolic.routing import RoutePlanner
+        >>> from symbolic.planning.roadnet import straight_road
+        >>> from symbolic.planning.routing import RoutePlanner
         >>> road = straight_road(num_lanes=2, length=100, spacing=25, crossing_at=50)
         >>> route = RoutePlanner().fit(road).plan("L1_0", "W_end")
         >>> draw_route(road, route, Path(tempfile.mkdtemp()) / "route.png").suffix
@@ -133,8 +133,8 @@ def draw_route(road, route, path: str | Path, *, title: str = "") -> Path:
 
 def run_maneuver(args: argparse.Namespace) -> int:
     """``nesy plan --maneuver SCENE``: plan, print and optionally draw one maneuver."""
-    from symbolic.maneuver import ManeuverPlanner, ManeuverScene
-    from symbolic.reasoner import Reasoner
+    from symbolic.planning.maneuver import ManeuverPlanner, ManeuverScene
+    from symbolic.reasoning.reasoner import Reasoner
 
     if args.out and Path(args.out).suffix.lower() != ".png":
         raise ValueError(f"`--out` must name a .png file. Received {args.out!r}")
@@ -162,8 +162,8 @@ def draw_maneuver(scene, plan, path: str | Path, *, step_s: float = 0.5, horizon
     beside its timeline of actions, into a PNG file written atomically.
 
     Args:
-        scene: a :class:`~symbolic.maneuver.ManeuverScene`.
-        plan: the :class:`~symbolic.maneuver.ManeuverPlan` for it.
+        scene: a :class:`~symbolic.planning.maneuver.ManeuverScene`.
+        plan: the :class:`~symbolic.planning.maneuver.ManeuverPlan` for it.
         path: the ``.png`` file to write.
         step_s, horizon: the planner's step and horizon (for the objects' paths).
 
@@ -172,7 +172,7 @@ def draw_maneuver(scene, plan, path: str | Path, *, step_s: float = 0.5, horizon
 
     Example:
         >>> import tempfile
-        >>> from symbolic.maneuver import ManeuverPlan, ManeuverScene
+        >>> from symbolic.planning.maneuver import ManeuverPlan, ManeuverScene
         >>> scene = ManeuverScene.from_json({"ego": {"lane": 1, "speed": 10}, "target": {"lane": 0}})
         >>> plan = ManeuverPlan("change_left", ["change_left"], [scene.ego], True)
         >>> draw_maneuver(scene, plan, Path(tempfile.mkdtemp()) / "plan.png").name

@@ -53,10 +53,10 @@ def register_explain(rules_subparsers) -> None:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from symbolic.explain import decision_to_html, format_decision
-    from symbolic.facts import FactBase
-    from symbolic.reasoner import Reasoner
-    from symbolic.rules import load_rules
+    from symbolic.language.loader import load_rules
+    from symbolic.reasoning.explain import decision_to_html, format_decision
+    from symbolic.reasoning.facts import FactBase
+    from symbolic.reasoning.reasoner import Reasoner
 
     ruleset = load_rules(args.file, args.include_path)
     facts = FactBase.from_file(args.facts)

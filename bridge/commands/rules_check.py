@@ -1,6 +1,6 @@
 """``nesy rules check FILE [--objects K] [--json]``: prove a rule file sound for every scene, or show one that breaks it.
 
-The rules are grounded over K symbolic objects (:mod:`symbolic.verify`). Each
+The rules are grounded over K symbolic objects (:mod:`symbolic.verify.checker`). Each
 example scene is also written as a facts file, so it can be replayed with
 ``nesy rules explain FILE --facts SCENE`` and kept as a regression test.
 
@@ -40,10 +40,10 @@ def register(rules_subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symbolic.errors import RuleError
-    from symbolic.rules import load_rules
-    from symbolic.verify import check_rules, write_scene, write_text
-    from symbolic.verify_report import report_to_html
+    from symbolic.language.errors import RuleError
+    from symbolic.language.loader import load_rules
+    from symbolic.verify.checker import check_rules, write_scene, write_text
+    from symbolic.verify.report import report_to_html
 
     try:
         ruleset = load_rules(args.file, args.include_path)

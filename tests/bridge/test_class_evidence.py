@@ -41,7 +41,7 @@ def test_the_pipeline_grounds_the_shared_score_and_keeps_the_raw_detections():
     from perception.world import Calibration, EgoState, Lane, RoadMap
     from perception.world.scene import Scene
     from bridge.pipeline import Pipeline, PipelineConfig
-    from symbolic.reasoner import Reasoner
+    from symbolic.reasoning.reasoner import Reasoner
 
     class Fixed:
         def predict(self, images, *, score_threshold, batch_size, precision="auto"):

@@ -186,7 +186,7 @@ def test_unknown_motion_gives_uncertain_motion_facts():
 def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion():
     # a car 25 m ahead of the ego's front in its lane, ego at 10 m/s: standing still it is 2.5 s away (no emergency),
     # but reversing at 3 m/s it is 1.9 s away and the ego must stop; its motion is not known yet
-    from symbolic.reasoner import Reasoner
+    from symbolic.reasoning.reasoner import Reasoner
 
     from bridge.pipeline import PipelineConfig
 
@@ -372,7 +372,7 @@ def test_every_geometric_predicate_is_read_with_the_position_uncertainty():
 def test_a_position_uncertainty_puts_tolerances_on_distances_and_the_reasoner_covers_them():
     # a pedestrian in the ego lane read 40.05 m ahead, the crosswalk rule reaching to 40 m: with the box known
     # only within 0.3 m it may stand inside the rule's reach, so the robust reasoner must not go on
-    from symbolic.reasoner import Reasoner
+    from symbolic.reasoning.reasoner import Reasoner
 
     from bridge.pipeline import PipelineConfig
 

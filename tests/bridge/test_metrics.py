@@ -7,7 +7,7 @@ import torch
 
 from perception.detections import Detections
 from perception.world import Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject
-from symbolic.reasoner import Reasoner
+from symbolic.reasoning.reasoner import Reasoner
 from bridge.grounding import scene_detections
 from bridge.metrics import (FrameEvaluation, PipelineMetrics, evaluate_pipeline, evaluate_results,
                             latency_summary, perception_errors)

@@ -83,7 +83,7 @@ def test_an_estimated_velocity_is_read_no_faster_than_the_prior_allows():
 
 
 def test_a_first_frame_decision_with_the_prior_is_safe_for_every_motion_it_allows():
-    from symbolic.reasoner import Reasoner
+    from symbolic.reasoning.reasoner import Reasoner
 
     reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     for y in (14.0, 22.0, 29.0, 40.0):

@@ -8,7 +8,7 @@ import torch
 from perception.detections import Detections
 from perception.world import (Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject,
                               generate_episode, generate_scene, preset_config)
-from symbolic.reasoner import Reasoner
+from symbolic.reasoning.reasoner import Reasoner
 from bridge.grounding import ground_truth_facts, scene_detections
 from bridge.metrics import evaluate_pipeline
 from bridge.pipeline import Pipeline, PipelineConfig, images_to_tensor

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from perception.world import generate_episode, preset_config
-from symbolic.reasoner import Reasoner
+from symbolic.reasoning.reasoner import Reasoner
 from bridge.metrics import evaluate_results
 from bridge.pipeline import Pipeline, PipelineConfig
 from bridge.report import write_report

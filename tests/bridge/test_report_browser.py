@@ -9,7 +9,7 @@ import time
 import pytest
 
 from perception.world import generate_episode, preset_config
-from symbolic.reasoner import Reasoner
+from symbolic.reasoning.reasoner import Reasoner
 from bridge.pipeline import Pipeline, PipelineConfig
 from bridge.report import write_report
 

@@ -168,7 +168,7 @@ def test_an_axis_cut_off_on_both_sides_has_no_velocity():
 def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
     # the ego holds 9 m/s behind a truck braking at 8 m/s^2 from 9 m/s, 10 frames a second:
     # every robust decision on tracked motion must keep the hard rules under the true motion
-    from symbolic.reasoner import Reasoner
+    from symbolic.reasoning.reasoner import Reasoner
 
     from perception.world import Lane, RoadMap
     from bridge.grounding import objects_to_facts

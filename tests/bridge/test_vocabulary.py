@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from symbolic.rules import load_rules, parse_rules
+from symbolic.language.loader import load_rules, parse_rules
 from bridge.vocabulary import DRIVING_VOCABULARY, VocabularyError, check_rules_vocabulary
 
 RULES = Path(__file__).resolve().parents[2] / "configs" / "rules"

@@ -1,0 +1,1 @@
+"""Planning: road networks, routes (with constraints) and maneuvers checked against the rules."""

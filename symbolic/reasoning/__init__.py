@@ -1,0 +1,1 @@
+"""Facts in, a decision out: the fact base, the reasoner, fact repair and explanations."""
