@@ -19,8 +19,10 @@ import statistics
 import time
 from pathlib import Path
 
-from symbolic.planning.maneuver import ManeuverState, ManeuverPlanner, ManeuverTarget, RoadLayout, TrackedObject
+from symbolic.planning.maneuver import ManeuverPlanner, ManeuverState, ManeuverTarget, RoadLayout, TrackedObject
 from symbolic.reasoning.reasoner import Reasoner
+
+from bridge.maneuver_facts import predicted_fact_list
 
 RULES = Path(__file__).resolve().parents[1] / "configs" / "rules" / "traffic.rules"
 
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
           f"pinned to {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} core")
     reasoner = Reasoner.from_file(RULES)
     road = RoadLayout(num_lanes=3, speed_limit=13.9)
-    planner = ManeuverPlanner(reasoner, road, horizon=args.horizon, step_s=0.5)
+    planner = ManeuverPlanner(reasoner, road, predict_facts=predicted_fact_list, horizon=args.horizon, step_s=0.5)
     rng = random.Random(args.seed)
     frames = [random_frame(rng, road, args.objects) for _ in range(args.frames)]
     planner.plan(*frames[0])  # warm up

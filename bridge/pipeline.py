@@ -472,7 +472,9 @@ class ManeuverStage:
         self.step_s = step_s
 
     def __call__(self, result: FrameResult, reasoner):
-        from symbolic.planning.maneuver import ManeuverState, ManeuverPlanner, ManeuverTarget
+        from symbolic.planning.maneuver import ManeuverPlanner, ManeuverState, ManeuverTarget
+
+        from bridge.maneuver_facts import predicted_fact_list
 
         frame = result.frame
         layout, left_edge, ego_lane = road_layout(frame.road)
@@ -480,7 +482,8 @@ class ManeuverStage:
             raise ValueError(f"`target_lane` must be in [0, {layout.num_lanes - 1}] for {frame_name(frame)} "
                              f"({layout.num_lanes} lanes run the ego's way). Received: target_lane={self.target_lane}")
         objects = [tracked_object(o, left_edge) for o in result.objects]
-        planner = ManeuverPlanner(reasoner, layout, horizon=self.horizon, step_s=self.step_s)
+        planner = ManeuverPlanner(reasoner, layout, predict_facts=predicted_fact_list, horizon=self.horizon,
+                                  step_s=self.step_s)
         return planner.plan(ManeuverState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects,
                             ManeuverTarget(lane=self.target_lane))
 
@@ -534,7 +537,9 @@ class RouteStage(ManeuverStage):
         return self.networks_[layout]
 
     def __call__(self, result: FrameResult, reasoner):
-        from symbolic.planning.maneuver import ManeuverState, ManeuverPlanner, route_and_target
+        from symbolic.planning.maneuver import ManeuverPlanner, ManeuverState, route_and_target
+
+        from bridge.maneuver_facts import predicted_fact_list
 
         frame = result.frame
         layout, left_edge, ego_lane = road_layout(frame.road)
@@ -546,7 +551,8 @@ class RouteStage(ManeuverStage):
         route, target = route_and_target(router, ego_lane, 0.0, destination)
         result.route, result.route_map = route, router.road_
         objects = [tracked_object(o, left_edge) for o in result.objects]
-        planner = ManeuverPlanner(reasoner, layout, horizon=self.horizon, step_s=self.step_s)
+        planner = ManeuverPlanner(reasoner, layout, predict_facts=predicted_fact_list, horizon=self.horizon,
+                                  step_s=self.step_s)
         return planner.plan(ManeuverState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects, target)
 
 

@@ -136,11 +136,15 @@ def run_maneuver(args: argparse.Namespace) -> int:
     from symbolic.planning.maneuver import ManeuverPlanner, ManeuverScene
     from symbolic.reasoning.reasoner import Reasoner
 
+    from bridge.maneuver_facts import predicted_fact_list
+    from bridge.vocabulary import CLASS_NAMES
+
     if args.out and Path(args.out).suffix.lower() != ".png":
         raise ValueError(f"`--out` must name a .png file. Received {args.out!r}")
-    scene = ManeuverScene.load(args.maneuver)
+    scene = ManeuverScene.load(args.maneuver, labels=CLASS_NAMES)
     reasoner = Reasoner.from_file(args.rules)
-    planner = ManeuverPlanner(reasoner, scene.road, horizon=args.horizon, step_s=args.step)
+    planner = ManeuverPlanner(reasoner, scene.road, predict_facts=predicted_fact_list, horizon=args.horizon,
+                              step_s=args.step)
     plan = planner.plan(scene.ego, scene.objects, scene.target)
     if args.json:
         json.dump(plan.to_json(), sys.stdout, indent=2)

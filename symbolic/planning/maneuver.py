@@ -5,10 +5,12 @@ before an intersection: :func:`target_from_route`). :class:`ManeuverPlanner`
 looks ``horizon`` steps of ``step_s`` seconds ahead over abstract ego states
 (lane, position along the road, speed) and finds a sequence of the driving
 actions that gets there, checking each step with the reasoner on the facts
-predicted for that moment (:func:`predict_facts`: tracked objects move at
-constant velocity). The frame's action is the plan's first step. When no plan
-exists, the plan is the rule file's safe action, and the rules that forbid the
-needed lane change are named.
+predicted for that moment. The planner does not know what facts a world has:
+it is given the function that predicts them (``predict_facts``; the driving
+world's is :func:`bridge.maneuver_facts.predicted_fact_list`, in which tracked
+objects move at constant velocity). The frame's action is the plan's first
+step. When no plan exists, the plan is the rule file's safe action, and the
+rules that forbid the needed lane change are named.
 
 The plans searched: per lane still to cross, hold one longitudinal action
 (``go``, ``slow``, ``yield`` or ``stop``) for 0 or more steps, then change
@@ -21,27 +23,19 @@ Coordinates are the road frame: metres, ``x`` from the road's left edge to the
 right, ``y`` forward along the road; lane ``i`` (0 = leftmost) spans
 ``[i * lane_width, (i + 1) * lane_width)``. The bridge converts its ego-frame
 objects by adding the ego's lane centre to ``x`` and the ego's ``y`` to ``y``.
-The geometry mirrors the bridge's grounding (gap from the ego's front bumper,
-time to collision, stopping distance), so predicted facts read like observed ones.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
+from symbolic.planning.roadnet import read_json, straight_road
 from symbolic.reasoning.decision import RuleInstance
-from symbolic.reasoning.facts import Fact, FactBase
+from symbolic.reasoning.facts import Fact
 
-CLASS_NAMES = ("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
-CONTROL_LABELS = ("traffic_light", "stop_sign")
-EGO_LENGTH, EGO_WIDTH = 4.5, 1.8        # metres
-APPROACH_SPEED = 0.5                    # m/s of closing speed that counts as approaching
-NEAR_RADIUS = 5.0                       # metres within which two objects are near
-STOPPED_SPEED = 0.1                     # m/s below which the ego is stopped
-COMFORT_DECELERATION, REACTION_TIME_S = 3.5, 0.5
-STOP_LINE_REACH = 3.0                   # metres along the road that count as at a stop line
 #: action -> (acceleration m/s^2, lane step); lane changes keep the speed
 ACTION_EFFECTS = {"stop": (-6.0, 0), "yield": (-3.0, 0), "slow": (-1.5, 0), "go": (2.0, 0),
                   "change_left": (0.0, -1), "change_right": (0.0, 1)}
@@ -112,7 +106,7 @@ class TrackedObject:
 
     Args:
         id: stable constant, e.g. ``"o3"``.
-        label: one of ``car, truck, pedestrian, cyclist, traffic_light, stop_sign``.
+        label: its class, e.g. ``"car"`` (a class predicate of the rules' vocabulary).
         x, y: metres of its centre (road frame).
         vx, vy: m/s over the ground.
         length, width: metres (length along the road).
@@ -192,121 +186,9 @@ class RuleChecker(Protocol):
     def violations(self, facts, action: str) -> list[RuleInstance]: ...
 
 
-# ---------------------------------------------------------------------- prediction
-def stopping_distance(speed: float) -> float:
-    """Metres to stop comfortably from ``speed`` m/s (reaction plus braking), in [0, 200].
-
-    Example:
-        >>> round(stopping_distance(10.0), 2)
-        19.29
-    """
-    speed = max(speed, 0.0)
-    return min(speed * REACTION_TIME_S + speed ** 2 / (2 * COMFORT_DECELERATION), 200.0)
-
-
-def predict_facts(ego: ManeuverState, objects: Sequence[TrackedObject], road: RoadLayout, t: float) -> FactBase:
-    """The driving-vocabulary facts at time ``t``: objects moved at constant velocity, seen from ``ego``.
-
-    Args:
-        ego: the ego's state at time ``t`` (the planner moves the ego itself).
-        objects: tracked objects at time 0.
-        road: the road layout.
-        t: seconds ahead.
-
-    Returns:
-        A :class:`~symbolic.reasoning.facts.FactBase`: per object its class, light colour,
-        ``ahead/behind/left_of/right_of``, lane relations, ``in_crosswalk``,
-        ``on_sidewalk``, ``at_stop_line``, ``on_road``, ``applies_to_ego``,
-        ``approaching``, ``dist``, ``gap``, ``speed``, ``ttc``; ``near`` for
-        pairs; and the ego facts ``left_lane_exists``, ``right_lane_exists``,
-        ``ego_stopped``, ``stopped_at_sign``, ``ego_speed``, ``speed_limit``,
-        ``stopping_distance``.
-
-    Example:
-        >>> road = RoadLayout(num_lanes=2)
-        >>> car = TrackedObject("o1", "car", x=1.75, y=20.0, vy=4.0)
-        >>> facts = predict_facts(ManeuverState(lane=1, y=10.0, speed=8.0), [car], road, t=1.0)
-        >>> facts.confidence("in_left_lane", "o1"), facts.value("gap", "o1"), facts.value("dist", "o1")
-        (1.0, 9.5, 14.43)
-    """
-    facts = predicted_fact_list(ego, objects, road, t)
-    return FactBase(facts, objects={o.id: o.label for o in objects}, class_names=CLASS_NAMES)
-
-
-def predicted_fact_list(ego: ManeuverState, objects: Sequence[TrackedObject], road: RoadLayout, t: float) -> list[Fact]:
-    """:func:`predict_facts` as a plain list (what the planner hands the reasoner; no index is built).
-
-    Example:
-        >>> [f.atom for f in predicted_fact_list(ManeuverState(lane=0), [], RoadLayout(num_lanes=1), 0.0)][:2]
-        ['ego_stopped()', 'ego_speed()']
-    """
-    ego_x = road.lane_centre(ego.lane)
-    facts: list[Fact] = []
-    positions = [(o.x + o.vx * t, o.y + o.vy * t) for o in objects]
-    for obj, (x, y) in zip(objects, positions):
-        facts.extend(_object_facts(obj, x, y, ego, ego_x, road))
-    for i, (a, (ax, ay)) in enumerate(zip(objects, positions)):
-        for b, (bx, by) in zip(objects[i + 1:], positions[i + 1:]):
-            if abs(ax - bx) <= NEAR_RADIUS and abs(ay - by) <= NEAR_RADIUS and math.hypot(ax - bx, ay - by) <= NEAR_RADIUS:
-                facts.append(Fact("near", (a.id, b.id)))
-                facts.append(Fact("near", (b.id, a.id)))
-    facts.extend(_ego_facts(ego, road))
-    return facts
-
-
-def _object_facts(obj: TrackedObject, x: float, y: float, ego: ManeuverState, ego_x: float, road: RoadLayout) -> list[Fact]:
-    """Facts of one object standing at ``(x, y)``."""
-    o = obj.id
-    facts = [Fact(obj.label, (o,), obj.confidence)]
-    if obj.label == "traffic_light" and obj.light:
-        facts.append(Fact("light", (o, obj.light)))
-    dx, dy = x - ego_x, y - ego.y
-    lane = None if obj.label in CONTROL_LABELS else road.lane_at(x)
-    rear, front = dy - obj.length / 2, dy + obj.length / 2
-    dist = math.hypot(dx, dy)
-    closing = -(dx * obj.vx + dy * (obj.vy - ego.speed)) / dist if dist > 1e-6 else 0.0
-    at_line = (road.stop_line_y is not None and lane is not None
-               and max(rear + ego.y - road.stop_line_y, road.stop_line_y - front - ego.y, 0.0) <= STOP_LINE_REACH)
-    truths = {
-        "ahead": rear > EGO_LENGTH / 2, "behind": front < -EGO_LENGTH / 2,
-        "left_of": dx + obj.width / 2 < -EGO_WIDTH / 2, "right_of": dx - obj.width / 2 > EGO_WIDTH / 2,
-        "same_lane": lane is not None and lane == ego.lane,
-        "in_left_lane": lane is not None and lane == ego.lane - 1,
-        "in_right_lane": lane is not None and lane == ego.lane + 1,
-        "in_adjacent_lane": lane is not None and abs(lane - ego.lane) == 1,
-        "in_crosswalk": road.crosswalk is not None and 0 <= x <= road.width
-                        and road.crosswalk[0] <= y <= road.crosswalk[1],
-        "on_sidewalk": obj.label not in CONTROL_LABELS and lane is None,
-        "at_stop_line": at_line, "on_road": lane is not None,
-        "applies_to_ego": obj.label in CONTROL_LABELS and dy > 0 and road.stop_line_y is not None
-                          and -1.0 <= y - road.stop_line_y <= 8.0,
-        "approaching": closing > APPROACH_SPEED,
-    }
-    facts.extend(Fact(name, (o,)) for name, holds in truths.items() if holds)
-    clearance = max(dist - EGO_LENGTH / 2 - obj.length / 2, 0.0)
-    ttc = min(clearance / closing, 100.0) if closing > APPROACH_SPEED else 100.0
-    facts.append(Fact("dist", (o,), value=round(min(dist, 200.0), 2)))
-    facts.append(Fact("gap", (o,), value=round(min(max(rear - EGO_LENGTH / 2, -200.0), 200.0), 2)))
-    facts.append(Fact("speed", (o,), value=min(math.hypot(obj.vx, obj.vy), 60.0)))
-    facts.append(Fact("ttc", (o,), value=round(ttc, 3)))
-    return facts
-
-
-def _ego_facts(ego: ManeuverState, road: RoadLayout) -> list[Fact]:
-    facts = []
-    if ego.lane > 0:
-        facts.append(Fact("left_lane_exists"))
-    if ego.lane < road.num_lanes - 1:
-        facts.append(Fact("right_lane_exists"))
-    stopped = ego.speed < STOPPED_SPEED
-    if stopped:
-        facts.append(Fact("ego_stopped"))
-        if road.stop_line_y is not None and -STOP_LINE_REACH <= road.stop_line_y - (ego.y + EGO_LENGTH / 2) <= 6.0:
-            facts.append(Fact("stopped_at_sign"))
-    facts.append(Fact("ego_speed", value=min(max(ego.speed, 0.0), 40.0)))
-    facts.append(Fact("speed_limit", value=min(road.speed_limit, 40.0)))
-    facts.append(Fact("stopping_distance", value=stopping_distance(ego.speed)))
-    return facts
+#: what a planner asks of its world: ``predict_facts(ego, objects, road, t)``, the facts ``t`` seconds
+#: ahead with the ego at ``ego`` (the planner moves it) and ``objects`` as tracked at time 0.
+FactPrediction = Callable[[ManeuverState, Sequence[TrackedObject], RoadLayout, float], Iterable[Fact]]
 
 
 def step_ego(ego: ManeuverState, action: str, road: RoadLayout, step_s: float) -> ManeuverState:
@@ -339,6 +221,10 @@ class ManeuverPlanner:
         reasoner: anything with ``allowed_actions(facts)`` and
             ``violations(facts, action)``, e.g. :class:`symbolic.reasoning.reasoner.Reasoner`.
         road: the :class:`RoadLayout`.
+        predict_facts: the facts of a step, ``predict_facts(ego, objects, road, t)``
+            (:data:`FactPrediction`): the world ``t`` seconds ahead with the ego
+            at ``ego`` and ``objects`` as tracked now. The driving world's is
+            :func:`bridge.maneuver_facts.predicted_fact_list`.
         horizon: steps to look ahead (>= 1).
         step_s: seconds per step (> 0).
         safe_action: the action of a failed plan; default: the reasoner's rule
@@ -350,24 +236,29 @@ class ManeuverPlanner:
         >>> class NoRules:
         ...     def allowed_actions(self, facts): return list(ACTION_EFFECTS)
         ...     def violations(self, facts, action): return []
-        >>> planner = ManeuverPlanner(NoRules(), RoadLayout(num_lanes=3))
+        >>> def no_facts(ego, objects, road, t): return []
+        >>> planner = ManeuverPlanner(NoRules(), RoadLayout(num_lanes=3), predict_facts=no_facts)
         >>> plan = planner.plan(ManeuverState(lane=2, y=0.0, speed=10.0), [], ManeuverTarget(lane=0))
         >>> plan.action, plan.actions, plan.reached
         ('change_left', ['change_left', 'change_left'], True)
     """
 
-    def __init__(self, reasoner: RuleChecker, road: RoadLayout, *, horizon: int = 10, step_s: float = 0.5,
-                 safe_action: str | None = None, max_checks: int = 40):
+    def __init__(self, reasoner: RuleChecker, road: RoadLayout, *, predict_facts: FactPrediction,
+                 horizon: int = 10, step_s: float = 0.5, safe_action: str | None = None, max_checks: int = 40):
         if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
             raise ValueError(f"`horizon` must be an integer >= 1. Received horizon={horizon!r}")
         if isinstance(step_s, bool) or not isinstance(step_s, (int, float)) or not 0 < step_s < math.inf:
             raise ValueError(f"`step_s` must be a positive number of seconds. Received step_s={step_s!r}")
         if not isinstance(road, RoadLayout):
             raise TypeError(f"`road` must be a RoadLayout. Received {type(road).__name__}")
+        if not callable(predict_facts):
+            raise TypeError("`predict_facts` must be a function (ego, objects, road, t) -> facts. "
+                            f"Received predict_facts={predict_facts!r}")
         if isinstance(max_checks, bool) or not isinstance(max_checks, int) or max_checks < 1:
             raise ValueError(f"`max_checks` must be an integer >= 1. Received max_checks={max_checks!r}")
         self.reasoner = reasoner
         self.road = road
+        self.predict_facts = predict_facts
         self.max_checks = max_checks
         self.horizon = horizon
         self.step_s = float(step_s)
@@ -431,7 +322,7 @@ class _Search:
         key = self._key(ego, step)
         if key not in self._allowed:
             self.num_checks += 1
-            facts = predicted_fact_list(ego, self.objects, self.planner.road, step * self.planner.step_s)
+            facts = self.planner.predict_facts(ego, self.objects, self.planner.road, step * self.planner.step_s)
             self._allowed[key] = list(self.planner.reasoner.allowed_actions(facts))
         return self._allowed[key]
 
@@ -485,7 +376,7 @@ class _Search:
         change = "change_left" if target.lane < ego.lane else "change_right"
         found: dict[str, RuleInstance] = {}
         for state, step in self.refused[:3]:
-            facts = predicted_fact_list(state, self.objects, self.planner.road, step * self.planner.step_s)
+            facts = self.planner.predict_facts(state, self.objects, self.planner.road, step * self.planner.step_s)
             for instance in self.planner.reasoner.violations(facts, change):
                 found.setdefault(instance.name, instance)
         return list(found.values())
@@ -524,8 +415,6 @@ def road_for_layout(layout: RoadLayout, *, length: float = 200.0, spacing: float
         >>> road.position("L1_stop"), layout_from_road(road).stop_line_y
         ((5.1, 40.0), 40.0)
     """
-    from symbolic.planning.roadnet import straight_road
-
     crossing_at = None if layout.stop_line_y is None else layout.stop_line_y + crossing_half_width
     return straight_road(num_lanes=layout.num_lanes, length=length, spacing=spacing, lane_width=layout.lane_width,
                          speed_limit=layout.speed_limit, crossing_at=crossing_at,
@@ -607,6 +496,12 @@ class ManeuverScene:
         ...                                  "objects": [{"id": "o1", "label": "car", "x": 1.75, "y": 30}]})
         >>> scene.road.num_lanes, scene.ego, scene.objects[0].label
         (3, ManeuverState(lane=1, y=0.0, speed=10.0), 'car')
+        >>> ManeuverScene.from_json({"ego": {"lane": 0}, "target": {"lane": 0},
+        ...                          "objects": [{"id": "o1", "label": "cat", "x": 1.75, "y": 30}]},
+        ...                         labels=("car", "truck"))
+        Traceback (most recent call last):
+        ...
+        ValueError: <scene>: objects[0]: `label` must be one of car, truck. Received label='cat'
     """
 
     road: RoadLayout
@@ -615,8 +510,15 @@ class ManeuverScene:
     objects: list[TrackedObject]
 
     @classmethod
-    def from_json(cls, data, source: str = "<scene>") -> "ManeuverScene":
-        """Build and check a scene, naming the bad entry on error."""
+    def from_json(cls, data, source: str = "<scene>", *, labels: Sequence[str] | None = None) -> "ManeuverScene":
+        """Build and check a scene, naming the bad entry on error.
+
+        Args:
+            data: the scene's JSON object.
+            source: the name errors start with (the file).
+            labels: the object classes a scene may hold (the driving world's are
+                ``bridge.vocabulary.CLASS_NAMES``); None accepts any label.
+        """
         if not isinstance(data, dict):
             raise ValueError(f"{source}: expected an object with road, ego, target, objects. Received {type(data).__name__}")
         _only(data, ("road", "ego", "target", "objects"), source)
@@ -637,8 +539,8 @@ class ManeuverScene:
                   "width": float, "light": str, "confidence": float}
         tracked = [_build(TrackedObject, entry, f"{source}: objects[{i}]", fields) for i, entry in enumerate(objects)]
         for i, obj in enumerate(tracked):
-            if obj.label not in CLASS_NAMES:
-                raise ValueError(f"{source}: objects[{i}]: `label` must be one of {', '.join(CLASS_NAMES)}. "
+            if labels is not None and obj.label not in labels:
+                raise ValueError(f"{source}: objects[{i}]: `label` must be one of {', '.join(labels)}. "
                                  f"Received label={obj.label!r}")
         for name, lane in (("ego.lane", ego.lane), ("target.lane", target.lane)):
             if not 0 <= lane < road.num_lanes:
@@ -647,11 +549,9 @@ class ManeuverScene:
         return cls(road, ego, target, tracked)
 
     @classmethod
-    def load(cls, path) -> "ManeuverScene":
-        """Read a scene from a JSON file (one-line errors naming the file)."""
-        from symbolic.planning.roadnet import read_json
-
-        return cls.from_json(read_json(path, "scene"), source=str(path))
+    def load(cls, path, *, labels: Sequence[str] | None = None) -> "ManeuverScene":
+        """Read a scene from a JSON file (one-line errors naming the file; ``labels`` as in :meth:`from_json`)."""
+        return cls.from_json(read_json(path, "scene"), source=str(path), labels=labels)
 
 
 def _only(entry: dict, keys, where: str) -> None:
@@ -679,8 +579,6 @@ def _build(kind, entry, where: str, fields: dict):
             words = {int: "an integer", float: "a finite number", str: "a string", list: "a pair [y_min, y_max]"}
             raise ValueError(f"{where}: `{key}` must be {words[wanted]}. Received {key}={value!r}")
         values[key] = float(value) if wanted is float else value
-    import dataclasses
-
     missing = [f.name for f in dataclasses.fields(kind)
                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values]
     if missing:

@@ -3,12 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from symbolic.planning.maneuver import (ManeuverState, ManeuverPlanner, ManeuverTarget, RoadLayout, TrackedObject,
-                               layout_from_road, predict_facts, road_for_layout, route_and_target,
-                               step_ego, target_from_route)
-from symbolic.reasoning.reasoner import Reasoner
+from symbolic.planning.maneuver import (ManeuverPlanner, ManeuverState, ManeuverTarget, RoadLayout, TrackedObject,
+                                        layout_from_road, road_for_layout, route_and_target, step_ego,
+                                        target_from_route)
 from symbolic.planning.roadnet import straight_road
 from symbolic.planning.routing import RoutePlanner
+from symbolic.reasoning.reasoner import Reasoner
+
+from bridge.maneuver_facts import predict_facts, predicted_fact_list
 
 RULES = Path(__file__).resolve().parents[3] / "configs" / "rules" / "traffic.rules"
 ROAD = RoadLayout(num_lanes=3, lane_width=3.5, speed_limit=13.9)
@@ -21,7 +23,7 @@ def reasoner():
 
 @pytest.fixture()
 def planner(reasoner):
-    return ManeuverPlanner(reasoner, ROAD, horizon=10, step_s=0.5)
+    return ManeuverPlanner(reasoner, ROAD, predict_facts=predicted_fact_list, horizon=10, step_s=0.5)
 
 
 def test_free_target_lane_changes_at_once(planner):
@@ -65,20 +67,9 @@ def test_impossible_plan_returns_the_safe_action_naming_the_blocking_rule(planne
 def test_red_light_keeps_the_ego_from_going(planner, reasoner):
     road = RoadLayout(num_lanes=3, stop_line_y=30.0)
     light = TrackedObject("o9", "traffic_light", x=11.5, y=31.0, light="red")
-    planner = ManeuverPlanner(reasoner, road)
+    planner = ManeuverPlanner(reasoner, road, predict_facts=predicted_fact_list)
     plan = planner.plan(ManeuverState(lane=0, y=0.0, speed=8.0), [light], ManeuverTarget(lane=0))
     assert plan.reached and plan.action == "stop"
-
-
-def test_predicted_facts_follow_constant_velocity():
-    car = TrackedObject("o1", "car", x=ROAD.lane_centre(2), y=-10.0, vy=14.0)  # coming up on the right
-    ego = ManeuverState(lane=1, y=0.0, speed=10.0)
-    now, later = predict_facts(ego, [car], ROAD, 0.0), predict_facts(ego, [car], ROAD, 2.0)
-    assert now.confidence("behind", "o1") == 1.0 and now.confidence("approaching", "o1") == 1.0
-    assert later.confidence("ahead", "o1") == 1.0 and later.value("gap", "o1") == pytest.approx(18 - 4.5)
-    assert now.confidence("in_right_lane", "o1") == 1.0 and now.confidence("in_adjacent_lane", "o1") == 1.0
-    assert later.value("speed", "o1") == 14.0 and now.value("ego_speed") == 10.0
-    assert {f.atom for f in now if not f.args and not f.is_function} == {"left_lane_exists()", "right_lane_exists()"}
 
 
 def test_step_ego_respects_the_speed_limit_and_stops_at_zero():
@@ -97,9 +88,10 @@ def test_route_gives_the_maneuver_target():
 
 def test_bad_inputs_are_named(reasoner):
     with pytest.raises(ValueError, match=r"`horizon` must be an integer >= 1. Received horizon=0"):
-        ManeuverPlanner(reasoner, ROAD, horizon=0)
+        ManeuverPlanner(reasoner, ROAD, predict_facts=predicted_fact_list, horizon=0)
     with pytest.raises(ValueError, match=r"`target.lane` must be a lane index in \[0, 2\]. Received target.lane=3"):
-        ManeuverPlanner(reasoner, ROAD).plan(ManeuverState(lane=0), [], ManeuverTarget(lane=3))
+        ManeuverPlanner(reasoner, ROAD, predict_facts=predicted_fact_list).plan(ManeuverState(lane=0), [],
+                                                                                ManeuverTarget(lane=3))
     with pytest.raises(ValueError, match=r"`num_lanes` must be an integer >= 1"):
         RoadLayout(num_lanes=0)
     with pytest.raises(ValueError, match="unknown action 'fly'"):
@@ -113,7 +105,8 @@ def test_scene_layout_and_map_agree_and_the_route_sets_the_target(planner):
     route = RoutePlanner().fit(road).plan("L2_5", "W_end")  # a left turn at the crossing, from the right lane
     target = target_from_route(road, route)
     assert target == ManeuverTarget(lane=0, before_y=60.0)
-    plan = ManeuverPlanner(planner.reasoner, layout).plan(ManeuverState(lane=2, y=0.0, speed=8.0), [], target)
+    plan = ManeuverPlanner(planner.reasoner, layout, predict_facts=predicted_fact_list).plan(
+        ManeuverState(lane=2, y=0.0, speed=8.0), [], target)
     assert plan.reached and plan.actions == ["change_left", "change_left"]
 
 
@@ -124,7 +117,8 @@ def test_route_and_target_from_the_egos_position(planner):
     route, target = route_and_target(routes, lane=0, y=3.0, destination="E_end")  # a right turn ahead
     assert route.nodes[0] == "L0_6" and route.nodes[-1] == "E_end"
     assert target == ManeuverTarget(lane=2, before_y=40.0)
-    plan = ManeuverPlanner(planner.reasoner, layout).plan(ManeuverState(lane=0, y=3.0, speed=8.0), [], target)
+    plan = ManeuverPlanner(planner.reasoner, layout, predict_facts=predicted_fact_list).plan(
+        ManeuverState(lane=0, y=3.0, speed=8.0), [], target)
     assert plan.actions == ["change_right", "change_right"]
     with pytest.raises(ValueError, match=r"map straight3 has no node of lane 1 at or ahead of y=500"):
         route_and_target(routes, lane=1, y=500.0, destination="E_end")
