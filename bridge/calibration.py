@@ -23,6 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
+from perception.files import write_atomic
+
 GRID = tuple(round(i / 20, 2) for i in range(21))  # scores 0, 0.05, ..., 1
 
 
@@ -100,9 +102,7 @@ class ScoreCalibration:
         """Write the JSON file atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(self.to_json(), indent=1) + "\n")
-        temporary.replace(path)
+        write_atomic(path, json.dumps(self.to_json(), indent=1) + "\n")
         return path
 
     @classmethod

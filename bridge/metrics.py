@@ -31,6 +31,7 @@ import numpy as np
 from bridge.grounding import ground_truth_facts
 from bridge.pipeline import STAGES, FrameResult
 from bridge.vocabulary import LIGHT_COLORS
+from perception.files import write_atomic
 
 ERROR_KINDS = ("missed", "false", "mislabelled", "wrong_light")
 
@@ -190,9 +191,7 @@ class PipelineMetrics:
         """Write :meth:`to_json` atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(self.to_json(), indent=1))
-        temporary.replace(path)
+        write_atomic(path, json.dumps(self.to_json(), indent=1))
         return path
 
     def table(self) -> str:

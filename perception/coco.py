@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from perception.files import write_atomic
 from perception.world.config import CLASS_NAMES
 
 ANNOTATIONS_NAME = "annotations.json"
@@ -39,27 +38,6 @@ def image_file_name(image_id: int) -> str:
         '000007.png'
     """
     return f"{image_id:06d}.png"
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so readers never see half a file.
-
-    Example:
-        >>> import tempfile
-        >>> path = Path(tempfile.mkdtemp()) / "a.txt"
-        >>> atomic_write_text(path, "hello")
-        >>> path.read_text(), [p.name for p in path.parent.iterdir()]
-        ('hello', ['a.txt'])
-    """
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -104,10 +82,7 @@ def save_png(image: np.ndarray, path: str | Path) -> None:
         >>> Image.open(path).size
         (6, 4)
     """
-    path = Path(path)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(encode_png(image))
-    os.replace(temp, path)
+    write_atomic(path, encode_png(image), fsync=False)
 
 
 def categories() -> list[dict]:
@@ -208,8 +183,8 @@ def write_index(out_dir: Path, images: list[dict], annotations: list[dict], worl
     data = {"info": {"description": "nesy synthetic driving world"}, "images": images,
             "annotations": annotations, "categories": categories()}
     path = Path(out_dir) / ANNOTATIONS_NAME
-    atomic_write_text(Path(out_dir) / WORLD_NAME, "".join(line + "\n" for line in world_lines))
-    atomic_write_text(path, json.dumps(data))
+    write_atomic(Path(out_dir) / WORLD_NAME, "".join(line + "\n" for line in world_lines), fsync=False)
+    write_atomic(path, json.dumps(data), fsync=False)
     return path
 
 
