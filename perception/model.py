@@ -25,11 +25,14 @@ from perception.backbone import STRIDE, CenterNetwork, fuse_conv_bn
 from perception.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from perception.decode import decode_outputs
 from perception.detections import Detections
+from perception.device import PRECISIONS, autocast, autocast_dtype
+from perception.evaluation import evaluate_detections
+from perception.inference import iterate_batches, save_prediction_grid
+from perception.training import Trainer, TrainingConfig
 from perception.world import CLASS_NAMES, LIGHT_STATES
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "default.safetensors"
 PAD_MULTIPLE = 32
-PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 
 
 @dataclass
@@ -158,8 +161,6 @@ class Detector:
         Returns:
             self, with ``network_`` and ``history_`` set.
         """
-        from perception.training import Trainer, TrainingConfig
-
         training = training if training is not None else TrainingConfig()
         if epochs is not None:
             training = dataclasses.replace(training, epochs=epochs)
@@ -193,7 +194,7 @@ class Detector:
             raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}. Received: precision={precision!r}")
         network = self._inference_network()
         device = next(network.parameters()).device
-        dtype = _autocast_dtype(precision, device)
+        dtype = autocast_dtype(precision, device)
 
         def detect(batch: torch.Tensor) -> list[Detections]:
             outputs = self.forward(batch.to(device), network=network, dtype=dtype)
@@ -226,7 +227,7 @@ class Detector:
             images = F.pad(images, (0, pad_w, 0, pad_h))
         if images.device.type == "cpu" or images.device.type == "cuda":
             images = images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(images.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with autocast(images.device, dtype):
             outputs = network(images)
         return outputs[..., : -(-height // STRIDE), : -(-width // STRIDE)].float()
 
@@ -272,9 +273,6 @@ class Detector:
             The metrics dict of :func:`perception.evaluation.evaluate_detections`;
             also stored as ``metrics_``.
         """
-        from perception.evaluation import evaluate_detections
-        from perception.inference import iterate_batches
-
         predictions, targets, sizes, shown = [], [], [], []
         for images, batch_targets in iterate_batches(data, batch_size=batch_size, verbose=verbose, desc="evaluate"):
             found = self.predict(images, score_threshold=score_threshold, batch_size=batch_size, precision=precision)
@@ -286,7 +284,6 @@ class Detector:
         metrics = evaluate_detections(predictions, targets, class_names=self.class_names, image_sizes=sizes,
                                       attribute_names=tuple(self.attribute_sizes))
         if grid_path is not None:
-            from perception.inference import save_prediction_grid
             save_prediction_grid(shown, grid_path, score_threshold=self.config.score_threshold)
         self.metrics_ = metrics
         return metrics
@@ -392,28 +389,9 @@ def _same_size_groups(images: list[torch.Tensor]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    if precision == "float32":
-        return None
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if precision == "float16":
-        return torch.float16
-    if device.type == "cuda":
-        return torch.float16
-    return torch.bfloat16 if cpu_supports_bfloat16() else None
-
-
 def _package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("nesy")
     except PackageNotFoundError:
         return "unknown"
-
-
-def cpu_supports_bfloat16() -> bool:
-    try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
