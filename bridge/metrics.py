@@ -282,7 +282,7 @@ def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5)
     objects = result.objects
     errors: list[PerceptionError] = []
     iou = _box_overlaps(objects, truth)
-    matched = _match(objects, iou, iou_threshold)
+    matched = _match_any_label(objects, iou, iou_threshold)
     taken = set(matched.values())
     for j, obj in enumerate(truth):
         if j not in taken:
@@ -322,8 +322,13 @@ def _box_overlaps(objects, truth):
     return box_iou(found_boxes, true_boxes)  # (D, T)
 
 
-def _match(objects, iou, iou_threshold: float) -> dict[int, int]:
-    """Object index -> true object index: one to one, greedily by confidence, IoU >= ``iou_threshold``."""
+def _match_any_label(objects, iou, iou_threshold: float) -> dict[int, int]:
+    """Object index -> true object index: one to one, greedily by confidence, IoU >= ``iou_threshold``.
+
+    Unlike :func:`perception.boxes.match_boxes` labels are ignored (a
+    mislabelled detection still matches its object), objects of equal
+    confidence keep their order, and ``iou`` is given.
+    """
     matched: dict[int, int] = {}
     if iou is None:
         return matched
@@ -438,7 +443,7 @@ def localization_errors(pipeline, frames: Sequence, *, iou_threshold: float = 0.
                                                   position_uncertainty=position_uncertainty)
         objects = tracker.update(objects, frame.ego, _time(frame))
         truth = grounding.ground_truth_objects(frame)
-        for i, j in _match(objects, _box_overlaps(objects, truth), iou_threshold).items():
+        for i, j in _match_any_label(objects, _box_overlaps(objects, truth), iou_threshold).items():
             seen, true = objects[i], truth[j]
             if seen.label != true.label:
                 continue
