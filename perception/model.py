@@ -29,9 +29,12 @@ from perception.device import PRECISIONS, autocast, autocast_dtype
 from perception.evaluation import evaluate_detections
 from perception.inference import iterate_batches, save_prediction_grid
 from perception.training import Trainer, TrainingConfig
-from perception.world import CLASS_NAMES, LIGHT_STATES
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "default.safetensors"
+# The classes and attributes of a detector built without others (those the shipped
+# weights were trained on). A checkpoint carries its own class map.
+DEFAULT_CLASS_NAMES = ("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
+DEFAULT_ATTRIBUTES = {"light_state": ("red", "yellow", "green")}
 PAD_MULTIPLE = 32
 
 
@@ -60,8 +63,8 @@ class DetectorConfig:
         ValueError: `score_threshold` must be a float in [0, 1]. Received: score_threshold=1.5
     """
 
-    class_names: tuple[str, ...] = CLASS_NAMES
-    attributes: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"light_state": LIGHT_STATES})
+    class_names: tuple[str, ...] = DEFAULT_CLASS_NAMES
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_ATTRIBUTES))
     width: int = field(default=16, metadata={"range": (4, 256)})
     depth: int = field(default=1, metadata={"range": (0, 6)})
     head_width: int = field(default=32, metadata={"range": (4, 512)})
