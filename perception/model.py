@@ -23,6 +23,7 @@ from torch.nn import functional as F
 
 from perception.backbone import STRIDE, CenterNetwork, fuse_conv_bn
 from perception.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from perception.configuration import validate
 from perception.decode import decode_outputs
 from perception.detections import Detections
 from perception.device import PRECISIONS, autocast, autocast_dtype
@@ -60,7 +61,7 @@ class DetectorConfig:
         >>> DetectorConfig(score_threshold=1.5)
         Traceback (most recent call last):
         ...
-        ValueError: `score_threshold` must be a float in [0, 1]. Received: score_threshold=1.5
+        perception.configuration.InvalidConfigError: `score_threshold` must be in [0.0, 1.0]. Received: score_threshold=1.5
     """
 
     class_names: tuple[str, ...] = DEFAULT_CLASS_NAMES
@@ -73,18 +74,9 @@ class DetectorConfig:
     max_detections: int = field(default=100, metadata={"range": (1, 10000)})
 
     def __post_init__(self):
-        self.class_names = tuple(self.class_names)
-        self.attributes = {str(k): tuple(v) for k, v in dict(self.attributes).items()}
+        validate(self)
         if not self.class_names or len(set(self.class_names)) != len(self.class_names):
             raise ValueError(f"`class_names` must be distinct names. Received: class_names={self.class_names!r}")
-        for name in ("width", "depth", "head_width", "input_size", "max_detections"):
-            value = getattr(self, name)
-            low, high = type(self).__dataclass_fields__[name].metadata["range"]
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(f"`{name}` must be an integer in [{low}, {high}]. Received: {name}={value!r}")
-        if not isinstance(self.score_threshold, (int, float)) or not 0 <= self.score_threshold <= 1:
-            raise ValueError("`score_threshold` must be a float in [0, 1]. "
-                             f"Received: score_threshold={self.score_threshold!r}")
         if self.input_size % PAD_MULTIPLE:
             raise ValueError(f"`input_size` must be a multiple of {PAD_MULTIPLE}. Received: input_size={self.input_size}")
 

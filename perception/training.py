@@ -21,6 +21,7 @@ from tqdm import tqdm
 from perception import distributed
 from perception.augment import augment_batch
 from perception.backbone import STRIDE
+from perception.configuration import validate
 from perception.datasets import collate_detection
 from perception.device import autocast, mixed_precision_dtype, resolve_device
 from perception.losses import detection_loss
@@ -61,7 +62,7 @@ class TrainingConfig:
         >>> TrainingConfig(batch_size=0)
         Traceback (most recent call last):
         ...
-        ValueError: `batch_size` must be an integer in [1, 65536]. Received: batch_size=0
+        perception.configuration.InvalidConfigError: `batch_size` must be in [1, 65536]. Received: batch_size=0
     """
 
     epochs: int = field(default=12, metadata={"range": (1, 100000)})
@@ -83,20 +84,7 @@ class TrainingConfig:
     num_workers: int = field(default=0, metadata={"range": (0, 256)})
 
     def __post_init__(self):
-        for name, item in type(self).__dataclass_fields__.items():
-            value = getattr(self, name)
-            meta = item.metadata
-            if "range" in meta:
-                low, high = meta["range"]
-                kind = int if isinstance(item.default, int) and not isinstance(item.default, bool) else float
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-                if kind is int:
-                    ok = ok and isinstance(value, int)
-                if not ok or not low <= value <= high:
-                    word = "an integer" if kind is int else "a number"
-                    raise ValueError(f"`{name}` must be {word} in [{low}, {high}]. Received: {name}={value!r}")
-            if "choices" in meta and value not in meta["choices"]:
-                raise ValueError(f"`{name}` must be one of {', '.join(meta['choices'])}. Received: {name}={value!r}")
+        validate(self)
 
 
 def learning_rate_at(step: int, *, total_steps: int, peak: float, warmup_steps: int, schedule: str) -> float:
