@@ -82,10 +82,10 @@ class TruthAssisted(Pipeline):
 def with_truth(objects, frame, replaced) -> list:
     """``objects`` with the errors named in ``replaced`` taken away, against ``frame``'s ground truth."""
     from bridge.grounding import ground_truth_objects
-    from bridge.metrics import _box_overlaps, _match
+    from bridge.metrics import _box_overlaps, _match_any_label
 
     truth = ground_truth_objects(frame)
-    matched = _match(objects, _box_overlaps(objects, truth), 0.5)
+    matched = _match_any_label(objects, _box_overlaps(objects, truth), 0.5)
     kept = []
     for i, obj in enumerate(objects):
         true = truth[matched[i]] if i in matched else None

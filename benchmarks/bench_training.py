@@ -39,8 +39,9 @@ def main(argv=None) -> None:
     from perception.augment import augment, augment_batch
     from perception.backbone import STRIDE
     from perception.datasets import SyntheticDataset, collate_detection
+    from perception.device import cpu_supports_bfloat16
     from perception.losses import detection_loss
-    from perception.model import Detector, cpu_supports_bfloat16
+    from perception.model import Detector
     from perception.targets import encode_targets
     from perception.world import preset_config
 

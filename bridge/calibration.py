@@ -23,6 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
+from perception.files import write_atomic
+
 GRID = tuple(round(i / 20, 2) for i in range(21))  # scores 0, 0.05, ..., 1
 
 
@@ -100,9 +102,7 @@ class ScoreCalibration:
         """Write the JSON file atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(self.to_json(), indent=1) + "\n")
-        temporary.replace(path)
+        write_atomic(path, json.dumps(self.to_json(), indent=1) + "\n")
         return path
 
     @classmethod
@@ -176,8 +176,12 @@ def fit_table(scores: Sequence[float], correct: Sequence[bool], grid: Sequence[f
     return np.clip(table, 0.0, 1.0).tolist()
 
 
-def match_detections(detections, scene, iou_threshold: float = 0.5) -> list[bool]:
+def scene_match_flags(detections, scene, iou_threshold: float = 0.5) -> list[bool]:
     """Whether each detection matches a true object of its label (greedy by score, one to one).
+
+    Unlike :func:`perception.boxes.match_boxes` it matches a scene's objects
+    by label name, returns one flag per detection, and of true objects
+    overlapping a detection equally it takes the later one.
 
     Returns:
         One bool per detection, in order.
@@ -186,7 +190,7 @@ def match_detections(detections, scene, iou_threshold: float = 0.5) -> list[bool
         >>> from perception.world import generate_scene, preset_config
         >>> from bridge.grounding import scene_detections
         >>> scene = generate_scene(preset_config("easy"), seed=1)
-        >>> all(match_detections(scene_detections(scene), scene))
+        >>> all(scene_match_flags(scene_detections(scene), scene))
         True
     """
     import torch
@@ -226,7 +230,7 @@ def fit_calibration(detections: Sequence, scenes: Sequence, *, class_names: Sequ
     scores: dict[str, list[float]] = {name: [] for name in class_names}
     correct: dict[str, list[bool]] = {name: [] for name in class_names}
     for found, scene in zip(detections, scenes):
-        for label, score, right in zip(found.label_names(), found.scores.tolist(), match_detections(found, scene)):
+        for label, score, right in zip(found.label_names(), found.scores.tolist(), scene_match_flags(found, scene)):
             scores[label].append(score)
             correct[label].append(right)
     return ScoreCalibration({name: fit_table(scores[name], correct[name]) for name in class_names},

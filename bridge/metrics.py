@@ -31,6 +31,7 @@ import numpy as np
 from bridge.grounding import ground_truth_facts
 from bridge.pipeline import STAGES, FrameResult
 from bridge.vocabulary import LIGHT_COLORS
+from perception.files import write_atomic
 
 ERROR_KINDS = ("missed", "false", "mislabelled", "wrong_light")
 
@@ -190,9 +191,7 @@ class PipelineMetrics:
         """Write :meth:`to_json` atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(self.to_json(), indent=1))
-        temporary.replace(path)
+        write_atomic(path, json.dumps(self.to_json(), indent=1))
         return path
 
     def table(self) -> str:
@@ -283,7 +282,7 @@ def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5)
     objects = result.objects
     errors: list[PerceptionError] = []
     iou = _box_overlaps(objects, truth)
-    matched = _match(objects, iou, iou_threshold)
+    matched = _match_any_label(objects, iou, iou_threshold)
     taken = set(matched.values())
     for j, obj in enumerate(truth):
         if j not in taken:
@@ -323,8 +322,13 @@ def _box_overlaps(objects, truth):
     return box_iou(found_boxes, true_boxes)  # (D, T)
 
 
-def _match(objects, iou, iou_threshold: float) -> dict[int, int]:
-    """Object index -> true object index: one to one, greedily by confidence, IoU >= ``iou_threshold``."""
+def _match_any_label(objects, iou, iou_threshold: float) -> dict[int, int]:
+    """Object index -> true object index: one to one, greedily by confidence, IoU >= ``iou_threshold``.
+
+    Unlike :func:`perception.boxes.match_boxes` labels are ignored (a
+    mislabelled detection still matches its object), objects of equal
+    confidence keep their order, and ``iou`` is given.
+    """
     matched: dict[int, int] = {}
     if iou is None:
         return matched
@@ -439,7 +443,7 @@ def localization_errors(pipeline, frames: Sequence, *, iou_threshold: float = 0.
                                                   position_uncertainty=position_uncertainty)
         objects = tracker.update(objects, frame.ego, _time(frame))
         truth = grounding.ground_truth_objects(frame)
-        for i, j in _match(objects, _box_overlaps(objects, truth), iou_threshold).items():
+        for i, j in _match_any_label(objects, _box_overlaps(objects, truth), iou_threshold).items():
             seen, true = objects[i], truth[j]
             if seen.label != true.label:
                 continue

@@ -14,6 +14,8 @@ import io
 from pathlib import Path
 from typing import Sequence
 
+from perception.files import write_atomic
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;background:#fafafa;color:#222}
 header{background:#1f2d3d;color:#fff;padding:12px 20px}
@@ -102,9 +104,7 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
     parts.append(f"</main><script>{_SCRIPT}</script></body></html>")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text("".join(parts), encoding="utf-8")
-    temporary.replace(path)
+    write_atomic(path, "".join(parts))
     return path
 
 

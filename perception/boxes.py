@@ -81,3 +81,55 @@ def box_sizes(boxes: torch.Tensor) -> torch.Tensor:
         tensor([[4., 2.]])
     """
     return boxes[:, 2:] - boxes[:, :2]
+
+
+def match_boxes(boxes: torch.Tensor, scores: torch.Tensor, true_boxes: torch.Tensor, *,
+                labels: torch.Tensor | None = None, true_labels: torch.Tensor | None = None,
+                iou_threshold: float = 0.5) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching of predicted boxes to true boxes, highest score first.
+
+    Each prediction, in order of decreasing score, takes the free true box it
+    overlaps most (the first of equal overlaps) when their IoU is at least
+    ``iou_threshold`` (which must be above 0). With ``labels`` and
+    ``true_labels``, only boxes of the same label match.
+
+    Args:
+        boxes: float tensor (D, 4), xyxy pixels: the predictions.
+        scores: tensor (D,): their scores.
+        true_boxes: float tensor (T, 4), xyxy pixels.
+        labels: optional int tensor (D,) of the predictions' labels.
+        true_labels: int tensor (T,), given with ``labels``.
+        iou_threshold: the least IoU of a match.
+
+    Returns:
+        ``(prediction_index, truth_index)`` pairs, in the order they were matched.
+
+    Example:
+        >>> boxes = torch.tensor([[0., 0., 10., 10.], [0., 0., 9., 10.]])
+        >>> match_boxes(boxes, torch.tensor([0.5, 0.9]), torch.tensor([[0., 0., 10., 10.]]))
+        [(1, 0)]
+        >>> match_boxes(boxes, torch.tensor([0.5, 0.9]), torch.tensor([[0., 0., 10., 10.]]),
+        ...             labels=torch.tensor([0, 1]), true_labels=torch.tensor([0]))
+        [(0, 0)]
+    """
+    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float)) or not 0 < iou_threshold <= 1:
+        raise ValueError(f"`iou_threshold` must be a number in (0, 1]. Received: iou_threshold={iou_threshold!r}")
+    if (labels is None) != (true_labels is None):
+        raise ValueError("`labels` and `true_labels` go together: give both or neither. "
+                         f"Received: labels={'None' if labels is None else 'a tensor'}, "
+                         f"true_labels={'None' if true_labels is None else 'a tensor'}")
+    if len(boxes) == 0 or len(true_boxes) == 0:
+        return []
+    iou = box_iou(boxes.float(), true_boxes.float())  # (D, T)
+    if labels is not None:
+        same_label = labels[:, None] == true_labels[None, :]  # (D, T)
+        iou = torch.where(same_label, iou, torch.zeros_like(iou))
+    taken = torch.zeros(iou.shape[1], dtype=torch.bool)
+    pairs = []
+    for d in scores.argsort(descending=True).tolist():
+        candidates = torch.where(taken, torch.zeros_like(iou[d]), iou[d])
+        best = int(candidates.argmax())
+        if candidates[best] >= iou_threshold:
+            taken[best] = True
+            pairs.append((d, best))
+    return pairs

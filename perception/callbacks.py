@@ -19,7 +19,9 @@ from pathlib import Path
 
 import torch
 
-from perception.checkpoint import atomic_write_bytes, load_training_state, save_training_state, state_path
+from perception.checkpoint import CheckpointError, load_training_state, save_training_state, state_path
+from perception.files import write_atomic
+from perception.model import Detector
 
 
 class Callback:
@@ -162,7 +164,7 @@ class CSVLogger(Callback):
         writer = csv.DictWriter(buffer, fieldnames=keys)
         writer.writeheader()
         writer.writerows(rows)
-        atomic_write_bytes(self.path, buffer.getvalue().encode())
+        write_atomic(self.path, buffer.getvalue())
 
 
 class BackupAndRestore(Callback):
@@ -184,11 +186,8 @@ class BackupAndRestore(Callback):
         trainer = self.trainer
         if not (self.restore and self.path.is_file() and state_path(self.path).is_file()):
             return
-        from perception.model import Detector
-
         saved = Detector.load(self.path, class_names=trainer.detector.class_names)
         if saved.config != trainer.detector.config:
-            from perception.checkpoint import CheckpointError
             raise CheckpointError(f"{self.path}: the checkpoint's model config {saved.config} does not match "
                                   f"this run's {trainer.detector.config}")
         optimizer_state, info = load_training_state(self.path)

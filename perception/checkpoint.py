@@ -4,21 +4,22 @@ A checkpoint is a safetensors file of weights whose header also carries the
 metadata (config, class map, attribute map, metrics, version) as JSON; a
 human-readable copy of that metadata sits beside it as ``<name>.json``.
 Training state for resuming (optimizer, epoch, random state) is a second
-pair, ``<name>.state.safetensors``. Every file is written to a temporary
-name in the same folder and moved into place with :func:`os.replace`, so a
-write interrupted at any point leaves the previous checkpoint intact.
+pair, ``<name>.state.safetensors``. Every file is written with
+:func:`perception.files.write_atomic` (a temporary file in the same folder,
+moved into place), so a write interrupted at any point leaves the previous
+checkpoint intact.
 Loading never unpickles.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save
+
+from perception.files import write_atomic
 
 FORMAT_VERSION = 1
 METADATA_KEY = "nesy"
@@ -28,40 +29,9 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable or does not fit; the message names the file."""
 
 
-def _readable(temp: str) -> None:
-    """Give a temporary file the permissions a plain ``open`` would (mkstemp makes it private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temp, 0o666 & ~umask)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-        >>> atomic_write_bytes(p, b"hi"); p.read_bytes()
-        b'hi'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        _readable(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _atomic_save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
     data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=metadata)
-    atomic_write_bytes(path, data)
+    write_atomic(path, data)
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -109,7 +79,7 @@ def save_checkpoint(path: str | Path, weights: dict[str, torch.Tensor], metadata
     metadata = {**metadata, "format_version": FORMAT_VERSION}
     text = json.dumps(metadata, indent=2, sort_keys=True)
     _atomic_save_tensors(path, weights, {METADATA_KEY: text})
-    atomic_write_bytes(sidecar_path(path), (text + "\n").encode())
+    write_atomic(sidecar_path(path), text + "\n")
     return path
 
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from perception.world.config import CLASS_NAMES
+from perception.files import write_atomic
 
 ANNOTATIONS_NAME = "annotations.json"
 WORLD_NAME = "world.jsonl"
@@ -39,27 +37,6 @@ def image_file_name(image_id: int) -> str:
         '000007.png'
     """
     return f"{image_id:06d}.png"
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so readers never see half a file.
-
-    Example:
-        >>> import tempfile
-        >>> path = Path(tempfile.mkdtemp()) / "a.txt"
-        >>> atomic_write_text(path, "hello")
-        >>> path.read_text(), [p.name for p in path.parent.iterdir()]
-        ('hello', ['a.txt'])
-    """
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -104,36 +81,34 @@ def save_png(image: np.ndarray, path: str | Path) -> None:
         >>> Image.open(path).size
         (6, 4)
     """
-    path = Path(path)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(encode_png(image))
-    os.replace(temp, path)
+    write_atomic(path, encode_png(image), fsync=False)
 
 
-def categories() -> list[dict]:
-    """The COCO categories of the synthetic world (id = label + 1).
+def categories(class_names) -> list[dict]:
+    """The COCO categories of a class map (id = label + 1).
 
     Example:
-        >>> categories()[0]
-        {'id': 1, 'name': 'car', 'supercategory': 'road'}
+        >>> categories(("car", "truck"))[1]
+        {'id': 2, 'name': 'truck', 'supercategory': 'road'}
     """
-    return [{"id": label + 1, "name": name, "supercategory": "road"} for label, name in enumerate(CLASS_NAMES)]
+    return [{"id": label + 1, "name": name, "supercategory": "road"} for label, name in enumerate(class_names)]
 
 
-def scene_annotations(scene, first_annotation_id: int) -> tuple[dict, list[dict]]:
+def scene_annotations(scene, first_annotation_id: int, *, class_names) -> tuple[dict, list[dict]]:
     """The COCO image entry and annotations of one scene.
 
     Args:
         scene: a :class:`~perception.world.Scene`.
         first_annotation_id: id of its first annotation.
+        class_names: the class map; an object's category id is its label's position + 1.
 
     Returns:
         ``(image, annotations)`` dicts; annotation ids count up from ``first_annotation_id``.
 
     Example:
-        >>> from perception.world import WorldConfig, generate_scene
+        >>> from perception.world import CLASS_NAMES, WorldConfig, generate_scene
         >>> scene = generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), seed=0)
-        >>> image, annotations = scene_annotations(scene, 1)
+        >>> image, annotations = scene_annotations(scene, 1, class_names=CLASS_NAMES)
         >>> image["file_name"], len(annotations) == len(scene.objects)
         ('000000.png', True)
     """
@@ -145,19 +120,20 @@ def scene_annotations(scene, first_annotation_id: int) -> tuple[dict, list[dict]
         x1, y1, x2, y2 = obj.box
         annotations.append({
             "id": first_annotation_id + offset, "image_id": scene.image_id,
-            "category_id": CLASS_NAMES.index(obj.label) + 1,
+            "category_id": class_names.index(obj.label) + 1,
             "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0,
             "attributes": dict(obj.attributes), "object_id": obj.id, "occlusion": obj.occlusion,
         })
     return image, annotations
 
 
-def write_coco(scenes: Iterable, out_dir: str | Path, *, write_images: bool = True) -> Path:
+def write_coco(scenes: Iterable, out_dir: str | Path, *, class_names, write_images: bool = True) -> Path:
     """Write scenes as a COCO dataset with their world state.
 
     Args:
         scenes: :class:`~perception.world.Scene` objects with distinct ``image_id``.
         out_dir: folder to create or fill (``images/``, ``annotations.json``, ``world.jsonl``).
+        class_names: the class map (the world's ``CLASS_NAMES``); the categories are written from it.
         write_images: False writes only the annotations and world state.
 
     Returns:
@@ -165,9 +141,9 @@ def write_coco(scenes: Iterable, out_dir: str | Path, *, write_images: bool = Tr
 
     Example:
         >>> import tempfile
-        >>> from perception.world import WorldConfig, generate_scene
+        >>> from perception.world import CLASS_NAMES, WorldConfig, generate_scene
         >>> scene = generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), seed=0)
-        >>> path = write_coco([scene], tempfile.mkdtemp())
+        >>> path = write_coco([scene], tempfile.mkdtemp(), class_names=CLASS_NAMES)
         >>> len(read_coco(path)["images"])
         1
     """
@@ -175,16 +151,17 @@ def write_coco(scenes: Iterable, out_dir: str | Path, *, write_images: bool = Tr
     (out_dir / IMAGE_FOLDER).mkdir(parents=True, exist_ok=True)
     images, annotations, world_lines = [], [], []
     for scene in scenes:
-        image, entries = scene_annotations(scene, len(annotations) + 1)
+        image, entries = scene_annotations(scene, len(annotations) + 1, class_names=class_names)
         if write_images:
             save_png(scene.image, out_dir / IMAGE_FOLDER / image["file_name"])
         images.append(image)
         annotations.extend(entries)
         world_lines.append(json.dumps(scene.to_json()))
-    return write_index(out_dir, images, annotations, world_lines)
+    return write_index(out_dir, images, annotations, world_lines, class_names=class_names)
 
 
-def write_index(out_dir: Path, images: list[dict], annotations: list[dict], world_lines: list[str]) -> Path:
+def write_index(out_dir: Path, images: list[dict], annotations: list[dict], world_lines: list[str], *,
+                class_names) -> Path:
     """Write ``annotations.json`` and ``world.jsonl`` (atomically) for already written images.
 
     Args:
@@ -192,24 +169,25 @@ def write_index(out_dir: Path, images: list[dict], annotations: list[dict], worl
         images: COCO image entries.
         annotations: COCO annotations with their final ids.
         world_lines: one ``Scene.to_json`` JSON text per image, in the same order.
+        class_names: the class map the annotations' category ids refer to.
 
     Returns:
         Path of ``annotations.json``.
 
     Example:
         >>> import tempfile
-        >>> path = write_index(Path(tempfile.mkdtemp()), [], [], [])
-        >>> read_coco(path)["categories"][4]["name"]
-        'traffic_light'
+        >>> path = write_index(Path(tempfile.mkdtemp()), [], [], [], class_names=("car", "truck"))
+        >>> read_coco(path)["categories"][1]["name"]
+        'truck'
     """
     ids = [image["id"] for image in images]
     if len(set(ids)) != len(ids):
         raise ValueError(f"scenes must have distinct image ids. Received duplicates in {sorted(ids)[:10]}")
     data = {"info": {"description": "nesy synthetic driving world"}, "images": images,
-            "annotations": annotations, "categories": categories()}
+            "annotations": annotations, "categories": categories(class_names)}
     path = Path(out_dir) / ANNOTATIONS_NAME
-    atomic_write_text(Path(out_dir) / WORLD_NAME, "".join(line + "\n" for line in world_lines))
-    atomic_write_text(path, json.dumps(data))
+    write_atomic(Path(out_dir) / WORLD_NAME, "".join(line + "\n" for line in world_lines), fsync=False)
+    write_atomic(path, json.dumps(data), fsync=False)
     return path
 
 
@@ -313,9 +291,10 @@ def read_world(path: str | Path) -> list[dict]:
 
     Example:
         >>> import tempfile
-        >>> from perception.world import WorldConfig, generate_scene
+        >>> from perception.world import CLASS_NAMES, WorldConfig, generate_scene
         >>> folder = tempfile.mkdtemp()
-        >>> _ = write_coco([generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), 3)], folder)
+        >>> _ = write_coco([generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), 3)], folder,
+        ...                class_names=CLASS_NAMES)
         >>> [record["image_id"] for record in read_world(folder)]
         [3]
     """

@@ -106,9 +106,10 @@ class CocoDataset(torch.utils.data.Dataset):
     Example:
         >>> import tempfile
         >>> from perception.coco import write_coco
-        >>> from perception.world import WorldConfig, generate_scene
+        >>> from perception.world import CLASS_NAMES, WorldConfig, generate_scene
         >>> folder = tempfile.mkdtemp()
-        >>> _ = write_coco([generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), 0)], folder)
+        >>> _ = write_coco([generate_scene(WorldConfig(image_size=64, metres_per_pixel=0.8), 0)], folder,
+        ...                class_names=CLASS_NAMES)
         >>> data = CocoDataset(folder)
         >>> len(data), data.class_names[:2], data[0][0].shape
         (1, ('car', 'truck'), torch.Size([3, 64, 64]))

@@ -12,7 +12,6 @@ import os
 
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 
 
 def init_from_environment() -> bool:
@@ -84,41 +83,6 @@ def wrap(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
 
     device_ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(network, device_ids=device_ids)
-
-
-def loader_factory(data, *, batch_size: int, seed: int, num_workers: int = 0, rank: int = 0, world_size: int = 1):
-    """A function ``epoch -> DataLoader`` that shuffles each epoch from ``(seed, epoch)``.
-
-    Args:
-        data: a Dataset of ``(image, target)`` (shuffled and sharded here)
-            or a ready DataLoader (used as it is).
-        batch_size: images per step per process.
-        seed: shuffling seed.
-        num_workers: loader processes.
-        rank, world_size: this process's shard.
-    """
-    from perception.datasets import collate_detection
-    from perception.training import epoch_generator
-
-    if isinstance(data, DataLoader):
-        def reuse(epoch: int) -> DataLoader:
-            if isinstance(getattr(data, "sampler", None), DistributedSampler):
-                data.sampler.set_epoch(epoch)
-            return data
-        return reuse
-    if not isinstance(data, Dataset) and not hasattr(data, "__getitem__"):
-        raise TypeError(f"training data must be a Dataset or a DataLoader. Received {type(data).__name__}")
-
-    def make(epoch: int) -> DataLoader:
-        if world_size > 1:
-            sampler = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=True, seed=seed,
-                                         drop_last=True)
-            sampler.set_epoch(epoch)
-        else:
-            sampler = RandomSampler(data, generator=epoch_generator(seed, epoch))
-        return DataLoader(data, batch_size=batch_size, sampler=sampler, collate_fn=collate_detection,
-                          num_workers=num_workers, drop_last=True, persistent_workers=False)
-    return make
 
 
 def broadcast_buffers(network: torch.nn.Module) -> None:

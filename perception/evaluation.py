@@ -13,7 +13,7 @@ import math
 import numpy as np
 import torch
 
-from perception.boxes import box_iou
+from perception.boxes import box_iou, match_boxes
 from perception.detections import Detections
 
 MATCH_IOU = 0.5
@@ -96,34 +96,6 @@ def _round(value: float) -> float:
     return round(float(max(value, 0.0)), 4)
 
 
-def match_detections(detections: Detections, target: dict, *, iou_threshold: float = MATCH_IOU) -> list[tuple[int, int]]:
-    """Greedy same-class matching, highest score first.
-
-    Returns:
-        ``(detection_index, truth_index)`` pairs.
-
-    Example:
-        >>> d = Detections(torch.tensor([[0., 0., 10., 10.], [0., 0., 9., 10.]]), torch.tensor([0, 0]),
-        ...                torch.tensor([0.5, 0.9]), ("car",))
-        >>> match_detections(d, {"boxes": torch.tensor([[0., 0., 10., 10.]]), "labels": torch.tensor([0])})
-        [(1, 0)]
-    """
-    if len(detections) == 0 or len(target["labels"]) == 0:
-        return []
-    iou = box_iou(detections.boxes.float(), target["boxes"].float())  # (D, T)
-    same_class = detections.labels[:, None] == target["labels"][None, :]
-    iou = torch.where(same_class, iou, torch.zeros_like(iou))
-    taken = torch.zeros(iou.shape[1], dtype=torch.bool)
-    pairs = []
-    for d in detections.scores.argsort(descending=True).tolist():
-        candidates = torch.where(taken, torch.zeros_like(iou[d]), iou[d])
-        best = int(candidates.argmax())
-        if candidates[best] >= iou_threshold:
-            taken[best] = True
-            pairs.append((d, best))
-    return pairs
-
-
 def attribute_accuracy(predictions: list[Detections], targets: list[dict], name: str) -> dict:
     """Accuracy of attribute ``name`` on detections matched to objects that
     carry it (target value >= 0).
@@ -146,7 +118,7 @@ def attribute_accuracy(predictions: list[Detections], targets: list[dict], name:
             continue
         total += int((values >= 0).sum())
         predicted = detections.attributes[name].argmax(dim=1)
-        for d, t in match_detections(detections, target):
+        for d, t in _match_same_label(detections, target):
             if values[t] >= 0:
                 matched += 1
                 correct += int(predicted[d] == values[t])
@@ -180,11 +152,16 @@ def confusion_summary(predictions: list[Detections], targets: list[dict], class_
                 guess = "missed"
             row = called[class_names[label]]
             row[guess] = row.get(guess, 0) + 1
-        matched = {d for d, _ in match_detections(confident, target)}
+        matched = {d for d, _ in _match_same_label(confident, target)}
         for d in range(len(confident)):
             if d not in matched:
                 false_positives[class_names[int(confident.labels[d])]] += 1
     return {"called": called, "false_positives": false_positives}
+
+
+def _match_same_label(detections: Detections, target: dict) -> list[tuple[int, int]]:
+    return match_boxes(detections.boxes, detections.scores, target["boxes"], labels=detections.labels,
+                       true_labels=target["labels"], iou_threshold=MATCH_IOU)
 
 
 def evaluate_detections(predictions: list[Detections], targets: list[dict], *, class_names,

@@ -8,13 +8,13 @@ dynamic in ONNX.
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import torch
 
 from perception.backbone import fuse_conv_bn
+from perception.files import write_atomic
 
 FORMATS = ("onnx", "torchscript")
 
@@ -37,25 +37,17 @@ def export_detector(detector, path: str | Path, *, format: str = "onnx", input_s
     network = fuse_conv_bn(copy.deepcopy(detector._require_network()).float().cpu().eval())
     size = input_size or detector.config.input_size
     example = torch.rand(1, 3, size, size)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        with torch.no_grad():
-            if format == "onnx":
-                _export_onnx(network, example, temp)
-            else:
-                torch.jit.trace(network, example).save(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        if format == "onnx":
+            _export_onnx(network, example, buffer)
+        else:
+            torch.jit.save(torch.jit.trace(network, example), buffer)
+    return write_atomic(path, buffer.getvalue())
 
 
-def _export_onnx(network, example, temp: str) -> None:
-    torch.onnx.export(network, (example,), temp, input_names=["images"], output_names=["outputs"],
+def _export_onnx(network, example, buffer: io.BytesIO) -> None:
+    torch.onnx.export(network, (example,), buffer, input_names=["images"], output_names=["outputs"],
                       dynamic_axes={"images": {0: "batch", 2: "height", 3: "width"},
                                     "outputs": {0: "batch", 2: "rows", 3: "columns"}},
                       opset_version=17, dynamo=False)

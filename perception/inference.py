@@ -3,15 +3,21 @@ dataset, reading images, sharded prediction over an image folder, and the
 predictions-vs-truth picture."""
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader
+from tqdm import tqdm
 
-from perception.checkpoint import atomic_write_bytes
+from perception import distributed
+from perception.datasets import collate_detection
+from perception.draw import draw_boxes, image_grid
+from perception.files import write_atomic
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
@@ -19,10 +25,6 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 def iterate_batches(data, *, batch_size: int = 32, verbose: bool = False, desc: str = ""):
     """Yield ``(images (B, 3, H, W), targets)`` from a Dataset of
     ``(image, target)`` (in order) or from a DataLoader as it is."""
-    from tqdm import tqdm
-
-    from perception.datasets import collate_detection
-
     if not isinstance(data, DataLoader):
         data = DataLoader(data, batch_size=batch_size, shuffle=False, collate_fn=collate_detection)
     yield from tqdm(data, desc=desc, leave=False, file=sys.stderr, disable=None if verbose else True)
@@ -40,8 +42,6 @@ def load_image(path: str | Path) -> torch.Tensor:
         ...
         ValueError: missing.png: cannot read image (No such file or directory)
     """
-    from PIL import Image, UnidentifiedImageError
-
     path = Path(path)
     try:
         with Image.open(path) as image:
@@ -78,10 +78,6 @@ def predict_folder(detector, folder: str | Path, out: str | Path, *, batch_size:
     Returns:
         The number of images this process handled.
     """
-    from tqdm import tqdm
-
-    from perception import distributed
-
     paths = distributed.shard(list_images(folder))
     records: dict[str, list] = {}
     for start in tqdm(range(0, len(paths), batch_size), desc="predict", leave=False, file=sys.stderr,
@@ -96,7 +92,7 @@ def predict_folder(detector, folder: str | Path, out: str | Path, *, batch_size:
         merged.update(part)
     if distributed.is_main_process():
         text = json.dumps({name: merged[name] for name in sorted(merged)}, indent=1)
-        atomic_write_bytes(out, (text + "\n").encode())
+        write_atomic(out, text + "\n")
     return len(paths)
 
 
@@ -114,10 +110,6 @@ def save_prediction_grid(examples, path: str | Path, *, score_threshold: float =
     Returns:
         The path written.
     """
-    import io
-
-    from perception.draw import draw_boxes, image_grid
-
     pictures = []
     for image, detections, target in examples:
         names = detections.class_names
@@ -130,5 +122,5 @@ def save_prediction_grid(examples, path: str | Path, *, score_threshold: float =
         raise ValueError("no examples to draw: the dataset is empty")
     buffer = io.BytesIO()
     image_grid(pictures, columns=columns).save(buffer, format="PNG")
-    atomic_write_bytes(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return Path(path)

@@ -23,13 +23,20 @@ from torch.nn import functional as F
 
 from perception.backbone import STRIDE, CenterNetwork, fuse_conv_bn
 from perception.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from perception.configuration import validate
 from perception.decode import decode_outputs
 from perception.detections import Detections
-from perception.world import CLASS_NAMES, LIGHT_STATES
+from perception.device import PRECISIONS, autocast, autocast_dtype
+from perception.evaluation import evaluate_detections
+from perception.inference import iterate_batches, save_prediction_grid
+from perception.training import Trainer, TrainingConfig
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "default.safetensors"
+# The classes and attributes of a detector built without others (those the shipped
+# weights were trained on). A checkpoint carries its own class map.
+DEFAULT_CLASS_NAMES = ("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
+DEFAULT_ATTRIBUTES = {"light_state": ("red", "yellow", "green")}
 PAD_MULTIPLE = 32
-PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 
 
 @dataclass
@@ -54,11 +61,11 @@ class DetectorConfig:
         >>> DetectorConfig(score_threshold=1.5)
         Traceback (most recent call last):
         ...
-        ValueError: `score_threshold` must be a float in [0, 1]. Received: score_threshold=1.5
+        perception.configuration.InvalidConfigError: `score_threshold` must be in [0.0, 1.0]. Received: score_threshold=1.5
     """
 
-    class_names: tuple[str, ...] = CLASS_NAMES
-    attributes: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"light_state": LIGHT_STATES})
+    class_names: tuple[str, ...] = DEFAULT_CLASS_NAMES
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_ATTRIBUTES))
     width: int = field(default=16, metadata={"range": (4, 256)})
     depth: int = field(default=1, metadata={"range": (0, 6)})
     head_width: int = field(default=32, metadata={"range": (4, 512)})
@@ -67,18 +74,9 @@ class DetectorConfig:
     max_detections: int = field(default=100, metadata={"range": (1, 10000)})
 
     def __post_init__(self):
-        self.class_names = tuple(self.class_names)
-        self.attributes = {str(k): tuple(v) for k, v in dict(self.attributes).items()}
+        validate(self)
         if not self.class_names or len(set(self.class_names)) != len(self.class_names):
             raise ValueError(f"`class_names` must be distinct names. Received: class_names={self.class_names!r}")
-        for name in ("width", "depth", "head_width", "input_size", "max_detections"):
-            value = getattr(self, name)
-            low, high = type(self).__dataclass_fields__[name].metadata["range"]
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(f"`{name}` must be an integer in [{low}, {high}]. Received: {name}={value!r}")
-        if not isinstance(self.score_threshold, (int, float)) or not 0 <= self.score_threshold <= 1:
-            raise ValueError("`score_threshold` must be a float in [0, 1]. "
-                             f"Received: score_threshold={self.score_threshold!r}")
         if self.input_size % PAD_MULTIPLE:
             raise ValueError(f"`input_size` must be a multiple of {PAD_MULTIPLE}. Received: input_size={self.input_size}")
 
@@ -158,8 +156,6 @@ class Detector:
         Returns:
             self, with ``network_`` and ``history_`` set.
         """
-        from perception.training import Trainer, TrainingConfig
-
         training = training if training is not None else TrainingConfig()
         if epochs is not None:
             training = dataclasses.replace(training, epochs=epochs)
@@ -193,7 +189,7 @@ class Detector:
             raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}. Received: precision={precision!r}")
         network = self._inference_network()
         device = next(network.parameters()).device
-        dtype = _autocast_dtype(precision, device)
+        dtype = autocast_dtype(precision, device)
 
         def detect(batch: torch.Tensor) -> list[Detections]:
             outputs = self.forward(batch.to(device), network=network, dtype=dtype)
@@ -226,7 +222,7 @@ class Detector:
             images = F.pad(images, (0, pad_w, 0, pad_h))
         if images.device.type == "cpu" or images.device.type == "cuda":
             images = images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(images.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with autocast(images.device, dtype):
             outputs = network(images)
         return outputs[..., : -(-height // STRIDE), : -(-width // STRIDE)].float()
 
@@ -272,9 +268,6 @@ class Detector:
             The metrics dict of :func:`perception.evaluation.evaluate_detections`;
             also stored as ``metrics_``.
         """
-        from perception.evaluation import evaluate_detections
-        from perception.inference import iterate_batches
-
         predictions, targets, sizes, shown = [], [], [], []
         for images, batch_targets in iterate_batches(data, batch_size=batch_size, verbose=verbose, desc="evaluate"):
             found = self.predict(images, score_threshold=score_threshold, batch_size=batch_size, precision=precision)
@@ -286,7 +279,6 @@ class Detector:
         metrics = evaluate_detections(predictions, targets, class_names=self.class_names, image_sizes=sizes,
                                       attribute_names=tuple(self.attribute_sizes))
         if grid_path is not None:
-            from perception.inference import save_prediction_grid
             save_prediction_grid(shown, grid_path, score_threshold=self.config.score_threshold)
         self.metrics_ = metrics
         return metrics
@@ -392,28 +384,9 @@ def _same_size_groups(images: list[torch.Tensor]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    if precision == "float32":
-        return None
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if precision == "float16":
-        return torch.float16
-    if device.type == "cuda":
-        return torch.float16
-    return torch.bfloat16 if cpu_supports_bfloat16() else None
-
-
 def _package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("nesy")
     except PackageNotFoundError:
         return "unknown"
-
-
-def cpu_supports_bfloat16() -> bool:
-    try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False

@@ -15,9 +15,15 @@ import time
 from dataclasses import dataclass, field
 
 import torch
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from tqdm import tqdm
 
+from perception import distributed
 from perception.augment import augment_batch
 from perception.backbone import STRIDE
+from perception.configuration import validate
+from perception.datasets import collate_detection
+from perception.device import autocast, mixed_precision_dtype, resolve_device
 from perception.losses import detection_loss
 from perception.targets import encode_targets
 
@@ -56,7 +62,7 @@ class TrainingConfig:
         >>> TrainingConfig(batch_size=0)
         Traceback (most recent call last):
         ...
-        ValueError: `batch_size` must be an integer in [1, 65536]. Received: batch_size=0
+        perception.configuration.InvalidConfigError: `batch_size` must be in [1, 65536]. Received: batch_size=0
     """
 
     epochs: int = field(default=12, metadata={"range": (1, 100000)})
@@ -78,20 +84,7 @@ class TrainingConfig:
     num_workers: int = field(default=0, metadata={"range": (0, 256)})
 
     def __post_init__(self):
-        for name, item in type(self).__dataclass_fields__.items():
-            value = getattr(self, name)
-            meta = item.metadata
-            if "range" in meta:
-                low, high = meta["range"]
-                kind = int if isinstance(item.default, int) and not isinstance(item.default, bool) else float
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-                if kind is int:
-                    ok = ok and isinstance(value, int)
-                if not ok or not low <= value <= high:
-                    word = "an integer" if kind is int else "a number"
-                    raise ValueError(f"`{name}` must be {word} in [{low}, {high}]. Received: {name}={value!r}")
-            if "choices" in meta and value not in meta["choices"]:
-                raise ValueError(f"`{name}` must be one of {', '.join(meta['choices'])}. Received: {name}={value!r}")
+        validate(self)
 
 
 def learning_rate_at(step: int, *, total_steps: int, peak: float, warmup_steps: int, schedule: str) -> float:
@@ -122,32 +115,36 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
 
 
-def mixed_precision_dtype(device: torch.device) -> torch.dtype | None:
-    """The autocast type training uses on ``device``: float16 on CUDA,
-    bfloat16 on CPUs with native bfloat16 arithmetic, else None (float32).
+def loader_factory(data, *, batch_size: int, seed: int, num_workers: int = 0, rank: int = 0, world_size: int = 1):
+    """A function ``epoch -> DataLoader`` that shuffles each epoch from ``(seed, epoch)``.
 
-    Example:
-        >>> mixed_precision_dtype(torch.device("cpu")) in (torch.bfloat16, None)
-        True
+    Args:
+        data: a Dataset of ``(image, target)`` (shuffled and sharded here)
+            or a ready DataLoader (used as it is).
+        batch_size: images per step per process.
+        seed: shuffling seed.
+        num_workers: loader processes.
+        rank, world_size: this process's shard.
     """
-    if device.type == "cuda":
-        return torch.float16
-    from perception.model import cpu_supports_bfloat16
-    return torch.bfloat16 if device.type == "cpu" and cpu_supports_bfloat16() else None
+    if isinstance(data, DataLoader):
+        def reuse(epoch: int) -> DataLoader:
+            if isinstance(getattr(data, "sampler", None), DistributedSampler):
+                data.sampler.set_epoch(epoch)
+            return data
+        return reuse
+    if not isinstance(data, Dataset) and not hasattr(data, "__getitem__"):
+        raise TypeError(f"training data must be a Dataset or a DataLoader. Received {type(data).__name__}")
 
-
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU.
-
-    Example:
-        >>> resolve_device("cpu")
-        device(type='cpu')
-    """
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("`device` is 'cuda' but no CUDA device is available. Received: device='cuda'")
-    return torch.device(name)
+    def make(epoch: int) -> DataLoader:
+        if world_size > 1:
+            sampler = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=True, seed=seed,
+                                         drop_last=True)
+            sampler.set_epoch(epoch)
+        else:
+            sampler = RandomSampler(data, generator=epoch_generator(seed, epoch))
+        return DataLoader(data, batch_size=batch_size, sampler=sampler, collate_fn=collate_detection,
+                          num_workers=num_workers, drop_last=True, persistent_workers=False)
+    return make
 
 
 class Trainer:
@@ -172,8 +169,6 @@ class Trainer:
     # The loop ---------------------------------------------------------------------------------
     def run(self, train_data, val_data=None) -> list[dict]:
         """Train for ``config.epochs`` epochs; returns the per-epoch logs."""
-        from perception import distributed
-
         if not isinstance(self.config, TrainingConfig):
             raise TypeError(f"`training` must be a TrainingConfig. Received: {type(self.config).__name__}")
         self.rank, self.world_size = distributed.rank_and_size()
@@ -188,8 +183,6 @@ class Trainer:
             torch.set_num_threads(previous_threads)
 
     def _run(self, train_data, val_data) -> list[dict]:
-        from perception import distributed
-
         config = self.config
         torch.manual_seed(config.seed)
         if getattr(self.detector, "network_", None) is None:
@@ -206,7 +199,7 @@ class Trainer:
         self.initial_epoch, self.global_step, self.history = 0, 0, []
         self.stop_training = False
         self.last_checkpoint = None
-        loader_for = distributed.loader_factory(train_data, batch_size=config.batch_size, seed=config.seed,
+        loader_for = loader_factory(train_data, batch_size=config.batch_size, seed=config.seed,
                                                 num_workers=config.num_workers, rank=self.rank,
                                                 world_size=self.world_size)
         self.steps_per_epoch = len(loader_for(0))
@@ -238,8 +231,6 @@ class Trainer:
         return self.history
 
     def _train_epoch(self, loader, epoch: int) -> dict:
-        from tqdm import tqdm
-
         config = self.config
         generator = epoch_generator(config.seed + 7919 * (self.rank + 1), epoch)
         self.model.train()
@@ -277,7 +268,7 @@ class Trainer:
         encoded = {k: v.to(self.device, non_blocking=True) for k, v in encoded.items()}
         images = images.to(self.device, non_blocking=True)
         images = images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.use_amp):
+        with autocast(self.device, self.amp_dtype):
             outputs = self.model(images)
         outputs = outputs.float()
         parts = detection_loss(outputs, encoded, num_classes=len(detector.class_names),
@@ -341,8 +332,6 @@ class InMemoryDataset(torch.utils.data.Dataset):
     BLOCK = 256  # images per preallocated uint8 block
 
     def __init__(self, data, *, verbose: bool = False, desc: str = "render"):
-        from tqdm import tqdm
-
         # Images live in preallocated uint8 blocks, one series per image shape: storing each
         # image as its own small tensor fragments the heap (about 4x the pixels' size in RSS).
         self._blocks: list[torch.Tensor] = []

@@ -8,9 +8,12 @@ ground-truth boxes). Prints the report's path.
 """
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
+
+from perception.files import write_atomic
 
 DEFAULT_CONFIG = Path("configs/drive.yaml")
 
@@ -67,11 +70,11 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     results, wall_s = timed_stream(pipeline, frames, progress=sys.stderr.isatty(), desc="demo")
     metrics = evaluate_results(results, reasoner=pipeline.reasoner, wall_s=wall_s, mode="stream")
-    _write_text(out / "frames.jsonl", "".join(json.dumps(r.to_json()) + "\n" for r in results))
+    write_atomic(out / "frames.jsonl", "".join(json.dumps(r.to_json()) + "\n" for r in results))
     metrics.write_json(out / "metrics.json")
-    temporary = out / ".preview.png.tmp"
-    ground_truth_preview(frames[:: max(1, len(frames) // 8)][:8]).save(temporary, format="PNG")
-    temporary.replace(out / "preview.png")
+    preview = io.BytesIO()
+    ground_truth_preview(frames[:: max(1, len(frames) // 8)][:8]).save(preview, format="PNG")
+    write_atomic(out / "preview.png", preview.getvalue())
     perception = "ground-truth detections" if args.oracle else "the shipped detector" if not args.weights \
         else args.weights
     report = write_report(results, out / "report.html", metrics=metrics,
@@ -80,9 +83,3 @@ def run(args) -> int:
           f"{metrics.frames_per_second:.0f} frames/s", file=sys.stderr)
     print(report)
     return 0
-
-
-def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)

@@ -35,7 +35,7 @@ def run(args) -> int:
     if args.pipeline:
         from bridge.commands import evaluate_pipeline
         return evaluate_pipeline.run(args)
-    from perception.checkpoint import atomic_write_bytes
+    from perception.files import write_atomic
     from perception.datasets import CocoDataset, SyntheticDataset
     from perception.evaluation import format_metrics
     from perception.model import Detector
@@ -58,6 +58,6 @@ def run(args) -> int:
                                 verbose=True)
     print(format_metrics(metrics))
     if args.out:
-        atomic_write_bytes(Path(args.out) / "metrics.json", (json.dumps(metrics, indent=1) + "\n").encode())
+        write_atomic(Path(args.out) / "metrics.json", json.dumps(metrics, indent=1) + "\n")
         print(f"wrote {Path(args.out) / 'metrics.json'} and {grid}", file=sys.stderr)
     return 0

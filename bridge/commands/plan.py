@@ -8,9 +8,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
+
+from perception.files import write_atomic
 
 
 def register(subparsers) -> None:
@@ -226,19 +229,12 @@ def draw_maneuver(scene, plan, path: str | Path, *, step_s: float = 0.5, horizon
 
 
 def _save_figure(figure, path: Path) -> Path:
-    """Save a matplotlib figure as PNG through a temporary file and a rename."""
-    import os
-    import tempfile
-
+    """Save a matplotlib figure as PNG atomically (:func:`perception.files.write_atomic`)."""
     import matplotlib.pyplot as plt
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(handle)
+    buffer = io.BytesIO()
     try:
-        figure.savefig(temporary, format="png", bbox_inches="tight")
-        os.replace(temporary, path)
+        figure.savefig(buffer, format="png", bbox_inches="tight")
     finally:
         plt.close(figure)
-        Path(temporary).unlink(missing_ok=True)
-    return path
+    return write_atomic(path, buffer.getvalue())

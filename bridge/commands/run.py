@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from bridge.commands.generate import positive_int
+from perception.files import write_atomic
 
 
 def register(subparsers) -> None:
@@ -70,7 +71,7 @@ def run(args) -> int:
             bar.update(1)
     partial.replace(out / "frames.jsonl")
     summary = run_summary(results, skipped, stream=stream, oracle=args.oracle)
-    _write_json(out / "summary.json", summary)
+    write_atomic(out / "summary.json", json.dumps(summary, indent=1))
     if args.report:
         from bridge.report import write_report
 
@@ -176,9 +177,3 @@ def generate_frames(config, num_frames: int, *, seed: int = 0, preset: str | Non
 
 def _short(error: BaseException) -> str:
     return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
-
-
-def _write_json(path: Path, data) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    temporary.replace(path)

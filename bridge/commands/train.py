@@ -38,7 +38,7 @@ def run(args) -> int:
     from bridge.experiment import load_config
     from perception import distributed
     from perception.callbacks import BackupAndRestore, CSVLogger, ModelCheckpoint
-    from perception.checkpoint import atomic_write_bytes
+    from perception.files import write_atomic
     from perception.evaluation import format_metrics
     from perception.model import Detector
 
@@ -77,7 +77,7 @@ def run(args) -> int:
             detector.save(out / "model.safetensors", metrics=metrics or None)
             report = {"config": str(args.config), "epochs": training.epochs, "seed": training.seed,
                       "history": detector.history_, "validation": metrics}
-            atomic_write_bytes(out / "metrics.json", (json.dumps(report, indent=1) + "\n").encode())
+            write_atomic(out / "metrics.json", json.dumps(report, indent=1) + "\n")
             if metrics:
                 print(format_metrics(metrics))
             print(f"wrote {out / 'model.safetensors'}", file=sys.stderr)

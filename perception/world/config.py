@@ -1,17 +1,16 @@
 """World settings: the class map, the difficulty presets and :class:`WorldConfig`.
 
 Knobs left at ``None`` take their value from the preset (``easy``,
-``default`` or ``hard``); :meth:`WorldConfig.resolved` fills them in. A YAML
-``world:`` section is checked against the field metadata by
-``bridge.config.build_dataclass``; constructing the dataclass in Python runs
-the same checks.
+``default`` or ``hard``); :meth:`WorldConfig.resolved` fills them in. The
+field metadata is checked by :func:`perception.configuration.validate`,
+the same checks a YAML ``world:`` section gets.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
-import typing
 from dataclasses import dataclass, field
+
+from perception.configuration import validate
 
 CLASS_NAMES = ("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
 LIGHT_STATES = ("red", "yellow", "green")
@@ -79,7 +78,7 @@ class WorldConfig:
         >>> WorldConfig(image_size=8)
         Traceback (most recent call last):
         ...
-        ValueError: `image_size` must be in [32, 2048]. Received: image_size=8
+        perception.configuration.InvalidConfigError: `image_size` must be in [32, 2048]. Received: image_size=8
     """
 
     image_size: int = field(default=256, metadata={"range": (32, 2048)})
@@ -101,10 +100,7 @@ class WorldConfig:
     control_ahead: float | None = _knob(0.0, 1.0, "probability of a light or stop sign ahead")
 
     def __post_init__(self):
-        for item in dataclasses.fields(self):
-            value = getattr(self, item.name)
-            if value is not None:
-                setattr(self, item.name, _checked(item, value))
+        validate(self)
 
     def resolved(self) -> "WorldConfig":
         """A copy with every ``None`` knob taken from the preset.
@@ -143,35 +139,3 @@ def preset_config(name: str, **overrides) -> WorldConfig:
         raise TypeError(f"preset_config() got an unknown WorldConfig field {unknown[0]!r}. "
                         f"Expected one of: {', '.join(sorted(names))}")
     return WorldConfig(preset=name, **overrides).resolved()
-
-
-def _checked(item: dataclasses.Field, value):
-    """``value`` checked against the field's type and metadata (a ValueError/TypeError names the field)."""
-    name, metadata = item.name, item.metadata
-    hint = typing.get_type_hints(WorldConfig)[name]
-    if typing.get_origin(hint) in (typing.Union, type(int | None)):
-        hint = [a for a in typing.get_args(hint) if a is not type(None)][0]
-    if typing.get_origin(hint) is tuple:
-        if not isinstance(value, (tuple, list)) or len(value) != 2:
-            raise TypeError(f"`{name}` must be a pair (min, max). Received: {name}={value!r}")
-        items = tuple(_scalar(name, v, int, metadata) for v in value)
-        if metadata.get("ordered") and items[0] > items[1]:
-            raise ValueError(f"`{name}` must be in increasing order. Received: {name}={value!r}")
-        return items
-    return _scalar(name, value, hint, metadata)
-
-
-def _scalar(name: str, value, kind: type, metadata):
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise TypeError(f"`{name}` must be of type {kind.__name__}. Received: {name}={value!r}")
-    if kind is float and not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")
-    if "range" in metadata:
-        low, high = metadata["range"]
-        if not low <= value <= high:
-            raise ValueError(f"`{name}` must be in [{low}, {high}]. Received: {name}={value!r}")
-    if "choices" in metadata and value not in metadata["choices"]:
-        raise ValueError(f"`{name}` must be one of {', '.join(metadata['choices'])}. Received: {name}={value!r}")
-    return value

@@ -58,7 +58,7 @@ def render_task(config: WorldConfig, task: dict, out_dir: str | None) -> list[tu
         scenes = [generator.scene(seed, image_id=image_id) for seed, image_id in zip(task["seeds"], task["image_ids"])]
     results = []
     for scene in scenes:
-        image, annotations = scene_annotations(scene, 0)
+        image, annotations = scene_annotations(scene, 0, class_names=CLASS_NAMES)
         if out_dir is not None:
             save_png(scene.image, Path(out_dir) / IMAGE_FOLDER / image["file_name"])
         results.append((image, annotations, json.dumps(scene.to_json())))
@@ -131,7 +131,9 @@ def generate_dataset(config: WorldConfig, out_dir: str | Path | None, num_scenes
         bar.close()
         if pool is not None:
             pool.terminate()
-    path = write_index(out_dir, images, annotations, world_lines) if out_dir is not None else None
+    path = None
+    if out_dir is not None:
+        path = write_index(out_dir, images, annotations, world_lines, class_names=CLASS_NAMES)
     per_class = {name: 0 for name in CLASS_NAMES}
     for entry in annotations:
         per_class[CLASS_NAMES[entry["category_id"] - 1]] += 1

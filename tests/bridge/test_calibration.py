@@ -7,7 +7,7 @@ import torch
 
 from perception.detections import Detections
 from perception.world import generate_scene, preset_config
-from bridge.calibration import ScoreCalibration, fit_calibration, fit_table, isotonic, match_detections
+from bridge.calibration import ScoreCalibration, fit_calibration, fit_table, isotonic, scene_match_flags
 from bridge.grounding import scene_detections
 from bridge.pipeline import load_calibration, suppress_duplicates
 from bridge.vocabulary import CLASS_NAMES
@@ -31,9 +31,9 @@ def test_precision_table_follows_the_data():
 def test_matching_counts_only_same_label_overlaps():
     scene = generate_scene(preset_config("default"), seed=3)
     truth = scene_detections(scene)
-    assert all(match_detections(truth, scene))
+    assert all(scene_match_flags(truth, scene))
     relabelled = Detections(truth.boxes, (truth.labels + 1) % len(CLASS_NAMES), truth.scores, CLASS_NAMES)
-    assert not any(match_detections(relabelled, scene))
+    assert not any(scene_match_flags(relabelled, scene))
 
 
 def test_fit_and_apply_calibration(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from perception.coco import write_coco
-from perception.world import generate_episode, generate_scene, preset_config
+from perception.world import CLASS_NAMES, generate_episode, generate_scene, preset_config
 from bridge.cli import main
 
 
@@ -37,7 +37,7 @@ def test_bad_images_are_reported_by_name_and_the_run_goes_on(tmp_path, capsys):
         scene = generate_scene(preset_config("default"), seed=seed)
         scene.image_id = i
         scenes.append(scene)
-    write_coco(scenes, data)
+    write_coco(scenes, data, class_names=CLASS_NAMES)
     (data / "images" / "000001.png").write_bytes(b"not a png at all")
     Image.fromarray(np.zeros((100, 120, 3), np.uint8)).save(data / "images" / "000002.png")
     out = tmp_path / "out"
@@ -54,7 +54,7 @@ def test_bad_images_are_reported_by_name_and_the_run_goes_on(tmp_path, capsys):
 
 def test_episode_folders_are_streamed(tmp_path):
     data = tmp_path / "episode"
-    write_coco(generate_episode(preset_config("easy"), seed=2, num_frames=3), data)
+    write_coco(generate_episode(preset_config("easy"), seed=2, num_frames=3), data, class_names=CLASS_NAMES)
     out = tmp_path / "out"
     assert main(["run", "--data", str(data), "--oracle", "--out", str(out)]) == 0
     assert json.loads((out / "summary.json").read_text())["mode"] == "stream"

@@ -15,7 +15,7 @@ def scenes():
 
 @pytest.fixture
 def dataset(tmp_path, scenes):
-    return write_coco(scenes, tmp_path / "data")
+    return write_coco(scenes, tmp_path / "data", class_names=CLASS_NAMES)
 
 
 def test_write_read_round_trip(dataset, scenes):
@@ -48,7 +48,7 @@ def test_folder_or_file_path_both_work(dataset):
 def test_lights_carry_their_state(tmp_path):
     generator = SceneGenerator(WorldConfig(control_ahead=1.0))
     scenes = [generator.scene(seed, image_id=seed + 1) for seed in range(10)]
-    data = read_coco(write_coco(scenes, tmp_path, write_images=False))
+    data = read_coco(write_coco(scenes, tmp_path, class_names=CLASS_NAMES, write_images=False))
     lights = [a for a in data["annotations"] if a["category_id"] == CLASS_NAMES.index("traffic_light") + 1]
     assert lights and all(a["attributes"]["light_state"] in ("red", "yellow", "green") for a in lights)
     assert not (tmp_path / "images" / "000001.png").exists()
@@ -56,7 +56,7 @@ def test_lights_carry_their_state(tmp_path):
 
 def test_duplicate_image_ids_are_refused(tmp_path, scenes):
     with pytest.raises(ValueError, match="distinct image ids"):
-        write_coco([scenes[0], scenes[0]], tmp_path)
+        write_coco([scenes[0], scenes[0]], tmp_path, class_names=CLASS_NAMES)
 
 
 def _broken(dataset, change):

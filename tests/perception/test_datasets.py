@@ -56,7 +56,7 @@ def folder(tmp_path):
     scenes = [generate_scene(CONFIG, seed) for seed in range(3)]
     for index, scene in enumerate(scenes):
         scene.image_id = index + 1
-    write_coco(scenes, tmp_path)
+    write_coco(scenes, tmp_path, class_names=CLASS_NAMES)
     return tmp_path, scenes
 
 

@@ -59,12 +59,12 @@ def world_checkpoint(tmp_path_factory):
     """A barely trained detector with the world's class map, and a small COCO folder of scenes."""
     from perception.coco import write_coco
     from perception.model import Detector
-    from perception.world import WorldConfig, generate_scene
+    from perception.world import CLASS_NAMES, WorldConfig, generate_scene
 
     folder = tmp_path_factory.mktemp("coco")
     config = WorldConfig(image_size=64, metres_per_pixel=0.8)
-    write_coco([generate_scene(config, seed) for seed in range(4)], folder)
-    detector = Detector(width=8, head_width=16)
+    write_coco([generate_scene(config, seed) for seed in range(4)], folder, class_names=CLASS_NAMES)
+    detector = Detector(width=8, head_width=16, class_names=CLASS_NAMES)
     detector.network_ = detector.build_network().eval()
     weights = detector.save(folder / "model.safetensors")
     return folder, weights

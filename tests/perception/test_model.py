@@ -73,7 +73,7 @@ def test_wrong_image_shapes_are_named():
 
 
 def test_config_errors_and_unknown_settings():
-    with pytest.raises(ValueError, match=r"`width` must be an integer in \[4, 256\]. Received: width=2"):
+    with pytest.raises(ValueError, match=r"`width` must be in \[4, 256\]. Received: width=2"):
         DetectorConfig(width=2)
     with pytest.raises(TypeError, match="unknown setting 'widht'"):
         Detector(widht=8)

@@ -73,8 +73,8 @@ def test_learning_rate_warms_up_then_decays():
 
 
 @pytest.mark.parametrize("bad, message", [
-    (dict(epochs=0), r"`epochs` must be an integer in \[1, 100000\]. Received: epochs=0"),
-    (dict(learning_rate=-1.0), r"`learning_rate` must be a number in .*Received: learning_rate=-1.0"),
+    (dict(epochs=0), r"`epochs` must be in \[1, 100000\]. Received: epochs=0"),
+    (dict(learning_rate=-1.0), r"`learning_rate` must be in .*Received: learning_rate=-1.0"),
     (dict(device="tpu"), r"`device` must be one of auto, cpu, cuda. Received: device='tpu'"),
 ])
 def test_training_config_rejects_bad_values(bad, message):

@@ -166,7 +166,7 @@ def test_noise_knob_changes_the_pixels():
 def test_config_rejects_bad_values_in_one_line():
     with pytest.raises(ValueError, match=r"`noise` must be in \[0.0, 80.0\]. Received: noise=100.0"):
         WorldConfig(noise=100.0)
-    with pytest.raises(TypeError, match="`image_size` must be of type int. Received: image_size='big'"):
+    with pytest.raises(TypeError, match="`image_size` must be an integer. Received: image_size='big'"):
         WorldConfig(image_size="big")
     with pytest.raises(ValueError, match=r"`lanes` must be in increasing order. Received: lanes=\(3, 1\)"):
         WorldConfig(lanes=(3, 1))

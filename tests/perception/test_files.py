@@ -1,0 +1,30 @@
+"""write_atomic: the one atomic writer of perception and the bridge."""
+import os
+
+import pytest
+
+from perception.files import write_atomic
+
+
+def test_writes_text_and_bytes_and_creates_folders(tmp_path):
+    path = tmp_path / "a" / "b" / "c.json"
+    assert write_atomic(path, "héllo\n") == path
+    assert path.read_bytes() == "héllo\n".encode("utf-8")
+    write_atomic(str(path), b"\x00\x01", fsync=False)
+    assert path.read_bytes() == b"\x00\x01"
+
+
+def test_leaves_no_temporary_file_and_normal_permissions(tmp_path):
+    path = write_atomic(tmp_path / "x.txt", "x")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_failed_write_keeps_the_previous_file(tmp_path):
+    path = write_atomic(tmp_path / "x.txt", "old")
+    with pytest.raises(TypeError):
+        write_atomic(path, 42)
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
