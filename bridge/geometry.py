@@ -341,7 +341,7 @@ def _governed_line_at(road, x: float, y: float) -> bool:
 def relative_velocity(obj: ObjectState, ego) -> tuple[float, float]:
     """Velocity of the object relative to the ego (m/s, ego axes); read as still when unknown.
 
-    (An unknown motion's facts are uncertain, see :func:`object_facts`; the
+    (An unknown motion's facts are uncertain, see :func:`bridge.grounding.object_facts`; the
     still reading only gives them a value.)
 
     Example:

@@ -46,11 +46,11 @@ def run(args) -> int:
     import dataclasses
 
     from perception.world import WorldConfig, generate_episode
-    from bridge.experiment import ExperimentConfig, load_config
     from bridge.evaluation.metrics import evaluate_results, timed_stream
+    from bridge.evaluation.report import write_report
+    from bridge.experiment import ExperimentConfig, load_config
     from bridge.pipeline import Pipeline
     from bridge.planning import RouteStage
-    from bridge.evaluation.report import write_report
 
     if not 1 <= args.frames <= 400:
         raise ValueError(f"`--frames` must be in [1, 400]. Received: --frames {args.frames}")

@@ -31,9 +31,9 @@ def run(args) -> int:
     import dataclasses
 
     from bridge.commands.run import read_data_folder
-    from bridge.frames import generate_episode_frames
-    from bridge.experiment import load_config
     from bridge.evaluation.metrics import evaluate_pipeline
+    from bridge.experiment import load_config
+    from bridge.frames import generate_episode_frames
     from bridge.pipeline import Pipeline
 
     if args.episode_length < 1:

@@ -17,7 +17,6 @@ and the tracker's closing speeds are off.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections import Counter

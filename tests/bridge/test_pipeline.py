@@ -9,9 +9,9 @@ from perception.detections import Detections
 from perception.world import (Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject,
                               generate_episode, generate_scene, preset_config)
 from symbolic.reasoner import Reasoner
-from bridge.ground_truth import ground_truth_facts, scene_detections
 from bridge.evaluation.metrics import evaluate_pipeline
 from bridge.experiment import PipelineConfig
+from bridge.ground_truth import ground_truth_facts, scene_detections
 from bridge.pipeline import Pipeline
 from bridge.vocabulary import CLASS_NAMES, LIGHT_STATES
 

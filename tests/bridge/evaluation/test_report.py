@@ -9,9 +9,9 @@ from PIL import Image
 from perception.world import generate_episode, preset_config
 from symbolic.reasoner import Reasoner
 from bridge.evaluation.metrics import evaluate_results
+from bridge.evaluation.report import write_report
 from bridge.experiment import PipelineConfig
 from bridge.pipeline import Pipeline
-from bridge.evaluation.report import write_report
 
 
 @pytest.fixture(scope="module")

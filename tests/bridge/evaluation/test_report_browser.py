@@ -10,9 +10,9 @@ import pytest
 
 from perception.world import generate_episode, preset_config
 from symbolic.reasoner import Reasoner
+from bridge.evaluation.report import write_report
 from bridge.experiment import PipelineConfig
 from bridge.pipeline import Pipeline
-from bridge.evaluation.report import write_report
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
