@@ -17,6 +17,7 @@ its detections itself; the stage keeps them.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Sequence
@@ -80,11 +81,10 @@ class DetectorPerception:
         detections = self.detector.predict(images_to_tensor([f.image for f in frames]),
                                            score_threshold=self.score_threshold, batch_size=self.batch_size,
                                            precision=precision)
-        for found in detections:
-            if found.position_uncertainty is None:
-                found.position_uncertainty = torch.full((len(found),), float(self.position_uncertainty_m),
-                                                        dtype=torch.float64)
-        return detections
+        return [found if found.position_uncertainty is not None else dataclasses.replace(
+                    found, position_uncertainty=torch.full((len(found),), float(self.position_uncertainty_m),
+                                                           dtype=torch.float64))
+                for found in detections]
 
 
 class OraclePerception:
