@@ -13,7 +13,9 @@ label (IoU >= 0.5):
 These are ablations, not methods: they bound what better motion
 estimation, localisation or false-positive suppression could buy, and show
 how far the rules' 99% agreement target lies from what perception delivers.
-Misses stay misses in every row.
+Misses stay misses in every row. The replacement is a grounder stage
+(:class:`TruthAssistedGrounder`) wrapped around the pipeline's own: it
+corrects the tracked objects before they are grounded.
 
 Run: ``python -m benchmarks error_budget`` or
 ``python -m benchmarks.bench_error_budget --frames 1000 --preset default``.
@@ -23,6 +25,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from bridge.evaluation.metrics import evaluate_pipeline, match_objects
+from bridge.experiment import load_config
+from bridge.frames import generate_episode_frames
+from bridge.ground_truth import ground_truth_objects
 from bridge.pipeline import Pipeline
 
 ROWS = (("detector", ()), ("+ true velocity", ("velocity",)), ("+ true position", ("velocity", "position")),
@@ -38,54 +44,44 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
     args = parser.parse_args(argv)
 
-    from bridge.commands.evaluate_pipeline import generate_frames
-    from bridge.experiment import load_config
-    from bridge.metrics import evaluate_pipeline
-
     config = load_config(args.config)
-    frames = generate_frames(dataclasses.replace(config.world, preset=args.preset), args.frames,
-                             episode_length=50, seed=args.seed)
+    frames = generate_episode_frames(dataclasses.replace(config.world, preset=args.preset), args.frames,
+                                     episode_length=50, seed=args.seed)
     base = Pipeline.from_config(config)
     print(f"{args.frames} {args.preset} frames in episodes of 50 from seed {args.seed}, streaming, robust mode")
     print(f"{'perception':<46}{'agreement':>10}{'unsafe':>8}")
     for name, replaced in ROWS:
-        pipeline = TruthAssisted(base.detector, base.reasoner, config=base.config, calibration=base.calibration,
-                                 replaced=replaced)
+        pipeline = Pipeline(perception=base.perception, postprocess=base.postprocess, reasoner=base.reasoner,
+                            grounder=TruthAssistedGrounder(base.grounder, replaced), config=base.config)
         metrics = evaluate_pipeline(pipeline, frames, stream=True)
         print(f"{name:<46}{metrics.agreement:>10.2%}{metrics.num_unsafe:>8}", flush=True)
     return 0
 
 
-class TruthAssisted(Pipeline):
-    """A pipeline whose tracked objects have the ``replaced`` kinds of perception error taken away."""
+class TruthAssistedGrounder:
+    """A grounder that takes the ``replaced`` kinds of perception error away from the tracked objects it grounds.
 
-    def __init__(self, *args, replaced=(), **kwargs):
-        super().__init__(*args, **kwargs)
+    Args:
+        grounder: the pipeline's grounder (``locate`` and ``ground``).
+        replaced: what to correct against the frame's ground truth: ``"velocity"``,
+            ``"position"``, ``"no false"``.
+    """
+
+    def __init__(self, grounder, replaced=()):
+        self.grounder = grounder
         self.replaced = tuple(replaced)
-        self._frame = None
 
-    def _decide(self, frame, *args, **kwargs):
-        self._frame = frame   # the ground truth the tracked objects are corrected against
-        return super()._decide(frame, *args, **kwargs)
+    def locate(self, detections, frame):
+        return self.grounder.locate(detections, frame)
 
-    def _tracker(self):
-        tracker = super()._tracker()
-        update = tracker.update
-
-        def assisted_update(objects, ego, time_s):
-            return with_truth(update(objects, ego, time_s), self._frame, self.replaced)
-
-        tracker.update = assisted_update
-        return tracker
+    def ground(self, objects, frame):
+        return self.grounder.ground(with_truth(objects, frame, self.replaced), frame)
 
 
 def with_truth(objects, frame, replaced) -> list:
     """``objects`` with the errors named in ``replaced`` taken away, against ``frame``'s ground truth."""
-    from bridge.grounding import ground_truth_objects
-    from bridge.metrics import _box_overlaps, _match_any_label
-
     truth = ground_truth_objects(frame)
-    matched = _match_any_label(objects, _box_overlaps(objects, truth), 0.5)
+    matched = match_objects(objects, truth, iou_threshold=0.5)
     kept = []
     for i, obj in enumerate(objects):
         true = truth[matched[i]] if i in matched else None

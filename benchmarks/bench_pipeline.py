@@ -49,9 +49,9 @@ def main(argv=None) -> int:
 
     import torch
 
-    from bridge.commands.evaluate_pipeline import generate_frames
+    from bridge.evaluation.metrics import evaluate_pipeline
     from bridge.experiment import load_config
-    from bridge.metrics import evaluate_pipeline
+    from bridge.frames import generate_episode_frames
     from bridge.pipeline import Pipeline
 
     config = load_config(args.config)
@@ -68,11 +68,11 @@ def main(argv=None) -> int:
         kinds = ("detector", "truth-boxes") if args.perception == "both" else (args.perception,)
         for preset in presets:
             world = dataclasses.replace(config.world, preset=preset)
-            frames = generate_frames(world, args.frames, episode_length=args.episode_length, seed=args.seed)
+            frames = generate_episode_frames(world, args.frames, episode_length=args.episode_length, seed=args.seed)
             for kind in kinds:
-                exact = dataclasses.replace(pipeline.config, position_uncertainty_m=0.0)  # true boxes are exact
-                judged = pipeline if kind == "detector" else Pipeline(TruthBoxes(frames), pipeline.reasoner,
-                                                                      config=exact)
+                # true boxes carry no position uncertainty: exact
+                judged = pipeline if kind == "detector" else Pipeline(perception=TruthBoxes(), reasoner=pipeline.reasoner,
+                                                                      config=pipeline.config)
                 metrics = evaluate_pipeline(judged, frames, stream=True)
                 causes = ", ".join(f"{k} {v}" for k, v in metrics.cause_counts().items())
                 fallbacks = sum(f.fallback for f in metrics.frames)
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
         return 0
 
     world = dataclasses.replace(config.world, preset=presets[0] if presets else "default")
-    frames = generate_frames(world, args.speed_frames, episode_length=args.episode_length, seed=args.seed + 77_777)
+    frames = generate_episode_frames(world, args.speed_frames, episode_length=args.episode_length, seed=args.seed + 77_777)
     list(pipeline.stream(frames[:8]))   # warm up: imports, first allocations
     pipeline(frames[:32], explain=False)
     print(f"\nSpeed: {len(frames)} frames of the {world.preset} preset, median of {args.runs} runs "
@@ -114,65 +114,77 @@ def main(argv=None) -> int:
 
 
 class TruthBoxes:
-    """A stand-in detector returning each frame's true boxes, labels and light states (in frame order)."""
+    """A perception stage returning each frame's true boxes, labels and light states (no ids, motion or uncertainty)."""
 
-    def __init__(self, frames):
-        self._frames = iter(frames)
+    def detect(self, frames, *, precision="auto"):
+        from bridge.ground_truth import scene_detections
 
-    def predict(self, images, *, score_threshold, batch_size, precision="auto"):
-        from bridge.grounding import scene_detections
-
-        return [scene_detections(next(self._frames)) for _ in range(images.shape[0])]
+        return [scene_detections(frame) for frame in frames]
 
 
 def _measure(pipeline, frames, mode: str, *, explain: bool) -> tuple[float, dict[str, float]]:
     """Frames per second of one run in ``mode`` and its p50 stage timings (wall-clock and CPU ms)."""
-    reasoner = pipeline.reasoner
-    pipeline.reasoner = CpuTimed(reasoner)
-    decide = pipeline._decide
-    deciding_ms = []
+    from bridge.pipeline import Pipeline
 
-    def timed_decide(*args, **kwargs):  # grounding and reasoning of one frame, in the main thread
-        begin = time.thread_time()
-        result = decide(*args, **kwargs)
-        deciding_ms.append((time.thread_time() - begin) * 1000)
-        return result
-
-    pipeline._decide = timed_decide
-    try:
-        start, start_cpu = time.perf_counter(), time.process_time()
-        if mode == "stream":
-            results = list(pipeline.stream(frames, explain=explain))
-        else:
-            results = pipeline(frames, explain=explain, overlap=mode == "batch-overlap", track=mode == "batch-track")
-        elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
-    finally:
-        reasoning_ms = pipeline.reasoner.cpu_ms
-        pipeline.reasoner = reasoner
-        del pipeline._decide
+    grounding, reasoning = CpuClock(), CpuClock()   # the main thread's CPU ms per frame
+    timed = Pipeline(perception=pipeline.perception,
+                     postprocess=CpuTimed(pipeline.postprocess, grounding, ("share",)),
+                     tracker=None if pipeline.tracker is None else CpuTimed(pipeline.tracker, grounding, ("update",)),
+                     grounder=CpuTimed(pipeline.grounder, grounding, ("locate", "ground"), ends_frame=("ground",)),
+                     reasoner=CpuTimed(pipeline.reasoner, reasoning, ("decide",), ends_frame=("decide",)),
+                     planners=pipeline.planners, config=pipeline.config)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    if mode == "stream":
+        results = list(timed.stream(frames, explain=explain))
+    else:
+        results = timed(frames, explain=explain, overlap=mode == "batch-overlap", track=mode == "batch-track")
+    elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     timings = {stage: statistics.median(r.timings_ms[stage] for r in results)
                for stage in ("perception", "grounding", "reasoning", "total")}
     timings["cpu per frame"] = elapsed_cpu * 1000 / len(results)
-    timings["cpu reasoning"] = statistics.median(reasoning_ms)
-    timings["cpu grounding"] = statistics.median(d - r for d, r in zip(deciding_ms, reasoning_ms))
+    timings["cpu reasoning"] = statistics.median(reasoning.per_frame)
+    timings["cpu grounding"] = statistics.median(grounding.per_frame)
     return len(results) / elapsed, timings
 
 
+class CpuClock:
+    """CPU milliseconds of the calls a frame made, one total per frame (``per_frame``)."""
+
+    def __init__(self):
+        self.pending = 0.0
+        self.per_frame = []
+
+    def add(self, ms: float, *, end: bool) -> None:
+        self.pending += ms
+        if end:
+            self.per_frame.append(self.pending)
+            self.pending = 0.0
+
+
 class CpuTimed:
-    """A reasoner that records the main thread's CPU time of each ``decide`` call (``cpu_ms``)."""
+    """A stage whose ``methods`` add the calling thread's CPU time to ``clock`` (the rest passes through).
 
-    def __init__(self, reasoner):
-        self.reasoner = reasoner
-        self.cpu_ms = []
+    A call of a method in ``ends_frame`` closes the frame's total.
+    """
 
-    def decide(self, facts, **kwargs):
-        begin = time.thread_time()
-        decision = self.reasoner.decide(facts, **kwargs)
-        self.cpu_ms.append((time.thread_time() - begin) * 1000)
-        return decision
+    def __init__(self, stage, clock: CpuClock, methods, *, ends_frame=()):
+        self.stage = stage
+        self.clock = clock
+        self.methods = tuple(methods)
+        self.ends_frame = tuple(ends_frame)
 
     def __getattr__(self, name):
-        return getattr(self.reasoner, name)
+        attribute = getattr(self.stage, name)
+        if name not in self.methods:
+            return attribute
+
+        def timed(*args, **kwargs):
+            begin = time.thread_time()
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                self.clock.add((time.thread_time() - begin) * 1000, end=name in self.ends_frame)
+        return timed
 
 
 def _load() -> str:

@@ -14,6 +14,7 @@ at the JSON file, and the pipeline calibrates every detection before grounding.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -70,13 +71,11 @@ class ScoreCalibration:
         """
         import torch
 
-        from perception.detections import Detections
-
         labels = detections.label_names()
         scores = [self.probability(label, s) for label, s in zip(labels, detections.scores.tolist())]
-        return Detections(detections.boxes, detections.labels,
-                          torch.tensor(scores, dtype=detections.scores.dtype).reshape(len(labels)),
-                          detections.class_names, dict(detections.attributes), dict(detections.attribute_values))
+        return dataclasses.replace(detections, scores=torch.tensor(scores, dtype=detections.scores.dtype).reshape(len(labels)),
+                                   attributes=dict(detections.attributes),
+                                   attribute_values=dict(detections.attribute_values))
 
     def to_json(self) -> dict:
         return {"grid": list(self.grid), "probabilities": {k: [round(p, 5) for p in v] for k, v in self.probabilities.items()},
@@ -188,7 +187,7 @@ def scene_match_flags(detections, scene, iou_threshold: float = 0.5) -> list[boo
 
     Example:
         >>> from perception.world import generate_scene, preset_config
-        >>> from bridge.grounding import scene_detections
+        >>> from bridge.ground_truth import scene_detections
         >>> scene = generate_scene(preset_config("easy"), seed=1)
         >>> all(scene_match_flags(scene_detections(scene), scene))
         True

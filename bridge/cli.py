@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run", "plan", "calibrate")
 
@@ -46,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning   # library warnings as one line, restored on return
+            return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("nesy: interrupted", file=sys.stderr)
         return 130
@@ -55,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"nesy {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning as the command line shows it: ``nesy: warning: <message>``."""
+    print(f"nesy: warning: {message}", file=sys.stderr if file is None else file)
 
 
 def _one_line(error: BaseException) -> str:

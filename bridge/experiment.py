@@ -1,18 +1,153 @@
 """The experiment file (``configs/drive.yaml``): one section per stage.
 
-Each section is a dataclass owned by the package that uses it; this module
-only assembles them and validates the file with :mod:`bridge.config`.
+Each section is a dataclass owned by the package that uses it; the
+pipeline's own, :class:`PipelineConfig`, lives here. This module assembles
+them and validates the file with :mod:`bridge.config`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bridge.class_evidence import CONFUSABLE_CLASSES
 from bridge.config import build_dataclass, load_yaml
-from bridge.pipeline import PipelineConfig
+from bridge.motion_prior import TOP_SPEEDS_MPS
+from bridge.vocabulary import CLASS_NAMES, NEAR_RADIUS_M
+from perception.configuration import validate
 from perception.model import DetectorConfig
 from perception.training import TrainingConfig
 from perception.world.config import WorldConfig
+
+_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+@dataclass
+class PipelineConfig:
+    """The ``pipeline:`` section of an experiment file.
+
+    Args:
+        rules: rule file, relative to the config file's folder.
+        weights: detector checkpoint; empty for the shipped model.
+        calibration: score calibration file (``nesy calibrate``) mapping
+            each class's detector scores to probabilities; used only with
+            the checkpoint it was fitted for.
+        duplicate_iou: of two detections (any classes) overlapping at least
+            this much, only the more confident is kept: one object, one
+            class (1.0 keeps all). It runs before ``class_groups`` share
+            evidence, so below 1 it also removes the overlapping readings
+            of confusable classes that sharing would keep open.
+        score_threshold: detections below it are dropped before tracking.
+        low, high: confidence at or below ``low`` is false, at or above
+            ``high`` true, in between uncertain. An object whose class
+            confidence the reasoner reads as false is absent: it is not
+            grounded at all (a rule quantifying over every object, such as
+            ``exists o: in_path(o) and ttc(o) < 2.5``, does not see it).
+            With a tracker its confidence is the highest score of its last
+            ``track_existence_window`` sightings, so a weak detection of a
+            track seen confidently just before stays (uncertain or true),
+            while a weak detection with no confident history is absent.
+        robust: choose actions safe in every completion of uncertain facts.
+        repair: repair facts against the rules' constraints before deciding
+            (the reasoner reports flipped facts in ``Decision.repaired``).
+        time_budget_ms: the reasoner's bound per frame.
+        near_radius_m: metres within which two objects are ``near``.
+        batch_size: images per detector call in batched mode.
+        precision: the detector's inference precision when batched
+            (``Detector.predict``; ``auto``: bfloat16 autocast on CPUs that
+            support it, measured 1.7x faster at batch 32 here).
+        stream_precision: the same for streaming (batch 1): float32, as
+            bfloat16 was no faster at batch 1 on a quiet 2-core CPU and far
+            slower when its cores were busy (500 ms against 11 ms).
+        stream_threads: torch threads for one streamed image (0: torch's
+            setting). One by default: at batch 1 two threads gain little
+            and, when another process holds a core, wait on each other
+            (measured 293 ms against 4 ms per image).
+        track_max_distance_m, track_max_misses, track_window,
+            track_speed_uncertainty: tracker settings (streaming): gate,
+            patience, frames per velocity fit, m/s each axis of an estimated
+            velocity may be off (the cautious reading of estimated motion).
+        position_uncertainty_m: metres each coordinate of a detected box may
+            be off (the detector's measured localisation error,
+            ``python -m benchmarks localization``): geometric facts within it of a
+            border are uncertain and tracked velocities widen by it; 0 in
+            oracle mode.
+        track_jitter_fraction: what of ``position_uncertainty_m`` widens a
+            velocity fitted to three or more positions
+            (``Tracker.jitter_fraction``; 0.25 with five-frame fits covered
+            99.75% of the shipped detector's closing speeds on default and
+            99.48% on hard episodes, ``python -m benchmarks localization``).
+        track_existence_window: sightings of a track whose best score is
+            its confidence (``Tracker.existence_window``; 1: this frame's).
+        class_groups: classes the detector confuses with each other
+            (:mod:`bridge.class_evidence`): detections of one group whose
+            boxes overlap by ``class_share_iou`` or more are one object of
+            uncertain class, and each is grounded with their summed score
+            (at most 1), so a figure scored 0.24 pedestrian and 0.27
+            cyclist stays present as both. ``[]`` turns it off; never in
+            oracle mode.
+        class_share_iou: box overlap at which such detections are one object.
+        track_coast: a track missed for a frame or two (occluded, a weak
+            detection) is still grounded where its velocity predicts, its
+            position uncertainty grown with the time unseen
+            (``Tracker.coast``).
+        motion_prior: bound how fast an object of unknown or only estimated
+            motion may close in (:class:`bridge.motion_prior.MotionPrior`):
+            a new track's time to collision is then read at the fastest
+            closing its class and lane allow, instead of being uncertain.
+            Off in oracle mode (true motion needs no bound).
+        top_speeds_mps: class -> top speed over the ground, m/s (the prior's
+            ``top_speeds``; a class left out is unbounded).
+        one_way_lanes: vehicles and cyclists in a lane move its way or stand
+            (the prior's ``one_way_lanes``).
+
+    Example:
+        >>> PipelineConfig(score_threshold=0.1).low
+        0.25
+    """
+
+    rules: str = field(default="rules/traffic.rules", metadata={"path": "file"})
+    weights: str | None = field(default=None, metadata={"path": "file"})
+    calibration: str | None = field(default=None, metadata={"path": "file"})
+    duplicate_iou: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
+    score_threshold: float = field(default=0.08, metadata={"range": (0.0, 1.0)})
+    low: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
+    high: float = field(default=0.8, metadata={"range": (0.0, 1.0)})
+    robust: bool = True
+    repair: bool = False
+    time_budget_ms: float = field(default=50.0, metadata={"range": (0.1, 60000.0)})
+    near_radius_m: float = field(default=NEAR_RADIUS_M, metadata={"range": (0.0, 100.0)})
+    batch_size: int = field(default=32, metadata={"range": (1, 4096)})
+    precision: str = field(default="auto", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
+    stream_precision: str = field(default="float32",
+                                  metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
+    stream_threads: int = field(default=1, metadata={"range": (0, 256)})
+    track_max_distance_m: float = field(default=4.0, metadata={"range": (0.1, 100.0)})
+    track_max_misses: int = field(default=2, metadata={"range": (0, 1000)})
+    track_window: int = field(default=5, metadata={"range": (2, 100)})
+    track_speed_uncertainty: float = field(default=0.8, metadata={"range": (0.0, 60.0)})
+    position_uncertainty_m: float = field(default=0.75, metadata={"range": (0.0, 10.0)})
+    track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
+    track_existence_window: int = field(default=3, metadata={"range": (1, 100)})
+    track_coast: bool = True
+    class_groups: list[list[str]] = field(default_factory=lambda: [list(g) for g in CONFUSABLE_CLASSES],
+                                          metadata={"choices": CLASS_NAMES})
+    class_share_iou: float = field(default=0.5, metadata={"range": (0.0, 1.0)})
+    motion_prior: bool = True
+    top_speeds_mps: dict[str, float] = field(default_factory=lambda: dict(TOP_SPEEDS_MPS),
+                                             metadata={"keys": CLASS_NAMES, "range": (0.1, 200.0)})
+    one_way_lanes: bool = True
+
+    def __post_init__(self):
+        validate(self)
+        if not self.low < self.high:
+            raise ValueError(f"`low` must be below `high`. Received: low={self.low}, high={self.high}")
+
+    def rules_path(self) -> Path:
+        """The rule file; a relative path not found here is looked up in the shipped ``configs/``."""
+        path = Path(self.rules)
+        if not path.is_absolute() and not path.exists() and (_CONFIGS / path).exists():
+            return _CONFIGS / path
+        return path
 
 
 @dataclass
@@ -37,3 +172,24 @@ def load_config(path: str | Path) -> ExperimentConfig:
     config = build_dataclass(ExperimentConfig, data, source=str(path), lines=lines, base_dir=path.parent)
     config.path = str(path)
     return config
+
+
+def pipeline_config(config) -> PipelineConfig:
+    """The :class:`PipelineConfig` of an experiment file's path, an ``ExperimentConfig`` or a ``PipelineConfig``.
+
+    Raises:
+        TypeError: ``config`` is none of these.
+
+    Example:
+        >>> pipeline_config(ExperimentConfig()).score_threshold
+        0.08
+    """
+    if isinstance(config, PipelineConfig):
+        return config
+    if isinstance(config, (str, Path)):
+        config = load_config(config)
+    section = getattr(config, "pipeline", None)
+    if not isinstance(section, PipelineConfig):
+        raise TypeError(f"`config` must be an experiment file, an ExperimentConfig or a PipelineConfig. "
+                        f"Received {type(config).__name__}")
+    return section

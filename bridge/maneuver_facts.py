@@ -22,8 +22,8 @@ from typing import Sequence
 from symbolic.planning.maneuver import ManeuverState, RoadLayout, TrackedObject
 from symbolic.reasoning.facts import Fact, FactBase
 
-from bridge.grounding import (APPROACH_SPEED, CONTROL_BEFORE_M, CONTROL_BEYOND_M, CONTROL_LABELS, STOP_LINE_REACH_M,
-                              STOPPED_AT_SIGN_M, STOPPED_SPEED, stopping_distance)
+from bridge.geometry import (APPROACH_SPEED, CONTROL_BEFORE_M, CONTROL_BEYOND_M, CONTROL_LABELS, STOP_LINE_REACH_M,
+                             STOPPED_AT_SIGN_M, STOPPED_SPEED, stopping_distance)
 from bridge.vocabulary import CLASS_NAMES, DRIVING_VOCABULARY, NEAR_RADIUS_M
 
 EGO_LENGTH_M, EGO_WIDTH_M = 4.5, 1.8  # the ego's size in predicted facts (a road frame has no ego record)

@@ -16,7 +16,7 @@ collision at it, and an estimated one at no more than it.
 
 Example:
     >>> from perception.world import EgoState, Lane, RoadMap
-    >>> from bridge.grounding import ObjectState
+    >>> from bridge.geometry import ObjectState
     >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
     >>> car = ObjectState("o1", "car", (0.0, 30.0), (4.5, 1.8))
     >>> MotionPrior().closing_bound(car, road, EgoState(lane=0, speed=10.0))   # in a lane running the ego's way
@@ -82,7 +82,7 @@ class MotionPrior:
 
         Example:
             >>> from perception.world import Lane, RoadMap
-            >>> from bridge.grounding import ObjectState
+            >>> from bridge.geometry import ObjectState
             >>> road = RoadMap(lanes=[Lane(0, -1.75, 3.5, -1, 13.9), Lane(1, 1.75, 3.5, 1, 13.9)], ego_lane=1)
             >>> prior = MotionPrior()
             >>> prior.lane_direction(ObjectState("o1", "car", (2.0, 20.0), (4.5, 1.8)), road)

@@ -37,7 +37,7 @@ import networkx as nx
 from symbolic.files import write_text_atomic
 from symbolic.reasoning.facts import Fact
 
-from bridge import grounding
+from bridge import geometry
 from bridge.vocabulary import NEAR_RADIUS_M
 
 EGO = "ego"
@@ -61,7 +61,7 @@ class SceneGraph:
 
     Example:
         >>> from perception.world import EgoState, Lane, RoadMap
-        >>> from bridge.grounding import ObjectState
+        >>> from bridge.geometry import ObjectState
         >>> road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
         >>> objects = [ObjectState("o1", "car", (0.0, 12.0), (4.5, 1.8)),
         ...            ObjectState("o2", "pedestrian", (2.0, 14.0), (0.6, 0.6))]
@@ -76,7 +76,7 @@ class SceneGraph:
         self.graph = graph
 
     @classmethod
-    def from_objects(cls, objects: Sequence[grounding.ObjectState], road, ego, *,
+    def from_objects(cls, objects: Sequence[geometry.ObjectState], road, ego, *,
                      near_radius: float = NEAR_RADIUS_M) -> "SceneGraph":
         """Build the graph of one frame from its objects, road map and ego state."""
         graph = nx.DiGraph()
@@ -186,7 +186,7 @@ def _add_road(graph: nx.DiGraph, road) -> None:
                        width=float(lane.width), direction=int(lane.direction), speed_limit=float(lane.speed_limit),
                        ego_lane=lane.index == road.ego_lane)
     for lane in road.lanes:
-        left = grounding.neighbour_lane(road, lane.index, "left")
+        left = geometry.neighbour_lane(road, lane.index, "left")
         if left is not None:
             graph.add_edge(lane_node(left.index), lane_node(lane.index), relation="left_of")
     for i, crosswalk in enumerate(road.crosswalks):
@@ -203,25 +203,25 @@ def _add_road(graph: nx.DiGraph, road) -> None:
 def _add_object(graph: nx.DiGraph, obj, road, ego) -> None:
     graph.add_node(obj.id, kind="object", label=obj.label, x=float(obj.position[0]), y=float(obj.position[1]),
                    length=float(obj.size[0]), width=float(obj.size[1]), confidence=float(obj.confidence))
-    if grounding.is_ahead(obj, ego):
+    if geometry.is_ahead(obj, ego):
         relation = "ahead_of"
-    elif grounding.is_behind(obj, ego):
+    elif geometry.is_behind(obj, ego):
         relation = "behind"
     else:
         relation = "beside"
-    side = "left" if grounding.is_left_of(obj, ego) else "right" if grounding.is_right_of(obj, ego) else ""
-    graph.add_edge(obj.id, EGO, relation=relation, side=side, distance=round(grounding.distance(obj), 3))
-    lane = grounding.lane_of(obj, road)
+    side = "left" if geometry.is_left_of(obj, ego) else "right" if geometry.is_right_of(obj, ego) else ""
+    graph.add_edge(obj.id, EGO, relation=relation, side=side, distance=round(geometry.distance(obj), 3))
+    lane = geometry.lane_of(obj, road)
     if lane is not None and lane_node(lane) in graph:
         graph.add_edge(obj.id, lane_node(lane), relation="in_lane")
     x, y = obj.position
     for i, c in enumerate(road.crosswalks):
         if c.x_min <= x <= c.x_max and c.y_min <= y <= c.y_max:
             graph.add_edge(obj.id, f"crosswalk:{i}", relation="in_crosswalk")
-    line = grounding.stop_line_of(obj, road)
+    line = geometry.stop_line_of(obj, road)
     if line is not None:
         node = f"stop_line:{list(road.stop_lines).index(line)}"
-        relation = "controls" if obj.label in grounding.CONTROL_LABELS and obj.position[1] > 0 else "at"
+        relation = "controls" if obj.label in geometry.CONTROL_LABELS and obj.position[1] > 0 else "at"
         graph.add_edge(obj.id, node, relation=relation)
 
 
@@ -230,7 +230,7 @@ def _add_near(graph: nx.DiGraph, objects, radius: float) -> None:
     20 objects has 190 pairs)."""
     edges = []
     rows = [(o.id, o.position, o.position_uncertainty) for o in objects]
-    root_two, uncertain = math.sqrt(2), grounding.UNCERTAIN_GEOMETRY_CONFIDENCE
+    root_two, uncertain = math.sqrt(2), geometry.UNCERTAIN_GEOMETRY_CONFIDENCE
     for i, (a, a_position, a_uncertainty) in enumerate(rows):
         for b, b_position, b_uncertainty in rows[i + 1:]:
             d = math.dist(a_position, b_position)
@@ -251,12 +251,12 @@ def near_confidence(a, b, radius: float) -> float:
 
     1 when the centres are within ``radius`` however far off the two
     positions are, 0 when they are surely farther, and
-    ``grounding.UNCERTAIN_GEOMETRY_CONFIDENCE`` when their distance lies
+    ``geometry.UNCERTAIN_GEOMETRY_CONFIDENCE`` when their distance lies
     within the two objects' ``position_uncertainty`` (each axis, so up to
     sqrt(2) times that in distance) of ``radius``.
 
     Example:
-        >>> from bridge.grounding import ObjectState
+        >>> from bridge.geometry import ObjectState
         >>> a = ObjectState("a", "pedestrian", (0.0, 10.0), (0.6, 0.6), position_uncertainty=0.2)
         >>> b = ObjectState("b", "pedestrian", (0.0, 14.9), (0.6, 0.6), position_uncertainty=0.2)
         >>> near_confidence(a, b, 5.0), near_confidence(a, b, 6.0), near_confidence(a, b, 4.0)
@@ -268,7 +268,7 @@ def near_confidence(a, b, radius: float) -> float:
         return 1.0
     if d - slack > radius:
         return 0.0
-    return grounding.UNCERTAIN_GEOMETRY_CONFIDENCE
+    return geometry.UNCERTAIN_GEOMETRY_CONFIDENCE
 
 
 def _plain(data: dict) -> dict:

@@ -46,7 +46,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from bridge.grounding import STATIC_LABELS, ObjectState
+from bridge.geometry import STATIC_LABELS, ObjectState
 
 
 class Observation(NamedTuple):
@@ -216,7 +216,7 @@ class Tracker:
             moves the slope. 1 (the whole error) unless measured: the
             pipeline uses 0.25 (``track_jitter_fraction``), which kept the
             shipped detector's five-frame closing speeds covered in 99.7%
-            of default sightings (``python -m bridge.metrics``). A fit over two positions cannot be
+            of default sightings (``python -m benchmarks localization``). A fit over two positions cannot be
             checked (below) and is widened by the whole uncertainty.
         consistency_fraction: a fit over three or more positions whose
             positions stray from its line by more than this fraction of

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perception.world import LIGHT_STATES
+
 OBJECT = "object"
 
 
@@ -127,11 +129,10 @@ def _function(name, args, low, high, meaning):
 
 _O = (OBJECT,)
 CLASS_NAMES = ("car", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
-LIGHT_COLORS = ("red", "yellow", "green")
 NEAR_RADIUS_M = 5.0
 
 DRIVING_VOCABULARY = Vocabulary(
-    sorts=(("Color", LIGHT_COLORS),),
+    sorts=(("Color", LIGHT_STATES),),
     terms=(
         *(_predicate(name, _O, f"the object is a {name.replace('_', ' ')}") for name in CLASS_NAMES),
         _predicate("light", (OBJECT, "Color"), "the traffic light shows this colour"),

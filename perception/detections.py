@@ -10,6 +10,17 @@ The data contract, written down once:
   red/yellow/green; rows of detections the attribute does not apply to are
   still present and may be ignored).
 - ``class_names``: the class map naming each label.
+
+Optional per-object fields (None when perception does not know them; when
+set, one row per detection, kept aligned by :meth:`Detections.select`):
+
+- ``velocities``: float tensor (N, 2), each object's ``(vx, vy)`` over the
+  ground in m/s, in the ego's axes (x right, y forward); a row of NaN is an
+  unknown velocity. A multi-frame detector or the ground truth fills it.
+- ``object_ids``: tuple of N strings, stable object ids (e.g. the ground
+  truth's ``"o3"``).
+- ``position_uncertainty``: float tensor (N,), metres by which each
+  coordinate of the object's box on the ground may be off.
 """
 from __future__ import annotations
 
@@ -30,6 +41,10 @@ class Detections:
         class_names: names of the labels, e.g. ``("car", "pedestrian")``.
         attributes: attribute name -> float tensor (N, K) of probabilities.
         attribute_values: attribute name -> the K value names.
+        velocities: optional float tensor (N, 2), m/s over the ground (ego
+            axes); NaN rows are unknown.
+        object_ids: optional tuple of N object ids.
+        position_uncertainty: optional float tensor (N,), metres.
 
     Example:
         >>> d = Detections(boxes=torch.tensor([[0., 0., 4., 2.]]),
@@ -45,6 +60,9 @@ class Detections:
     class_names: tuple[str, ...]
     attributes: dict[str, torch.Tensor] = field(default_factory=dict)
     attribute_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    velocities: torch.Tensor | None = None
+    object_ids: tuple[str, ...] | None = None
+    position_uncertainty: torch.Tensor | None = None
 
     def __post_init__(self):
         num = self.boxes.shape[0] if self.boxes.ndim == 2 else -1
@@ -56,6 +74,16 @@ class Detections:
         for name, tensor in self.attributes.items():
             if tensor.ndim != 2 or tensor.shape[0] != num:
                 raise ValueError(f"attribute `{name}` must have shape ({num}, K). Received shape {tuple(tensor.shape)}")
+        if self.velocities is not None and tuple(self.velocities.shape) != (num, 2):
+            raise ValueError(f"`velocities` must have shape ({num}, 2). Received shape {tuple(self.velocities.shape)}")
+        if self.object_ids is not None:
+            self.object_ids = tuple(str(i) for i in self.object_ids)
+            if len(self.object_ids) != num:
+                raise ValueError(f"`object_ids` must have one id per detection ({num}). "
+                                 f"Received {len(self.object_ids)} ids")
+        if self.position_uncertainty is not None and tuple(self.position_uncertainty.shape) != (num,):
+            raise ValueError(f"`position_uncertainty` must have shape ({num},). "
+                             f"Received shape {tuple(self.position_uncertainty.shape)}")
         if num and not torch.isfinite(self.scores).all():
             raise ValueError("`scores` must be finite numbers in [0, 1]. Received NaN or infinity")
 
@@ -70,15 +98,23 @@ class Detections:
         """A new Detections holding only the rows ``keep`` (bool mask or indices).
 
         Example:
-            >>> d = Detections(torch.zeros(2, 4), torch.tensor([0, 0]), torch.tensor([.2, .8]), ("car",))
-            >>> len(d.select(d.scores > 0.5))
-            1
+            >>> d = Detections(torch.zeros(2, 4), torch.tensor([0, 0]), torch.tensor([.2, .8]), ("car",),
+            ...                object_ids=("a", "b"))
+            >>> kept = d.select(d.scores > 0.5)
+            >>> len(kept), kept.object_ids
+            (1, ('b',))
         """
+        ids = None
+        if self.object_ids is not None:
+            ids = tuple(self.object_ids[i] for i in torch.arange(len(self))[keep].reshape(-1).tolist())
         return Detections(
             boxes=self.boxes[keep], labels=self.labels[keep], scores=self.scores[keep],
             class_names=self.class_names,
             attributes={k: v[keep] for k, v in self.attributes.items()},
             attribute_values=dict(self.attribute_values),
+            velocities=None if self.velocities is None else self.velocities[keep],
+            object_ids=ids,
+            position_uncertainty=None if self.position_uncertainty is None else self.position_uncertainty[keep],
         )
 
     def to(self, device) -> "Detections":
@@ -88,10 +124,16 @@ class Detections:
             class_names=self.class_names,
             attributes={k: v.to(device) for k, v in self.attributes.items()},
             attribute_values=dict(self.attribute_values),
+            velocities=None if self.velocities is None else self.velocities.to(device),
+            object_ids=self.object_ids,
+            position_uncertainty=None if self.position_uncertainty is None else self.position_uncertainty.to(device),
         )
 
     def to_records(self) -> list[dict]:
-        """One JSON-ready dict per detection (for logs and reports).
+        """One JSON-ready dict per detection (for logs and reports): label, score, box and attributes.
+
+        The optional per-object fields are not part of the record (a grounded
+        object's JSON carries its id, velocity and position uncertainty).
 
         Example:
             >>> d = Detections(torch.tensor([[1., 2., 3., 4.]]), torch.tensor([0]), torch.tensor([0.5]), ("car",))

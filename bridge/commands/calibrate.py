@@ -32,7 +32,8 @@ def run(args) -> int:
     from perception.world import generate_scene
     from bridge.calibration import fit_calibration, file_sha256
     from bridge.experiment import load_config
-    from bridge.pipeline import images_to_tensor, load_detector, weights_path
+    from bridge.frames import images_to_tensor
+    from bridge.perception_stage import load_detector, weights_path
     from bridge.vocabulary import CLASS_NAMES
 
     if args.scenes < 1:

@@ -49,10 +49,11 @@ def run(args) -> int:
     import dataclasses
 
     from perception.world import WorldConfig, generate_episode
+    from bridge.evaluation.metrics import evaluate_results, timed_stream
+    from bridge.evaluation.report import write_report
     from bridge.experiment import ExperimentConfig, load_config
-    from bridge.metrics import evaluate_results, timed_stream
-    from bridge.pipeline import Pipeline, RouteStage
-    from bridge.report import write_report
+    from bridge.pipeline import Pipeline
+    from bridge.planning import RouteStage
 
     if not 1 <= args.frames <= 400:
         raise ValueError(f"`--frames` must be in [1, 400]. Received: --frames {args.frames}")
@@ -63,8 +64,7 @@ def run(args) -> int:
     world = getattr(config, "world", None) or WorldConfig()
     if args.preset:
         world = dataclasses.replace(world, preset=args.preset)
-    pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle)
-    pipeline.planner = RouteStage()
+    pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle, planners=[RouteStage()])
     frames = generate_episode(world, seed=args.seed, num_frames=args.frames)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -30,9 +30,10 @@ def run(args) -> int:
     """Evaluate the pipeline as ``args`` asks; print the table, write JSON with ``--out``."""
     import dataclasses
 
-    from bridge.commands.run import read_frames
+    from bridge.commands.run import read_data_folder
+    from bridge.evaluation.metrics import evaluate_pipeline
     from bridge.experiment import load_config
-    from bridge.metrics import evaluate_pipeline
+    from bridge.frames import generate_episode_frames
     from bridge.pipeline import Pipeline
 
     if args.episode_length < 1:
@@ -43,38 +44,17 @@ def run(args) -> int:
         raise ValueError(f"`--batch-size` must be a positive integer. Received: --batch-size={args.batch_size}")
     pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle, **overrides)
     if args.data:
-        frames, skipped = read_frames(args.data)
+        frames, skipped = read_data_folder(args.data)
         for name, reason in skipped:
             print(f"nesy evaluate: skipped {name}: {reason}", file=sys.stderr)
     else:
         if args.generate < 1:
             raise ValueError(f"`--generate` must be a positive integer. Received: --generate={args.generate}")
         world = dataclasses.replace(config.world, preset=args.preset) if hasattr(config, "world") else None
-        frames = generate_frames(world, args.generate, episode_length=args.episode_length, seed=args.seed)
+        frames = generate_episode_frames(world, args.generate, episode_length=args.episode_length, seed=args.seed)
     metrics = evaluate_pipeline(pipeline, frames, stream=args.mode == "stream", progress=sys.stderr.isatty())
     print(metrics.table())
     if args.out:
         path = metrics.write_json(Path(args.out) / "pipeline_metrics.json")
         print(f"wrote {path}", file=sys.stderr)
     return 0
-
-
-def generate_frames(world, num_frames: int, *, episode_length: int = 20, seed: int = 0) -> list:
-    """``num_frames`` frames in episodes of ``episode_length`` (episode ``k`` uses seed ``seed + k``).
-
-    Example:
-        >>> from perception.world import WorldConfig
-        >>> frames = generate_frames(WorldConfig(image_size=64, metres_per_pixel=0.8), 5, episode_length=2)
-        >>> [(f.episode_id is not None, f.frame_index) for f in frames]
-        [(True, 0), (True, 1), (True, 0), (True, 1), (True, 0)]
-    """
-    from perception.world import WorldConfig, generate_episode
-
-    world = world or WorldConfig()
-    frames = []
-    episode = 0
-    while len(frames) < num_frames:
-        length = min(episode_length, num_frames - len(frames))
-        frames.extend(generate_episode(world, seed=seed + episode, num_frames=length))
-        episode += 1
-    return frames

@@ -42,20 +42,19 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from bridge.experiment import load_config
+    from bridge.frames import generate_one_episode
     from bridge.pipeline import Pipeline
+    from bridge.planning import ManeuverStage
 
     config = load_config(args.config)
     if args.data:
-        frames, skipped = read_frames(args.data)
+        frames, skipped = read_data_folder(args.data)
     else:
-        frames, skipped = generate_frames(config, args.generate, seed=args.seed, preset=args.preset), []
+        frames, skipped = generate_one_episode(config, args.generate, seed=args.seed, preset=args.preset), []
     for name, reason in skipped:
         print(f"nesy run: skipped {name}: {reason}", file=sys.stderr)
-    pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle)
-    if args.target_lane is not None:
-        from bridge.pipeline import ManeuverStage
-
-        pipeline.planner = ManeuverStage(args.target_lane)
+    planners = [ManeuverStage(args.target_lane)] if args.target_lane is not None else []
+    pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle, planners=planners)
     stream = args.mode == "stream" or (args.mode == "auto" and frames and all(
         getattr(f, "episode_id", None) is not None for f in frames))
     out = Path(args.out)
@@ -73,7 +72,7 @@ def run(args) -> int:
     summary = run_summary(results, skipped, stream=stream, oracle=args.oracle)
     write_atomic(out / "summary.json", json.dumps(summary, indent=1))
     if args.report:
-        from bridge.report import write_report
+        from bridge.evaluation.report import write_report
 
         write_report(results, out / "report.html", title=f"nesy run: {args.data or f'{args.generate} generated frames'}",
                      skipped=skipped, truth=_has_truth(frames), reasoner=pipeline.reasoner)
@@ -95,9 +94,18 @@ def _has_truth(frames) -> bool:
     return bool(frames) and all(getattr(f, "has_truth", True) for f in frames)
 
 
+def read_data_folder(folder) -> tuple[list, list[tuple[str, str]]]:
+    """:func:`bridge.frames.read_frames` of ``--data``, its errors naming the flag."""
+    from bridge.frames import read_frames
+
+    if not Path(folder).is_dir():
+        raise ValueError(f"--data: not a folder: {folder}")
+    return read_frames(folder)
+
+
 def run_summary(results, skipped, *, stream: bool, oracle: bool) -> dict:
     """Counts of actions, fallbacks, skipped images and latency of a run."""
-    from bridge.metrics import latency_summary
+    from bridge.evaluation.metrics import latency_summary
 
     actions = Counter(r.action for r in results)
     return {"num_frames": len(results), "num_skipped": len(skipped), "mode": "stream" if stream else "batch",
@@ -106,74 +114,3 @@ def run_summary(results, skipped, *, stream: bool, oracle: bool) -> dict:
             "skipped": [{"file": name, "reason": reason} for name, reason in skipped],
             "latency_ms": latency_summary(r.timings_ms for r in results)}
 
-
-def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
-    """The frames of a dataset folder, and the images that could not be used.
-
-    Args:
-        folder: a folder written by ``nesy generate`` (``annotations.json``,
-            ``images/``, ``world.jsonl``).
-
-    Returns:
-        ``(frames, skipped)``: scenes with their images (ground truth from
-        ``world.jsonl``, each with ``file_name``), and ``(file name, reason)``
-        for every image that is missing, unreadable or of the wrong size.
-
-    Raises:
-        ValueError: the folder, its annotations or its world state are
-            missing or malformed (one line naming the file).
-    """
-    import numpy as np
-    from PIL import Image
-
-    from perception.coco import IMAGE_FOLDER, read_coco, read_world
-    from perception.world import Scene
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"--data: not a folder: {folder}")
-    data = read_coco(folder)
-    records = read_world(folder)
-    by_id = {record.get("image_id"): record for record in records}
-    frames, skipped = [], []
-    for entry in data["images"]:
-        path = folder / IMAGE_FOLDER / entry["file_name"]
-        name = f"{IMAGE_FOLDER}/{entry['file_name']}"
-        record = by_id.get(entry["id"])
-        if record is None:
-            skipped.append((name, f"no world state for image id {entry['id']} in world.jsonl"))
-            continue
-        try:
-            with Image.open(path) as handle:
-                image = np.asarray(handle.convert("RGB"))
-        except FileNotFoundError:
-            skipped.append((name, "image file not found"))
-            continue
-        except (OSError, ValueError) as error:
-            skipped.append((name, f"cannot decode image ({_short(error)})"))
-            continue
-        expected = tuple(record["calibration"]["image_size"])  # (W, H)
-        if (image.shape[1], image.shape[0]) != expected or (entry["width"], entry["height"]) != expected:
-            skipped.append((name, f"image is {image.shape[1]}x{image.shape[0]} pixels; expected "
-                                  f"{expected[0]}x{expected[1]}"))
-            continue
-        scene = Scene.from_json(record, image=image)
-        scene.file_name = name  # the frame's display name in outputs and reports
-        frames.append(scene)
-    return frames, skipped
-
-
-def generate_frames(config, num_frames: int, *, seed: int = 0, preset: str | None = None) -> list:
-    """An episode of ``num_frames`` frames from the experiment's ``world`` section."""
-    import dataclasses
-
-    from perception.world import WorldConfig, generate_episode
-
-    world = getattr(config, "world", None) or WorldConfig()
-    if preset:
-        world = dataclasses.replace(world, preset=preset)
-    return generate_episode(world, seed=seed, num_frames=num_frames)
-
-
-def _short(error: BaseException) -> str:
-    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__

@@ -8,8 +8,7 @@ import torch
 from perception.detections import Detections
 from perception.world import generate_scene, preset_config
 from bridge.calibration import ScoreCalibration, fit_calibration, fit_table, isotonic, scene_match_flags
-from bridge.grounding import scene_detections
-from bridge.pipeline import load_calibration, suppress_duplicates
+from bridge.ground_truth import scene_detections
 from bridge.vocabulary import CLASS_NAMES
 
 
@@ -66,18 +65,3 @@ def test_bad_calibration_files_are_named(tmp_path):
     bad.write_text(json.dumps({"probabilities": {"car": [0.5, 2.0]}, "grid": [0.0, 1.0]}))
     with pytest.raises(ValueError, match=r"bad.json: probabilities\['car'\] must be 2 numbers in \[0, 1\]"):
         ScoreCalibration.load(bad)
-
-
-def test_a_calibration_for_another_checkpoint_is_not_used(tmp_path, capsys):
-    weights = tmp_path / "w.safetensors"
-    weights.write_bytes(b"weights")
-    path = ScoreCalibration({"car": [0.0] * 21}, weights_sha256="0" * 64).save(tmp_path / "cal.json")
-    assert load_calibration(str(path), str(weights)) is None
-    assert "fitted for another checkpoint" in capsys.readouterr().err
-
-
-def test_duplicates_across_classes_keep_the_most_confident():
-    d = Detections(torch.tensor([[0.0, 0.0, 10.0, 10.0], [0.0, 1.0, 10.0, 10.0]]), torch.tensor([2, 5]),
-                   torch.tensor([0.4, 0.7]), CLASS_NAMES)
-    assert suppress_duplicates(d, 0.5).label_names() == ["stop_sign"]
-    assert len(suppress_duplicates(d, 0.95)) == 2

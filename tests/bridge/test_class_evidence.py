@@ -40,7 +40,8 @@ def test_the_pipeline_grounds_the_shared_score_and_keeps_the_raw_detections():
 
     from perception.world import Calibration, EgoState, Lane, RoadMap
     from perception.world.scene import Scene
-    from bridge.pipeline import Pipeline, PipelineConfig
+    from bridge.experiment import PipelineConfig
+    from bridge.pipeline import Pipeline
     from symbolic.reasoning.reasoner import Reasoner
 
     class Fixed:
@@ -53,8 +54,8 @@ def test_the_pipeline_grounds_the_shared_score_and_keeps_the_raw_detections():
     config = PipelineConfig()
     reasoner = Reasoner.from_file(config.rules_path(), robust=True, low=config.low, high=config.high,
                                   time_budget_ms=10_000)
-    [shared] = Pipeline(Fixed(), reasoner)([scene])
+    [shared] = Pipeline(perception=Fixed(), reasoner=reasoner)([scene])
     assert sorted(round(o.confidence, 2) for o in shared.objects) == [0.35, 0.35]   # above low 0.25: both readings open
     assert sorted(round(s, 2) for s in shared.detections.scores.tolist()) == [0.15, 0.2]
-    [alone] = Pipeline(Fixed(), reasoner, config=PipelineConfig(class_groups=[]))([scene])
+    [alone] = Pipeline(perception=Fixed(), reasoner=reasoner, config=PipelineConfig(class_groups=[]))([scene])
     assert alone.objects == []   # each class alone reads as absent

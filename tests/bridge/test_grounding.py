@@ -6,9 +6,10 @@ import torch
 
 from perception.detections import Detections
 from perception.world import Calibration, Crosswalk, EgoState, Lane, RoadMap, Sidewalk, StopLine
-from bridge.grounding import (UNCERTAIN_GEOMETRY_CONFIDENCE, UNKNOWN_MOTION_CONFIDENCE, ObjectState, detections_to_facts, detections_to_objects,
-                              ground_truth_facts, objects_to_facts, stopping_distance)
-from bridge.vocabulary import CLASS_NAMES, DRIVING_VOCABULARY, LIGHT_COLORS
+from bridge.geometry import UNCERTAIN_GEOMETRY_CONFIDENCE, ObjectState, stopping_distance
+from bridge.ground_truth import ground_truth_facts
+from bridge.grounding import UNKNOWN_MOTION_CONFIDENCE, detections_to_facts, detections_to_objects, ground_objects
+from bridge.vocabulary import CLASS_NAMES, DRIVING_VOCABULARY, LIGHT_STATES
 
 # Lanes 3.5 m wide: 0 oncoming (x -7), 1 (x -3.5) and 2 = ego (x 0) and 3 (x 3.5) the ego's way.
 # Borders: -8.75 | -5.25 | -1.75 | 1.75 | 5.25 (the road's right edge).
@@ -31,7 +32,7 @@ def obj(x, y, label="car", size=(4.0, 2.0), confidence=1.0, velocity=(0.0, 10.0)
 
 
 def true_atoms(objects, ego=EGO, road=ROAD):
-    facts = objects_to_facts(objects, road, ego)
+    facts = ground_objects(objects, road, ego)[0]
     return {f.atom for f in facts if not f.is_function and f.confidence == 1.0}
 
 
@@ -46,7 +47,7 @@ def detections(rows, scores=None, light_state=None):
     return Detections(torch.tensor(boxes, dtype=torch.float32).reshape(num, 4),
                       torch.tensor([CLASS_NAMES.index(r[0]) for r in rows], dtype=torch.int64),
                       torch.tensor(scores or [1.0] * num, dtype=torch.float32), CLASS_NAMES,
-                      attributes, {"light_state": LIGHT_COLORS} if light_state is not None else {})
+                      attributes, {"light_state": LIGHT_STATES} if light_state is not None else {})
 
 
 def test_pixels_become_metres_in_the_ego_frame():
@@ -62,7 +63,7 @@ def test_car_ahead_in_the_ego_lane():
     atoms = true_atoms([obj(0.0, 12.0)])
     assert {"car(o1)", "ahead(o1)", "same_lane(o1)", "on_road(o1)"} <= atoms
     assert not atoms & {"behind(o1)", "left_of(o1)", "right_of(o1)", "in_adjacent_lane(o1)", "in_crosswalk(o1)"}
-    facts = objects_to_facts([obj(0.0, 12.0)], ROAD, EGO)
+    facts = ground_objects([obj(0.0, 12.0)], ROAD, EGO)[0]
     assert facts.value("dist", "o1") == pytest.approx(12.0)
     assert facts.value("gap", "o1") == pytest.approx(12.0 - 2.0 - 2.0)
 
@@ -71,7 +72,7 @@ def test_car_behind_in_the_left_lane():
     atoms = true_atoms([obj(-3.5, -10.0)])
     assert {"behind(o1)", "left_of(o1)", "in_left_lane(o1)", "in_adjacent_lane(o1)"} <= atoms
     assert not atoms & {"ahead(o1)", "same_lane(o1)", "in_right_lane(o1)", "right_of(o1)"}
-    assert objects_to_facts([obj(-3.5, -10.0)], ROAD, EGO).value("gap", "o1") < 0
+    assert ground_objects([obj(-3.5, -10.0)], ROAD, EGO)[0].value("gap", "o1") < 0
 
 
 def test_car_beside_in_the_right_lane_is_neither_ahead_nor_behind():
@@ -154,32 +155,32 @@ def test_near_pairs_come_both_ways_within_five_metres():
     a = ObjectState("a", "pedestrian", (0.0, 20.0), (0.6, 0.6))
     b = ObjectState("b", "pedestrian", (3.0, 24.0), (0.6, 0.6))   # 5.0 m: near (border included)
     c = ObjectState("c", "car", (0.0, 30.0), (4.0, 2.0))
-    facts = objects_to_facts([a, b, c], ROAD, EGO)
+    facts = ground_objects([a, b, c], ROAD, EGO)[0]
     near = {f.atom for f in facts.with_predicate("near")}
     assert near == {"near(a, b)", "near(b, a)"}
 
 
 def test_motion_approaching_and_time_to_collision():
     slower = obj(0.0, 24.0, velocity=(0.0, 5.0))           # closes at 5 m/s, clearance 20 m
-    facts = objects_to_facts([slower], ROAD, EGO)
+    facts = ground_objects([slower], ROAD, EGO)[0]
     assert facts.confidence("approaching", "o1") == 1.0
     assert facts.value("ttc", "o1") == pytest.approx(4.0)
     assert facts.value("speed", "o1") == pytest.approx(5.0)
-    same_speed = objects_to_facts([obj(0.0, 24.0, velocity=(0.0, 10.0))], ROAD, EGO)
+    same_speed = ground_objects([obj(0.0, 24.0, velocity=(0.0, 10.0))], ROAD, EGO)[0]
     assert same_speed.confidence("approaching", "o1") == 0.0 and same_speed.value("ttc", "o1") == 100.0
-    oncoming = objects_to_facts([obj(-7.0, 40.0, velocity=(0.0, -10.0))], ROAD, EGO)
+    oncoming = ground_objects([obj(-7.0, 40.0, velocity=(0.0, -10.0))], ROAD, EGO)[0]
     assert oncoming.confidence("approaching", "o1") == 1.0 and oncoming.value("speed", "o1") == pytest.approx(10.0)
 
 
 def test_unknown_motion_gives_uncertain_motion_facts():
-    facts = objects_to_facts([obj(0.0, 24.0, velocity=None)], ROAD, EGO)
+    facts = ground_objects([obj(0.0, 24.0, velocity=None)], ROAD, EGO)[0]
     for predicate in ("approaching", "ttc", "speed"):
         assert facts.confidence(predicate, "o1") == UNKNOWN_MOTION_CONFIDENCE, predicate
     assert 0.2 < UNKNOWN_MOTION_CONFIDENCE < 0.8   # between the reasoner's low and high: uncertain
     # geometry stays certain; signs and lights never move, so their motion is known
     assert facts.confidence("ahead", "o1") == 1.0
     sign = ObjectState("o2", "stop_sign", (6.5, 18.5), (0.8, 0.8))
-    sign_facts = objects_to_facts([sign], ROAD, EGO)
+    sign_facts = ground_objects([sign], ROAD, EGO)[0]
     assert sign_facts.confidence("ttc", "o2") == 1.0 and sign_facts.confidence("approaching", "o2") == 1.0
 
 
@@ -188,24 +189,24 @@ def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion():
     # but reversing at 3 m/s it is 1.9 s away and the ego must stop; its motion is not known yet
     from symbolic.reasoning.reasoner import Reasoner
 
-    from bridge.pipeline import PipelineConfig
+    from bridge.experiment import PipelineConfig
 
     reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
-    unknown = objects_to_facts([obj(0.0, 29.0, velocity=None)], ROAD, EGO)
+    unknown = ground_objects([obj(0.0, 29.0, velocity=None)], ROAD, EGO)[0]
     action = reasoner.decide(unknown, explain=False).action
     for velocity in [(0.0, 0.0), (0.0, -3.0), (0.0, 10.0)]:
-        truth = objects_to_facts([obj(0.0, 29.0, velocity=velocity)], ROAD, EGO)
+        truth = ground_objects([obj(0.0, 29.0, velocity=velocity)], ROAD, EGO)[0]
         assert reasoner.violations(truth, action) == [], (velocity, action)
 
 
 def test_facts_about_the_ego_and_the_road():
-    moving = objects_to_facts([], ROAD, EGO)
+    moving = ground_objects([], ROAD, EGO)[0]
     assert {f.atom for f in moving if not f.is_function} == {"left_lane_exists()", "right_lane_exists()"}
     assert moving.value("ego_speed") == 10.0 and moving.value("speed_limit") == pytest.approx(13.9)
     assert moving.value("stopping_distance") == pytest.approx(stopping_distance(10.0))
     one_way = RoadMap(lanes=[Lane(0, -3.5, 3.5, -1, 8.3), Lane(1, 0.0, 3.5, 1, 8.3)], ego_lane=1,
                       stop_lines=[StopLine(6.0, -1.75, 1.75, (1,), "stop_sign", 1)])
-    stopped = objects_to_facts([], one_way, STOPPED)
+    stopped = ground_objects([], one_way, STOPPED)[0]
     # an oncoming lane on the left is no lane to change into
     assert {f.atom for f in stopped if not f.is_function} == {"ego_stopped()", "stopped_at_sign()"}
 
@@ -213,7 +214,7 @@ def test_facts_about_the_ego_and_the_road():
 def test_stopped_far_from_a_stop_line_is_not_stopped_at_sign():
     road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 8.3)], ego_lane=0,
                    stop_lines=[StopLine(30.0, -1.75, 1.75, (0,), "stop_sign", 1)])
-    atoms = {f.atom for f in objects_to_facts([], road, STOPPED)}
+    atoms = {f.atom for f in ground_objects([], road, STOPPED)[0]}
     assert "ego_stopped()" in atoms and "stopped_at_sign()" not in atoms
 
 
@@ -222,7 +223,7 @@ def test_every_produced_fact_is_in_the_vocabulary_with_its_range():
                         attributes={"light_state": {"red": 1.0, "yellow": 0.0, "green": 0.0}})
     fast_far_truck = ObjectState("o3", "truck", (-3.5, -250.0), (12.0, 2.5), velocity=(0.0, 70.0))
     objects = [obj(0.0, 12.0), light, fast_far_truck]
-    facts = objects_to_facts(objects, ROAD, EGO)
+    facts = ground_objects(objects, ROAD, EGO)[0]
     for fact in facts:
         term = DRIVING_VOCABULARY.term(fact.predicate)
         assert term.arity == len(fact.args), fact
@@ -232,14 +233,27 @@ def test_every_produced_fact_is_in_the_vocabulary_with_its_range():
 
 
 def test_mismatched_ids_are_refused_with_the_counts():
-    with pytest.raises(ValueError, match="one entry per detection \\(1\\). Received 2 ids"):
-        detections_to_objects(detections([("car", 0.0, 12.0, 4.0, 2.0)]), CALIBRATION, ids=["a", "b"])
+    found = detections([("car", 0.0, 12.0, 4.0, 2.0)])
+    with pytest.raises(ValueError, match="one id per detection \\(1\\). Received 2 ids"):
+        Detections(found.boxes, found.labels, found.scores, CLASS_NAMES, object_ids=("a", "b"))
+    with pytest.raises(ValueError, match=r"`velocities` must have shape \(1, 2\)"):
+        Detections(found.boxes, found.labels, found.scores, CLASS_NAMES, velocities=torch.zeros(2, 2))
+
+
+def test_ids_and_velocities_carried_on_the_detections_are_grounded():
+    found = detections([("car", 0.0, 12.0, 4.0, 2.0), ("car", 3.5, 20.0, 4.0, 2.0)])
+    found.object_ids = ("a", "b")
+    found.velocities = torch.tensor([[0.0, 5.0], [float("nan"), float("nan")]], dtype=torch.float64)
+    a, b = detections_to_objects(found, CALIBRATION)
+    assert (a.id, a.velocity, b.id, b.velocity) == ("a", (0.0, 5.0), "b", None)
+    kept = found.select(torch.tensor([1]))
+    assert kept.object_ids == ("b",) and kept.velocities.shape == (1, 2)
 
 
 def test_inputs_are_left_unchanged():
     objects = [obj(0.0, 12.0)]
     before = [o.to_json() for o in objects]
-    objects_to_facts(objects, ROAD, EGO)
+    ground_objects(objects, ROAD, EGO)[0]
     assert [o.to_json() for o in objects] == before
 
 
@@ -265,13 +279,13 @@ def test_ground_truth_facts_of_a_generated_scene_are_certain_and_match_the_world
 def test_estimated_motion_is_read_cautiously():
     # closing at 0.8 m/s, known to within 0.5 m/s: approaching is uncertain
     unsure = ObjectState("o1", "pedestrian", (3.0, 10.0), (0.6, 0.6), velocity=(0.0, 9.2), speed_uncertainty=0.5)
-    facts = objects_to_facts([unsure], ROAD, EGO)
+    facts = ground_objects([unsure], ROAD, EGO)[0]
     assert facts.confidence("approaching", "o1") == 0.5
     sure = ObjectState("o1", "pedestrian", (3.0, 10.0), (0.6, 0.6), velocity=(0.0, 9.2))
-    assert objects_to_facts([sure], ROAD, EGO).confidence("approaching", "o1") == 1.0
+    assert ground_objects([sure], ROAD, EGO)[0].confidence("approaching", "o1") == 1.0
     # time to collision reads the closing speed higher by the uncertainty
     follower = ObjectState("o1", "car", (0.0, 24.0), (4.0, 2.0), velocity=(0.0, 8.0), speed_uncertainty=0.5)
-    assert objects_to_facts([follower], ROAD, EGO).value("ttc", "o1") == pytest.approx(20.0 / 2.5)
+    assert ground_objects([follower], ROAD, EGO)[0].value("ttc", "o1") == pytest.approx(20.0 / 2.5)
 
 
 def test_tracked_velocities_carry_the_trackers_uncertainty():
@@ -298,7 +312,7 @@ def test_boxes_touching_the_image_border_are_marked_truncated():
 # ---------------------------------------------------------------- position uncertainty
 
 def uncertain_atoms(objects, ego=EGO, road=ROAD):
-    facts = objects_to_facts(objects, road, ego)
+    facts = ground_objects(objects, road, ego)[0]
     return {f.atom for f in facts if not f.is_function and f.confidence == UNCERTAIN_GEOMETRY_CONFIDENCE}
 
 
@@ -338,16 +352,18 @@ def test_ahead_and_stop_line_are_uncertain_at_their_borders():
 def test_time_to_collision_reads_an_uncertain_position_closer():
     # 24 m ahead, not moving, ego at 10 m/s: 20 m clearance; up to 0.5 m off on each axis
     parked = obj(0.0, 24.0, velocity=(0.0, 0.0), position_uncertainty=0.5)
-    assert objects_to_facts([parked], ROAD, EGO).value("ttc", "o1") == pytest.approx((20.0 - 0.5 * 2 ** 0.5) / 10.0)
+    assert ground_objects([parked], ROAD, EGO)[0].value("ttc", "o1") == pytest.approx((20.0 - 0.5 * 2 ** 0.5) / 10.0)
 
 
 def test_detections_carry_the_position_uncertainty_they_are_given():
     found = detections([("car", 0.0, 12.0, 4.0, 2.0)])
     assert [o.position_uncertainty for o in detections_to_objects(found, CALIBRATION)] == [0.0]
-    [seen] = detections_to_objects(found, CALIBRATION, position_uncertainty=0.4)
+    found.position_uncertainty = torch.tensor([0.4], dtype=torch.float64)
+    [seen] = detections_to_objects(found, CALIBRATION)
     assert seen.position_uncertainty == 0.4 and seen.to_json()["position_uncertainty"] == 0.4
-    with pytest.raises(ValueError, match="Received: position_uncertainty=-1"):
-        detections_to_objects(found, CALIBRATION, position_uncertainty=-1)
+    found.position_uncertainty = torch.tensor([-1.0], dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"Received: position_uncertainty=\[-1.0\]"):
+        detections_to_objects(found, CALIBRATION)
 
 
 def test_tracked_velocities_widen_by_the_position_uncertainty():
@@ -361,7 +377,7 @@ def test_tracked_velocities_widen_by_the_position_uncertainty():
 
 
 def test_every_geometric_predicate_is_read_with_the_position_uncertainty():
-    from bridge.grounding import GEOMETRY_PREDICATES, geometry_confidences, geometry_truths
+    from bridge.geometry import GEOMETRY_PREDICATES, geometry_confidences, geometry_truths
 
     walker = obj(1.55, 19.9, label="pedestrian", size=(0.6, 0.6), position_uncertainty=0.3)
     assert tuple(geometry_truths(walker, ROAD, EGO)) == GEOMETRY_PREDICATES
@@ -374,19 +390,19 @@ def test_a_position_uncertainty_puts_tolerances_on_distances_and_the_reasoner_co
     # only within 0.3 m it may stand inside the rule's reach, so the robust reasoner must not go on
     from symbolic.reasoning.reasoner import Reasoner
 
-    from bridge.pipeline import PipelineConfig
+    from bridge.experiment import PipelineConfig
 
     reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     road = RoadMap(lanes=ROAD.lanes, ego_lane=2, crosswalks=[Crosswalk(-8.75, 5.25, 38.0, 42.0)])
     walker = dict(label="pedestrian", size=(0.8, 0.8), velocity=(1.0, 0.0))
-    exact = objects_to_facts([obj(0.0, 40.05, **walker)], road, STOPPED)
-    unsure = objects_to_facts([obj(0.0, 40.05, position_uncertainty=0.3, **walker)], road, STOPPED)
+    exact = ground_objects([obj(0.0, 40.05, **walker)], road, STOPPED)[0]
+    unsure = ground_objects([obj(0.0, 40.05, position_uncertainty=0.3, **walker)], road, STOPPED)[0]
     assert exact.tolerance("dist", "o1") == 0.0 and exact.tolerance("gap", "o1") == 0.0
     assert unsure.tolerance("dist", "o1") == pytest.approx(math.sqrt(2) * 0.3)
     assert unsure.tolerance("gap", "o1") == pytest.approx(0.3)
     assert reasoner.decide(exact, explain=False).action != "stop"
     assert reasoner.decide(unsure, explain=False).action == "stop"
-    closer = objects_to_facts([obj(0.0, 39.9, **walker)], road, STOPPED)
+    closer = ground_objects([obj(0.0, 39.9, **walker)], road, STOPPED)[0]
     assert reasoner.violations(closer, reasoner.decide(unsure, explain=False).action) == []
 
 
@@ -394,7 +410,7 @@ def five_readings_confidences(target, road, ego):
     """The straightforward reading: every predicate at the centre and the four diagonal shifts by r."""
     import dataclasses
 
-    from bridge.grounding import geometry_truths
+    from bridge.geometry import geometry_truths
 
     r = target.position_uncertainty
     x, y = target.position
@@ -411,7 +427,7 @@ def five_readings_confidences(target, road, ego):
 def test_geometry_confidences_match_the_five_readings_near_every_border(road):
     import random
 
-    from bridge.grounding import CLASS_NAMES, geometry_confidences
+    from bridge.geometry import geometry_confidences
 
     rng = random.Random(7)
     # positions on and just beside the borders of lanes, sidewalks, crosswalk, stop lines and the ego's extent
@@ -430,6 +446,6 @@ def test_geometry_confidences_match_the_five_readings_near_every_border(road):
         seen.update(confidences.items())
     # every predicate met every confidence somewhere on the full road, so the comparison covered each case
     if road is ROAD:
-        from bridge.grounding import GEOMETRY_PREDICATES
+        from bridge.geometry import GEOMETRY_PREDICATES
 
         assert {(name, c) for name in GEOMETRY_PREDICATES for c in (0.0, 0.5, 1.0)} <= seen

@@ -5,9 +5,11 @@ import random
 import pytest
 
 from perception.world import EgoState, Lane, RoadMap
-from bridge.grounding import UNKNOWN_MOTION_CONFIDENCE, ObjectState, closing_speed, objects_to_facts
+from bridge.geometry import ObjectState, closing_speed
+from bridge.grounding import UNKNOWN_MOTION_CONFIDENCE, ground_objects
 from bridge.motion_prior import TOP_SPEEDS_MPS, MotionPrior
-from bridge.pipeline import Pipeline, PipelineConfig
+from bridge.experiment import PipelineConfig
+from bridge.pipeline import Pipeline
 
 # Lane 0 oncoming (x -3.5), lanes 1 (ego, x 0) and 2 (x 3.5) run the ego's way; borders -1.75 and 1.75.
 ROAD = RoadMap(lanes=[Lane(0, -3.5, 3.5, -1, 13.9), Lane(1, 0.0, 3.5, 1, 13.9), Lane(2, 3.5, 3.5, 1, 13.9)],
@@ -62,24 +64,24 @@ def test_no_motion_the_prior_allows_closes_faster_than_its_bound():
 
 
 def test_an_unknown_motion_time_to_collision_is_read_at_the_prior_bound():
-    facts = objects_to_facts([car(0.0, 29.0)], ROAD, EGO, motion_prior=PRIOR)
+    facts = ground_objects([car(0.0, 29.0)], ROAD, EGO, motion_prior=PRIOR)[0]
     assert facts.confidence("ttc", "o1") == 1.0
     assert facts.value("ttc", "o1") == pytest.approx((29.0 - 2.0 - 2.0) / 10.0)   # clearance / ego speed
     # speed and approaching stay uncertain: the car may stand or drive off
     assert facts.confidence("approaching", "o1") == facts.confidence("speed", "o1") == UNKNOWN_MOTION_CONFIDENCE
     # without the prior, every motion is possible: ttc is uncertain
-    assert objects_to_facts([car(0.0, 29.0)], ROAD, EGO).confidence("ttc", "o1") == UNKNOWN_MOTION_CONFIDENCE
+    assert ground_objects([car(0.0, 29.0)], ROAD, EGO)[0].confidence("ttc", "o1") == UNKNOWN_MOTION_CONFIDENCE
     # a stopped ego: nothing in its lane ahead can close in, so nothing there approaches
     stopped = EgoState(lane=1, speed=0.0, odometry=0.0, length=4.0, width=2.0)
-    assert objects_to_facts([car(0.0, 29.0)], ROAD, stopped, motion_prior=PRIOR).confidence("approaching", "o1") == 0.0
+    assert ground_objects([car(0.0, 29.0)], ROAD, stopped, motion_prior=PRIOR)[0].confidence("approaching", "o1") == 0.0
 
 
 def test_an_estimated_velocity_is_read_no_faster_than_the_prior_allows():
     rough = car(0.0, 29.0, velocity=(0.0, 8.0), speed_uncertainty=20.0)   # a two-frame fit: closing 2 +- 20 m/s
-    assert objects_to_facts([rough], ROAD, EGO).value("ttc", "o1") == pytest.approx(25.0 / 22.0)
-    assert objects_to_facts([rough], ROAD, EGO, motion_prior=PRIOR).value("ttc", "o1") == pytest.approx(25.0 / 10.0)
+    assert ground_objects([rough], ROAD, EGO)[0].value("ttc", "o1") == pytest.approx(25.0 / 22.0)
+    assert ground_objects([rough], ROAD, EGO, motion_prior=PRIOR)[0].value("ttc", "o1") == pytest.approx(25.0 / 10.0)
     exact = car(0.0, 29.0, velocity=(0.0, 8.0))   # true motion is never bounded
-    assert objects_to_facts([exact], ROAD, EGO, motion_prior=PRIOR).value("ttc", "o1") == pytest.approx(25.0 / 2.0)
+    assert ground_objects([exact], ROAD, EGO, motion_prior=PRIOR)[0].value("ttc", "o1") == pytest.approx(25.0 / 2.0)
 
 
 def test_a_first_frame_decision_with_the_prior_is_safe_for_every_motion_it_allows():
@@ -87,16 +89,16 @@ def test_a_first_frame_decision_with_the_prior_is_safe_for_every_motion_it_allow
 
     reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     for y in (14.0, 22.0, 29.0, 40.0):
-        action = reasoner.decide(objects_to_facts([car(0.0, y)], ROAD, EGO, motion_prior=PRIOR), explain=False).action
+        action = reasoner.decide(ground_objects([car(0.0, y)], ROAD, EGO, motion_prior=PRIOR)[0], explain=False).action
         for velocity in [(0.0, 0.0), (0.0, 5.0), (0.0, 14.0), (3.0, 0.0), (-25.0, 0.0)]:
-            truth = objects_to_facts([car(0.0, y, velocity=velocity)], ROAD, EGO)
+            truth = ground_objects([car(0.0, y, velocity=velocity)], ROAD, EGO)[0]
             assert reasoner.violations(truth, action) == [], (y, velocity, action)
 
 
 def test_the_pipeline_builds_the_prior_from_its_config_and_not_in_oracle_mode():
-    default = Pipeline(None, None, config=PipelineConfig())
-    assert default.motion_prior == MotionPrior()
-    custom = Pipeline(None, None, config=PipelineConfig(top_speeds_mps={"pedestrian": 2.0}, one_way_lanes=False))
-    assert custom.motion_prior == MotionPrior({"pedestrian": 2.0}, one_way_lanes=False)
-    assert Pipeline(None, None, config=PipelineConfig(motion_prior=False)).motion_prior is None
-    assert Pipeline(None, None, config=PipelineConfig(), oracle=True).motion_prior is None
+    default = Pipeline(config=PipelineConfig())
+    assert default.grounder.motion_prior == MotionPrior()
+    custom = Pipeline(config=PipelineConfig(top_speeds_mps={"pedestrian": 2.0}, one_way_lanes=False))
+    assert custom.grounder.motion_prior == MotionPrior({"pedestrian": 2.0}, one_way_lanes=False)
+    assert Pipeline(config=PipelineConfig(motion_prior=False)).grounder.motion_prior is None
+    assert Pipeline(config=PipelineConfig(), oracle=True).grounder.motion_prior is None

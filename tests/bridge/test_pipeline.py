@@ -9,10 +9,11 @@ from perception.detections import Detections
 from perception.world import (Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject,
                               generate_episode, generate_scene, preset_config)
 from symbolic.reasoning.reasoner import Reasoner
-from bridge.grounding import ground_truth_facts, scene_detections
-from bridge.metrics import evaluate_pipeline
-from bridge.pipeline import Pipeline, PipelineConfig, images_to_tensor
-from bridge.vocabulary import CLASS_NAMES, LIGHT_COLORS
+from bridge.evaluation.metrics import evaluate_pipeline
+from bridge.experiment import PipelineConfig
+from bridge.ground_truth import ground_truth_facts, scene_detections
+from bridge.pipeline import Pipeline
+from bridge.vocabulary import CLASS_NAMES, LIGHT_STATES
 
 RULES = PipelineConfig().rules_path()
 CALIBRATION = Calibration(0.25, (256, 256), (128.0, 230.0))
@@ -67,7 +68,7 @@ def test_oracle_agrees_with_ground_truth_by_construction(reasoner, preset):
 def test_detector_path_feeds_float_images_and_the_score_threshold(reasoner):
     scene = red_light_scene()
     detector = FakeDetector(lambda i: scene_detections(scene))
-    pipeline = Pipeline(detector, reasoner, config=PipelineConfig(score_threshold=0.12))
+    pipeline = Pipeline(perception=detector, reasoner=reasoner, config=PipelineConfig(score_threshold=0.12))
     results = pipeline([scene, scene])
     assert detector.calls == [((2, 3, 256, 256), 0.0, 0.0, 0.12)]
     assert [r.action for r in results] == ["stop", "stop"]
@@ -83,14 +84,14 @@ def light_detections(score, probabilities):
     scene = red_light_scene()
     detections = scene_detections(scene)
     return Detections(detections.boxes, detections.labels, torch.tensor([score]), CLASS_NAMES,
-                      {"light_state": torch.tensor([probabilities])}, {"light_state": LIGHT_COLORS})
+                      {"light_state": torch.tensor([probabilities])}, {"light_state": LIGHT_STATES})
 
 
 def test_robust_mode_stops_for_an_uncertain_red_light(reasoner):
     scene = red_light_scene()
     weak = FakeDetector(lambda i: light_detections(0.45, [0.6, 0.1, 0.3]))
-    robust = Pipeline(weak, Reasoner.from_file(RULES, robust=True), config=PipelineConfig())
-    careless = Pipeline(weak, Reasoner.from_file(RULES, robust=False), config=PipelineConfig(robust=False))
+    robust = Pipeline(perception=weak, reasoner=Reasoner.from_file(RULES, robust=True), config=PipelineConfig())
+    careless = Pipeline(perception=weak, reasoner=Reasoner.from_file(RULES, robust=False), config=PipelineConfig(robust=False))
     [decided] = robust([scene])
     assert decided.action == "stop"
     assert decided.decision.uncertain
@@ -109,8 +110,8 @@ def test_an_object_the_reasoner_reads_as_absent_is_not_grounded():
 
     reasoner = Reasoner.from_file(RULES, robust=True, low=0.25)
     config = PipelineConfig(low=0.25, score_threshold=0.08)
-    [weak] = Pipeline(FakeDetector(lambda i: scored(0.2)), reasoner, config=config)([scene])
-    [possible] = Pipeline(FakeDetector(lambda i: scored(0.5)), reasoner, config=config)([scene])
+    [weak] = Pipeline(perception=FakeDetector(lambda i: scored(0.2)), reasoner=reasoner, config=config)([scene])
+    [possible] = Pipeline(perception=FakeDetector(lambda i: scored(0.5)), reasoner=reasoner, config=config)([scene])
     assert weak.objects == [] and not [f for f in weak.facts if f.args] and weak.action == "go"
     assert [o.confidence for o in possible.objects] == [0.5] and possible.action == "stop"
     assert "emergency_brake" in {r.rule for r in possible.decision.why_not["go"].rules}
@@ -130,7 +131,7 @@ def test_stream_tracks_ids_and_restarts_per_episode(reasoner):
     detector = FakeDetector(lambda i: None)
     queue = iter(frames)
     detector.make = lambda i: scene_detections(next(queue))
-    results = list(Pipeline(detector, reasoner).stream(frames))
+    results = list(Pipeline(perception=detector, reasoner=reasoner).stream(frames))
     assert len(results) == 9
     ids = [sorted(o.id for o in r.objects) for r in results]
     assert ids[6][0] == "o1" and len(ids[6]) == len(frames[6].objects)      # a fresh tracker
@@ -151,9 +152,9 @@ def test_batched_episodes_tracked_decide_as_streaming_and_independent_images_kee
         return FakeDetector(lambda i: scene_detections(next(queue)))
 
     config = PipelineConfig(batch_size=4)
-    streamed = list(Pipeline(true_boxes(), reasoner, config=config).stream(frames))
-    tracked = Pipeline(true_boxes(), reasoner, config=config)(frames, track=True)
-    alone = Pipeline(true_boxes(), reasoner, config=config)(frames)
+    streamed = list(Pipeline(perception=true_boxes(), reasoner=reasoner, config=config).stream(frames))
+    tracked = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames, track=True)
+    alone = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames)
     assert [r.facts for r in tracked] == [r.facts for r in streamed]
     assert [r.decision.to_json()["why_not"] for r in tracked] == [r.decision.to_json()["why_not"] for r in streamed]
     assert [r.action for r in tracked] == [r.action for r in streamed]
@@ -165,10 +166,59 @@ def test_batched_episodes_tracked_decide_as_streaming_and_independent_images_kee
     assert any(motion_known(tracked[5])) and not any(motion_known(tracked[6]))  # a new episode starts afresh
 
 
+def test_the_stages_are_public_and_swappable(reasoner):
+    from bridge.grounding import DrivingGrounder
+    from bridge.perception_stage import DetectorPerception, OraclePerception
+    from bridge.postprocess import PostProcess
+
+    scene = red_light_scene()
+    detector = FakeDetector(lambda i: scene_detections(scene))
+    config = PipelineConfig(score_threshold=0.12, position_uncertainty_m=0.3, class_groups=[])
+    wrapped = Pipeline(perception=detector, reasoner=reasoner, config=config)
+    assert isinstance(wrapped.perception, DetectorPerception) and wrapped.perception.detector is detector
+    assert (wrapped.perception.score_threshold, wrapped.perception.position_uncertainty_m) == (0.12, 0.3)
+    assert wrapped.tracker is not None and isinstance(wrapped.grounder, DrivingGrounder) and not wrapped.oracle
+    [result] = wrapped([scene])
+    assert result.objects[0].position_uncertainty == 0.3
+
+    class Recording:   # a grounder stage that records what it was asked
+        def __init__(self):
+            self.inner, self.calls = DrivingGrounder(), []
+
+        def locate(self, detections, frame):
+            self.calls.append("locate")
+            return self.inner.locate(detections, frame)
+
+        def ground(self, objects, frame):
+            self.calls.append("ground")
+            return self.inner.ground(objects, frame)
+
+    recording = Recording()
+    [swapped] = Pipeline(perception=OraclePerception(), postprocess=PostProcess(), grounder=recording,
+                         reasoner=reasoner)([scene])
+    assert recording.calls == ["locate", "ground"] and swapped.action == "stop"
+
+
+def test_oracle_mode_is_decided_once_by_its_stages(reasoner):
+    from bridge.perception_stage import OraclePerception
+
+    oracle = Pipeline(reasoner=reasoner, oracle=True, config=PipelineConfig(duplicate_iou=0.5))
+    assert isinstance(oracle.perception, OraclePerception) and oracle.oracle
+    assert oracle.tracker is None and oracle.grounder.motion_prior is None
+    assert oracle.postprocess.calibration is None and oracle.postprocess.duplicate_iou == 1.0
+    assert not oracle.postprocess.class_groups
+    frames = generate_episode(preset_config("default"), seed=4, num_frames=3)
+    [*_, last] = oracle.stream(frames)
+    assert sorted(o.id for o in last.objects) == sorted(o.id for o in frames[-1].objects)   # the truth's ids
+    assert all(o.velocity is not None and o.position_uncertainty == 0.0 for o in last.objects)
+    with pytest.raises(ValueError, match="not both"):
+        Pipeline(perception=FakeDetector(lambda i: None), reasoner=reasoner, oracle=True)
+
+
 def test_missing_parts_are_reported(reasoner):
     with pytest.raises(ValueError, match="no reasoner"):
         Pipeline(oracle=True)([])
-    with pytest.raises(ValueError, match="no detector"):
+    with pytest.raises(ValueError, match="no perception"):
         Pipeline(reasoner=reasoner)([])
     bare = dataclasses.make_dataclass("Frame", ["image", "road", "calibration", "ego"])
     frame = bare(np.zeros((8, 8, 3), np.uint8), None, None, None)
@@ -183,7 +233,7 @@ def test_config_section_is_validated(tmp_path):
     good = tmp_path / "drive.yaml"
     good.write_text(f"pipeline:\n  rules: {RULES}\n  robust: false\n  low: 0.1\n  score_threshold: 0.05\n")
     pipeline = Pipeline.from_config(good, oracle=True)
-    assert pipeline.reasoner.robust is False and pipeline.config.low == 0.1 and pipeline.detector is None
+    assert pipeline.reasoner.robust is False and pipeline.config.low == 0.1 and pipeline.oracle
     bad = tmp_path / "bad.yaml"
     bad.write_text("pipeline:\n  robust: true\n  score_treshold: 0.2\n")
     with pytest.raises(ConfigError, match=r"bad.yaml:3: unknown key 'pipeline.score_treshold'. Did you mean 'score_threshold'"):
@@ -194,11 +244,6 @@ def test_config_section_is_validated(tmp_path):
         load_config(inverted)
     with pytest.raises(TypeError, match="Received int"):
         Pipeline.from_config(3)
-
-
-def test_images_to_tensor_scales_to_unit_range():
-    batch = images_to_tensor([np.full((2, 3, 3), 255, np.uint8)])
-    assert batch.shape == (1, 3, 2, 3) and batch.dtype == torch.float32 and float(batch.max()) == 1.0
 
 
 def test_from_config_refuses_rules_the_grounding_cannot_feed(tmp_path):
@@ -212,18 +257,6 @@ def test_from_config_refuses_rules_the_grounding_cannot_feed(tmp_path):
         Pipeline.from_config(config, oracle=True)
 
 
-def test_the_maneuver_stage_plans_a_lane_change_on_an_empty_road(reasoner):
-    from bridge.pipeline import ManeuverStage
-
-    road = RoadMap([Lane(0, -7.0, 3.5, -1, 13.9), Lane(1, -3.5, 3.5, 1, 13.9), Lane(2, 0.0, 3.5, 1, 13.9)], 2)
-    scene = Scene(np.zeros((256, 256, 3), np.uint8), [], road, CALIBRATION, EgoState(2, 10.0), image_id=3)
-    [result] = Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=0))([scene])
-    assert result.plan.reached and result.plan.actions[0] == "change_left"
-    assert "planning" in result.timings_ms and result.to_json()["plan"]["action"] == "change_left"
-    with pytest.raises(ValueError, match=r"`target_lane` must be in \[0, 1\] for scene-3"):
-        Pipeline(reasoner=reasoner, oracle=True, planner=ManeuverStage(target_lane=2))([scene])
-
-
 def test_overlapped_batches_give_the_same_decisions():
     scenes = [generate_scene(preset_config("default"), seed=seed) for seed in range(70)]
     reasoner = Reasoner.from_file(RULES, time_budget_ms=60_000)  # a busy machine must not time a frame out
@@ -232,35 +265,6 @@ def test_overlapped_batches_give_the_same_decisions():
     overlapped = pipeline(scenes, explain=False, overlap=True)
     assert [r.action for r in serial] == [r.action for r in overlapped]
     assert [r.name for r in overlapped] == [f"scene-{s.image_id}" for s in scenes]
-
-
-def test_route_stage_stores_a_route_and_plan_per_frame_and_in_the_json():
-    from bridge.pipeline import RouteStage
-
-    reasoner = Reasoner.from_file(RULES)
-    frames = generate_episode(preset_config("default"), seed=3, num_frames=3)
-    stage = RouteStage()
-    results = list(Pipeline(reasoner=reasoner, oracle=True, planner=stage).stream(frames))
-    for result in results:
-        assert result.route is not None and result.plan is not None
-        assert result.route.nodes[0] in result.route_map.graph and result.route.length > 0
-        assert result.plan.action in reasoner.ruleset.actions
-        record = result.to_json()
-        assert record["route"]["nodes"] == result.route.nodes and record["plan"]["actions"] == result.plan.actions
-        assert "planning" in record["timings_ms"]
-    assert len(stage.networks_) >= 1
-
-
-def test_route_stage_turns_left_at_a_crossing_and_rejects_an_unknown_destination():
-    from bridge.pipeline import RouteStage
-
-    reasoner = Reasoner.from_file(RULES)
-    scene = red_light_scene("green")
-    [result] = Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage())([scene])
-    assert result.route.nodes[-1] == "W_end"
-    assert result.plan is not None
-    with pytest.raises(ValueError, match="`destination` 'nowhere' is not a node"):
-        Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage("nowhere"))([scene])
 
 
 def test_the_garbage_collector_is_paused_only_while_a_batch_is_decided(reasoner):

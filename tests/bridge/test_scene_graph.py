@@ -3,7 +3,7 @@ import networkx as nx
 import pytest
 
 from perception.world import Crosswalk, EgoState, Lane, RoadMap, StopLine
-from bridge.grounding import ObjectState
+from bridge.geometry import ObjectState
 from bridge.scene_graph import SceneGraph
 
 ROAD = RoadMap(

@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 
 from perception.world import EgoState
-from bridge.grounding import ObjectState
+from bridge.geometry import ObjectState
 from bridge.tracker import Tracker
 
 
@@ -85,7 +85,7 @@ def test_time_going_back_is_refused_and_reset_starts_over():
 
 def test_tracks_follow_ground_truth_over_a_generated_episode():
     from perception.world import generate_episode, preset_config
-    from bridge.grounding import ground_truth_objects
+    from bridge.ground_truth import ground_truth_objects
 
     episode = generate_episode(preset_config("default"), seed=3, num_frames=12)
     tracker = Tracker()
@@ -103,7 +103,7 @@ def test_tracks_follow_ground_truth_over_a_generated_episode():
 def test_a_braking_objects_uncertainty_covers_the_lag_of_its_fitted_speed():
     # a truck 12 m ahead brakes at 8 m/s^2 from 8 m/s; the ego holds 9 m/s; 10 frames a second.
     # The slope over the last 3 frames is the speed 0.1 s ago: 0.8 m/s too fast.
-    from bridge.grounding import closing_speed
+    from bridge.geometry import closing_speed
 
     tracker = Tracker(speed_uncertainty=0.8)
     ego_speed, last = 9.0, None
@@ -171,8 +171,8 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
     from symbolic.reasoning.reasoner import Reasoner
 
     from perception.world import Lane, RoadMap
-    from bridge.grounding import objects_to_facts
-    from bridge.pipeline import PipelineConfig
+    from bridge.grounding import ground_objects
+    from bridge.experiment import PipelineConfig
 
     reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
@@ -185,8 +185,8 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
         truck_y = 16.0 + 9.0 * t - 4.0 * min(t, 9.0 / 8.0) ** 2 - ego.odometry
         truth = ObjectState("o1", "truck", (0.0, truck_y), (6.0, 2.4), velocity=(0.0, speed))
         [tracked] = tracker.update([dataclasses.replace(truth, velocity=None)], ego, t)
-        action = reasoner.decide(objects_to_facts([tracked], road, ego), explain=False).action
-        assert reasoner.violations(objects_to_facts([truth], road, ego), action) == [], (k, action)
+        action = reasoner.decide(ground_objects([tracked], road, ego)[0], explain=False).action
+        assert reasoner.violations(ground_objects([truth], road, ego)[0], action) == [], (k, action)
         num_checked += 1
     assert num_checked == 12
 

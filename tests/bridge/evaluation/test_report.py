@@ -8,9 +8,10 @@ from PIL import Image
 
 from perception.world import generate_episode, preset_config
 from symbolic.reasoning.reasoner import Reasoner
-from bridge.metrics import evaluate_results
-from bridge.pipeline import Pipeline, PipelineConfig
-from bridge.report import write_report
+from bridge.evaluation.metrics import evaluate_results
+from bridge.evaluation.report import write_report
+from bridge.experiment import PipelineConfig
+from bridge.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +55,11 @@ def test_ground_truth_metrics_are_computed_when_asked(run, tmp_path):
 
 
 def test_a_routed_run_shows_each_frames_route_drawing_and_plan_timeline(tmp_path):
-    from bridge.pipeline import RouteStage
+    from bridge.planning import RouteStage
 
     reasoner = Reasoner.from_file(PipelineConfig().rules_path())
     frames = generate_episode(preset_config("default"), seed=8, num_frames=3)
-    results = list(Pipeline(reasoner=reasoner, oracle=True, planner=RouteStage()).stream(frames))
+    results = list(Pipeline(reasoner=reasoner, oracle=True, planners=[RouteStage()]).stream(frames))
     page = write_report(results, tmp_path / "report.html").read_text()
     sections = page.split('<section class="frame')[1:]
     assert len(sections) == 3

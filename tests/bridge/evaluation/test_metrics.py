@@ -8,11 +8,12 @@ import torch
 from perception.detections import Detections
 from perception.world import Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject
 from symbolic.reasoning.reasoner import Reasoner
-from bridge.grounding import scene_detections
-from bridge.metrics import (FrameEvaluation, PipelineMetrics, evaluate_pipeline, evaluate_results,
-                            latency_summary, perception_errors)
-from bridge.pipeline import Pipeline, PipelineConfig
-from bridge.vocabulary import CLASS_NAMES, LIGHT_COLORS
+from bridge.evaluation.metrics import (FrameEvaluation, PipelineMetrics, evaluate_pipeline, evaluate_results,
+                                      latency_summary, perception_errors)
+from bridge.experiment import PipelineConfig
+from bridge.ground_truth import scene_detections
+from bridge.pipeline import Pipeline
+from bridge.vocabulary import CLASS_NAMES, LIGHT_STATES
 
 CALIBRATION = Calibration(0.25, (256, 256), (128.0, 230.0))
 
@@ -48,7 +49,7 @@ def reasoner():
 
 
 def run(reasoner, scene, edit):
-    pipeline = Pipeline(Replace(scene, edit), reasoner)
+    pipeline = Pipeline(perception=Replace(scene, edit), reasoner=reasoner)
     return evaluate_pipeline(pipeline, [scene], stream=False)
 
 
@@ -67,7 +68,7 @@ def test_a_light_seen_green_is_a_wrong_light_state(reasoner):
     def green(d):
         return Detections(d.boxes, d.labels, d.scores, CLASS_NAMES,
                           {"light_state": torch.tensor([[0.0, 0.0, 1.0], [float("nan")] * 3])},
-                          {"light_state": LIGHT_COLORS})
+                          {"light_state": LIGHT_STATES})
 
     [frame] = run(reasoner, scene_with([RED, PARKED]), green).frames
     assert not frame.agrees and frame.unsafe
@@ -82,7 +83,7 @@ def test_false_and_mislabelled_objects_are_named(reasoner):
         return Detections(boxes, labels, torch.tensor([1.0, 0.9, 0.3]), CLASS_NAMES)
 
     scene = scene_with([RED, PARKED])
-    pipeline = Pipeline(Replace(scene, confuse), reasoner)
+    pipeline = Pipeline(perception=Replace(scene, confuse), reasoner=reasoner)
     [result] = pipeline([scene])
     kinds = {(e.kind, e.label) for e in perception_errors(result, scene)}
     assert kinds == {("mislabelled", "car"), ("false", "pedestrian")}
@@ -92,7 +93,7 @@ def test_a_coasted_object_is_no_detection_and_the_missed_light_still_counts(reas
     import dataclasses
 
     scene = scene_with([RED, PARKED])
-    [result] = Pipeline(Replace(scene, lambda d: d.select(torch.tensor([False, True]))), reasoner)([scene])
+    [result] = Pipeline(perception=Replace(scene, lambda d: d.select(torch.tensor([False, True]))), reasoner=reasoner)([scene])
     light = grounding_object_of(RED)
     coasted = dataclasses.replace(light, id="o9", box=None, coasted=True)   # where a tracker would have kept it
     result.objects = [*result.objects, coasted]
@@ -101,7 +102,7 @@ def test_a_coasted_object_is_no_detection_and_the_missed_light_still_counts(reas
 
 
 def grounding_object_of(world):
-    from bridge.grounding import ObjectState
+    from bridge.geometry import ObjectState
 
     return ObjectState(world.id, world.label, world.position, world.size, box=world.box)
 
@@ -138,39 +139,3 @@ def test_latency_percentiles():
     assert summary["reasoning"]["p50"] == pytest.approx(50.5)
     assert summary["reasoning"]["p99"] == pytest.approx(99.01)
     assert "perception" not in summary
-
-
-def test_localization_errors_are_zero_for_true_boxes_and_measure_a_shifted_detector():
-    from perception.world import generate_episode, preset_config
-    from bridge.metrics import LocalizationErrors, localization_errors
-    from bridge.pipeline import Pipeline
-
-    frames = generate_episode(preset_config("easy"), seed=3, num_frames=6)
-    oracle = Pipeline.from_config("configs/drive.yaml", oracle=True)
-    exact = localization_errors(oracle, frames)
-    assert exact.box_errors and max(exact.box_errors) == 0.0
-    assert exact.closing_errors and 0.0 <= exact.coverage() <= 1.0
-    assert exact.error_spreads and max(exact.error_spreads) == 0.0
-    assert exact.num_unknown > 0    # each track's first frame
-
-    class Shifted:   # true boxes moved 2 px (0.4 m at 0.2 m per pixel) to the right
-        def __init__(self):
-            self.detector, self.oracle, self.config = oracle.detector, False, oracle.config
-
-        def _perceive(self, frames):
-            shifted = []
-            for d in oracle._perceive(frames):
-                d.boxes[:, [0, 2]] += 2.0
-                shifted.append(d)
-            return shifted
-
-        def _tracker(self):
-            return oracle._tracker()
-
-    errors = localization_errors(Shifted(), frames)
-    metres = 2.0 * frames[0].calibration.metres_per_pixel
-    assert errors.box_error(50.0) == pytest.approx(metres, abs=1e-4)
-    # a constant offset does not spread: it leaves every velocity fit alone
-    assert errors.error_spreads and max(errors.error_spreads) == pytest.approx(0.0, abs=1e-4)
-    assert "box coordinate (m)" in errors.table() and "error spread (m)" in errors.table()
-    assert LocalizationErrors([], [], []).coverage() == 1.0 and LocalizationErrors([], [], []).box_error() == 0.0

@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 from typing import Sequence
 
+from bridge.evaluation.metrics import evaluate_results, latency_summary
 from perception.files import write_atomic
 
 _STYLE = """
@@ -69,7 +70,7 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
     Args:
         results: :class:`bridge.pipeline.FrameResult` of each frame, in order.
         path: the ``.html`` file to write.
-        metrics: :class:`bridge.metrics.PipelineMetrics` of the same frames
+        metrics: :class:`bridge.evaluation.metrics.PipelineMetrics` of the same frames
             (agreement, unsafe decisions, ground-truth actions); computed when
             ``truth`` is set and none is given.
         title: the page's title.
@@ -92,8 +93,6 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
         2
     """
     if metrics is None and truth and results:
-        from bridge.metrics import evaluate_results
-
         metrics = evaluate_results(results, reasoner=reasoner)
     evaluations = list(metrics.frames) if metrics is not None and len(metrics.frames) == len(results) else []
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>",
@@ -110,8 +109,6 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
 
 def summary_html(results: Sequence, metrics=None, skipped: Sequence[tuple[str, str]] = ()) -> str:
     """The summary block: figures, plots and skipped frames."""
-    from bridge.metrics import latency_summary
-
     latency = latency_summary(r.timings_ms for r in results)
     figures = [("frames", str(len(results)))]
     if metrics is not None:

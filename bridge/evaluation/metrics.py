@@ -2,7 +2,7 @@
 
 On generated scenes the ground truth is known, so every frame can be judged
 against the action the *same rules* choose on the ground-truth facts
-(:func:`bridge.grounding.ground_truth_facts`):
+(:func:`bridge.ground_truth.ground_truth_facts`):
 
 - **agreement**: the pipeline's action equals that action;
 - **unsafe**: the pipeline's action breaks a hard rule under the
@@ -12,13 +12,11 @@ against the action the *same rules* choose on the ground-truth facts
   fired first;
 - **latency**: per stage p50/p99 and frames per second.
 
-:func:`localization_errors` measures how far the detector's boxes and the
-tracker's closing speeds are off (``python -m bridge.metrics``): the source
-of the pipeline's ``position_uncertainty_m``.
+:mod:`bridge.evaluation.localization` measures how far the detector's boxes
+and the tracker's closing speeds are off.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections import Counter
@@ -28,10 +26,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from bridge.grounding import ground_truth_facts
-from bridge.pipeline import STAGES, FrameResult
-from bridge.vocabulary import LIGHT_COLORS
 from perception.files import write_atomic
+from symbolic.reasoning.reasoner import Reasoner
+
+from bridge.ground_truth import ground_truth_facts
+from bridge.pipeline import STAGES, FrameResult
+from bridge.vocabulary import LIGHT_STATES
 
 ERROR_KINDS = ("missed", "false", "mislabelled", "wrong_light")
 
@@ -281,8 +281,7 @@ def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5)
     truth = scene.objects
     objects = result.objects
     errors: list[PerceptionError] = []
-    iou = _box_overlaps(objects, truth)
-    matched = _match_any_label(objects, iou, iou_threshold)
+    matched = match_objects(objects, truth, iou_threshold=iou_threshold)
     taken = set(matched.values())
     for j, obj in enumerate(truth):
         if j not in taken:
@@ -306,6 +305,22 @@ def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5)
     return errors
 
 
+def match_objects(objects, truth, *, iou_threshold: float = 0.5) -> dict[int, int]:
+    """Match grounded objects to true objects by box overlap: object index -> true object index.
+
+    One to one, greedily by confidence, IoU >= ``iou_threshold``, whatever
+    the labels; an object without a box (coasted) matches nothing.
+
+    Example:
+        >>> from bridge.geometry import ObjectState
+        >>> seen = [ObjectState("a", "car", (0.0, 9.0), (4.0, 2.0), 0.9, box=(0.0, 0.0, 10.0, 10.0))]
+        >>> truth = [ObjectState("t", "truck", (0.0, 9.0), (4.0, 2.0), box=(1.0, 0.0, 10.0, 10.0))]
+        >>> match_objects(seen, truth), match_objects(seen, [])
+        ({0: 0}, {})
+    """
+    return _match_any_label(objects, _box_overlaps(objects, truth), iou_threshold)
+
+
 def _box_overlaps(objects, truth):
     """IoU of each object's box with each true object's box, (D, T); None when either is empty.
 
@@ -323,12 +338,7 @@ def _box_overlaps(objects, truth):
 
 
 def _match_any_label(objects, iou, iou_threshold: float) -> dict[int, int]:
-    """Object index -> true object index: one to one, greedily by confidence, IoU >= ``iou_threshold``.
-
-    Unlike :func:`perception.boxes.match_boxes` labels are ignored (a
-    mislabelled detection still matches its object), objects of equal
-    confidence keep their order, and ``iou`` is given.
-    """
+    """Object index -> true object index: one to one, greedily by confidence, IoU >= ``iou_threshold``."""
     matched: dict[int, int] = {}
     if iou is None:
         return matched
@@ -344,140 +354,12 @@ def _match_any_label(objects, iou, iou_threshold: float) -> dict[int, int]:
     return matched
 
 
-@dataclass
-class LocalizationErrors:
-    """How far detected positions and tracked closing speeds are off, against the ground truth.
-
-    Attributes:
-        box_errors: per matched, uncut detection, the largest error of its
-            box's coordinates (centre and edges, both axes), metres.
-        closing_errors: per matched track with an estimated velocity, the
-            error of its closing speed, m/s (signed: estimated minus true).
-        closing_uncertainties: the ``speed_uncertainty`` the tracker gave each of them.
-        error_spreads: per true object seen uncut and matched in ``window``
-            consecutive frames, the larger spread (max - min) of its box
-            centre's signed error over them (x or y), metres: how far the
-            error itself moves within a velocity fit.
-        num_unknown: matched moving objects whose tracks reported no velocity
-            (new, or doubtful).
-    """
-
-    box_errors: list[float]
-    closing_errors: list[float]
-    closing_uncertainties: list[float]
-    error_spreads: list[float] = field(default_factory=list)
-    num_unknown: int = 0
-
-    def box_error(self, percentile: float = 99.0) -> float:
-        """The ``percentile`` of :attr:`box_errors` (metres); 0 without detections."""
-        return float(np.percentile(self.box_errors, percentile)) if self.box_errors else 0.0
-
-    def coverage(self) -> float:
-        """Share of closing speeds whose error the tracker's uncertainty covers (the estimate plus its
-        uncertainty reaches the true closing speed, as time to collision reads it); 1 without tracks."""
-        if not self.closing_errors:
-            return 1.0
-        return float(np.mean([-e <= u + 1e-9 for e, u in zip(self.closing_errors, self.closing_uncertainties)]))
-
-    def table(self) -> str:
-        """Percentiles of the errors and the coverage, as text."""
-        percentiles = (50, 90, 95, 99, 99.5)
-        lines = ["percentile            " + "".join(f"{p:>8}" for p in percentiles)]
-        for name, values in (("box coordinate (m)", self.box_errors),
-                             ("error spread (m)", self.error_spreads),
-                             ("closing speed (m/s)", [abs(e) for e in self.closing_errors])):
-            row = "".join(f"{np.percentile(values, p):>8.3f}" for p in percentiles) if values else "  (none)"
-            lines.append(f"{name:<22}{row}   n={len(values)}")
-        lines.append(f"closing speed covered by the tracker's uncertainty: {self.coverage():.2%}")
-        lines.append(f"velocity unknown (new or doubtful track): {self.num_unknown} of "
-                     f"{self.num_unknown + len(self.closing_errors)}")
-        return "\n".join(lines)
-
-
-def localization_errors(pipeline, frames: Sequence, *, iou_threshold: float = 0.5) -> LocalizationErrors:
-    """Measure the detector's box errors and the tracker's closing-speed errors on generated frames.
-
-    The pipeline's detector sees the frames (batched) and its tracker
-    follows them as :meth:`Pipeline.stream` would, with the pipeline's
-    ``position_uncertainty_m``; each detection is matched to a true object
-    of the same label (IoU >= ``iou_threshold``, greedily by score). Boxes
-    cut off by the image border are left out of the box errors (their
-    centre is unknown on the cut side).
-
-    Args:
-        pipeline: a :class:`bridge.pipeline.Pipeline` with a detector.
-        frames: generated episodes in time order (with ground truth).
-
-    Returns:
-        :class:`LocalizationErrors`.
-
-    Example:
-        >>> from perception.world import generate_episode, preset_config
-        >>> from bridge.pipeline import Pipeline
-        >>> oracle = Pipeline.from_config("configs/drive.yaml", oracle=True)
-        >>> errors = localization_errors(oracle, generate_episode(preset_config("easy"), seed=2, num_frames=3))
-        >>> errors.box_error(100.0)
-        0.0
-    """
-    from bridge import grounding
-    from bridge.pipeline import _continues, _time
-
-    frames = list(frames)
-    detections = pipeline._perceive(frames)
-    tracker = pipeline._tracker()
-    position_uncertainty = 0.0 if pipeline.oracle else pipeline.config.position_uncertainty_m
-    box_errors: list[float] = []
-    closing_errors: list[float] = []
-    closing_uncertainties: list[float] = []
-    error_spreads: list[float] = []
-    num_unknown = 0
-    recent_errors: dict[str, list[tuple[float, ...]]] = {}   # true id -> signed coordinate errors, consecutive frames
-    previous = None
-    for frame, found in zip(frames, detections):
-        if previous is not None and not _continues(previous, frame):
-            tracker.reset()
-            recent_errors = {}
-        previous = frame
-        seen_now: dict[str, list[tuple[float, ...]]] = {}
-        objects = grounding.detections_to_objects(found, frame.calibration,
-                                                  position_uncertainty=position_uncertainty)
-        objects = tracker.update(objects, frame.ego, _time(frame))
-        truth = grounding.ground_truth_objects(frame)
-        for i, j in _match_any_label(objects, _box_overlaps(objects, truth), iou_threshold).items():
-            seen, true = objects[i], truth[j]
-            if seen.label != true.label:
-                continue
-            if not seen.truncated:
-                errors = tuple(a - b for a, b in zip(_coordinates(seen), _coordinates(true)))
-                box_errors.append(max(abs(e) for e in errors))
-                centre = errors[:2]    # what a whole box's velocity fit follows
-                run = seen_now[true.id] = [*recent_errors.get(true.id, []), centre][-tracker.window:]
-                if len(run) == tracker.window:
-                    error_spreads.append(max(max(column) - min(column) for column in zip(*run)))
-            if seen.velocity is None and seen.label not in grounding.STATIC_LABELS:
-                num_unknown += 1
-            elif seen.label not in grounding.STATIC_LABELS:
-                true_motion = dataclasses.replace(true, position=seen.position)  # the same line of sight
-                closing_errors.append(grounding.closing_speed(seen, frame.ego)
-                                      - grounding.closing_speed(true_motion, frame.ego))
-                closing_uncertainties.append(seen.speed_uncertainty)
-        recent_errors = seen_now
-    return LocalizationErrors(box_errors, closing_errors, closing_uncertainties, error_spreads, num_unknown)
-
-
-def _coordinates(obj) -> tuple[float, ...]:
-    """Centre and edges of an object's box on the ground, metres: x, y, left, right, rear, front."""
-    from bridge.grounding import lateral_extent, longitudinal_extent
-
-    return (*obj.position, *lateral_extent(obj), *longitudinal_extent(obj))
-
-
 def _light_state(obj) -> str | None:
     probabilities = obj.attributes.get("light_state")
     if not probabilities:
         return None
     best = max(probabilities, key=probabilities.get)
-    return best if best in LIGHT_COLORS else None
+    return best if best in LIGHT_STATES else None
 
 
 def evaluate_pipeline(pipeline, frames: Sequence, *, stream: bool = True, truth_reasoner=None,
@@ -567,43 +449,4 @@ def truth_reasoner_for(pipeline):
 
 
 def _truth_reasoner(reasoner):
-    from symbolic.reasoning.reasoner import Reasoner
-
     return Reasoner(reasoner.ruleset, robust=False, time_budget_ms=10_000.0)
-
-
-def main(argv=None) -> int:
-    """``python -m bridge.metrics``: measure the detector's localisation errors (see :func:`localization_errors`)."""
-    import argparse
-
-    from bridge.commands.evaluate_pipeline import generate_frames
-    from bridge.experiment import load_config
-    from bridge.pipeline import Pipeline
-
-    parser = argparse.ArgumentParser(prog="python -m bridge.metrics", description=main.__doc__)
-    parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
-    parser.add_argument("--weights", help="detector checkpoint (default: the config's, else the shipped model)")
-    parser.add_argument("--frames", type=int, default=2000, help="frames per preset (default: %(default)s)")
-    parser.add_argument("--presets", default="default,hard", help="comma-separated presets (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=700_000,
-                        help="first episode seed (default: %(default)s, apart from the benchmarks' seeds)")
-    parser.add_argument("--position-uncertainty", type=float,
-                        help="override the config's position_uncertainty_m (0: the tracker's own uncertainty only)")
-    args = parser.parse_args(argv)
-    config = load_config(args.config)
-    pipeline = Pipeline.from_config(config, weights=args.weights)
-    if args.position_uncertainty is not None:
-        pipeline.config = dataclasses.replace(pipeline.config, position_uncertainty_m=args.position_uncertainty)
-    print(f"position_uncertainty_m={pipeline.config.position_uncertainty_m}, "
-          f"track_speed_uncertainty={pipeline.config.track_speed_uncertainty}, window={pipeline.config.track_window}, "
-          f"track_jitter_fraction={pipeline.config.track_jitter_fraction}")
-    for preset in [p.strip() for p in args.presets.split(",") if p.strip()]:
-        world = dataclasses.replace(config.world, preset=preset)
-        frames = generate_frames(world, args.frames, episode_length=50, seed=args.seed)
-        print(f"\n{preset}: {len(frames)} frames in episodes of 50 from seed {args.seed}")
-        print(localization_errors(pipeline, frames).table(), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Judging the pipeline against the ground truth: decision metrics, localisation errors, the HTML report."""
