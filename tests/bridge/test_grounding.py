@@ -196,6 +196,12 @@ def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion():
     for velocity in [(0.0, 0.0), (0.0, -3.0), (0.0, 10.0)]:
         truth = objects_to_facts([obj(0.0, 29.0, velocity=velocity)], ROAD, EGO)
         assert reasoner.violations(truth, action) == [], (velocity, action)
+    # safe because the motion is unknown, not because the reasoner always stops: known motion decides otherwise
+    reversing = objects_to_facts([obj(0.0, 29.0, velocity=(0.0, -3.0))], ROAD, EGO)
+    assert reasoner.allowed_actions(reversing) == ["stop"]
+    for velocity in [(0.0, 0.0), (0.0, 10.0)]:
+        known = objects_to_facts([obj(0.0, 29.0, velocity=velocity)], ROAD, EGO)
+        assert reasoner.decide(known, explain=False).action != "stop", velocity
 
 
 def test_facts_about_the_ego_and_the_road():

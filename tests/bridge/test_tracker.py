@@ -177,7 +177,7 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
     reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
     road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
     tracker = Tracker()
-    num_checked = 0
+    actions = []
     for k in range(12):
         t = k / 10
         ego = EgoState(lane=0, speed=9.0, odometry=9.0 * t, length=4.5, width=1.8)
@@ -187,8 +187,9 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
         [tracked] = tracker.update([dataclasses.replace(truth, velocity=None)], ego, t)
         action = reasoner.decide(objects_to_facts([tracked], road, ego), explain=False).action
         assert reasoner.violations(objects_to_facts([truth], road, ego), action) == [], (k, action)
-        num_checked += 1
-    assert num_checked == 12
+        actions.append(action)
+    # safe without always stopping: while the tracked truck keeps its distance the ego slows, then it stops
+    assert "slow" in actions[1:5] and actions[-3:] == ["stop"] * 3, actions
 
 
 def test_a_detectors_position_uncertainty_widens_the_fitted_velocity():
