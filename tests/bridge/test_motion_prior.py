@@ -82,10 +82,8 @@ def test_an_estimated_velocity_is_read_no_faster_than_the_prior_allows():
     assert objects_to_facts([exact], ROAD, EGO, motion_prior=PRIOR).value("ttc", "o1") == pytest.approx(25.0 / 2.0)
 
 
-def test_a_first_frame_decision_with_the_prior_is_safe_for_every_motion_it_allows():
-    from symbolic.reasoner import Reasoner
-
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
+def test_a_first_frame_decision_with_the_prior_is_safe_for_every_motion_it_allows(traffic_reasoner):
+    reasoner = traffic_reasoner
     actions = {}
     for y in (14.0, 22.0, 29.0, 40.0):
         action = reasoner.decide(objects_to_facts([car(0.0, y)], ROAD, EGO, motion_prior=PRIOR), explain=False).action

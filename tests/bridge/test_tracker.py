@@ -165,16 +165,13 @@ def test_an_axis_cut_off_on_both_sides_has_no_velocity():
     assert last.velocity is None
 
 
-def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
+def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard(traffic_reasoner):
     # the ego holds 9 m/s behind a truck braking at 8 m/s^2 from 9 m/s, 10 frames a second:
     # every robust decision on tracked motion must keep the hard rules under the true motion
-    from symbolic.reasoner import Reasoner
-
     from perception.world import Lane, RoadMap
     from bridge.grounding import objects_to_facts
-    from bridge.pipeline import PipelineConfig
 
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
+    reasoner = traffic_reasoner
     road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
     tracker = Tracker()
     actions = []
