@@ -184,19 +184,21 @@ def test_unknown_motion_gives_uncertain_motion_facts():
     assert sign_facts.confidence("ttc", "o2") == 1.0 and sign_facts.confidence("approaching", "o2") == 1.0
 
 
-def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion():
+def test_a_first_frame_decision_is_safe_whatever_the_unknown_motion(traffic_reasoner):
     # a car 25 m ahead of the ego's front in its lane, ego at 10 m/s: standing still it is 2.5 s away (no emergency),
     # but reversing at 3 m/s it is 1.9 s away and the ego must stop; its motion is not known yet
-    from symbolic.reasoning.reasoner import Reasoner
-
-    from bridge.experiment import PipelineConfig
-
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
+    reasoner = traffic_reasoner
     unknown = ground_objects([obj(0.0, 29.0, velocity=None)], ROAD, EGO)[0]
     action = reasoner.decide(unknown, explain=False).action
     for velocity in [(0.0, 0.0), (0.0, -3.0), (0.0, 10.0)]:
         truth = ground_objects([obj(0.0, 29.0, velocity=velocity)], ROAD, EGO)[0]
         assert reasoner.violations(truth, action) == [], (velocity, action)
+    # safe because the motion is unknown, not because the reasoner always stops: known motion decides otherwise
+    reversing = ground_objects([obj(0.0, 29.0, velocity=(0.0, -3.0))], ROAD, EGO)[0]
+    assert reasoner.allowed_actions(reversing) == ["stop"]
+    for velocity in [(0.0, 0.0), (0.0, 10.0)]:
+        known = ground_objects([obj(0.0, 29.0, velocity=velocity)], ROAD, EGO)[0]
+        assert reasoner.decide(known, explain=False).action != "stop", velocity
 
 
 def test_facts_about_the_ego_and_the_road():
@@ -385,14 +387,10 @@ def test_every_geometric_predicate_is_read_with_the_position_uncertainty():
     assert set(GEOMETRY_PREDICATES) <= {term.name for term in DRIVING_VOCABULARY.predicates}
 
 
-def test_a_position_uncertainty_puts_tolerances_on_distances_and_the_reasoner_covers_them():
+def test_a_position_uncertainty_puts_tolerances_on_distances_and_the_reasoner_covers_them(traffic_reasoner):
     # a pedestrian in the ego lane read 40.05 m ahead, the crosswalk rule reaching to 40 m: with the box known
     # only within 0.3 m it may stand inside the rule's reach, so the robust reasoner must not go on
-    from symbolic.reasoning.reasoner import Reasoner
-
-    from bridge.experiment import PipelineConfig
-
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
+    reasoner = traffic_reasoner
     road = RoadMap(lanes=ROAD.lanes, ego_lane=2, crosswalks=[Crosswalk(-8.75, 5.25, 38.0, 42.0)])
     walker = dict(label="pedestrian", size=(0.8, 0.8), velocity=(1.0, 0.0))
     exact = ground_objects([obj(0.0, 40.05, **walker)], road, STOPPED)[0]

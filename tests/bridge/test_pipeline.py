@@ -46,8 +46,8 @@ class FakeDetector:
 
 
 @pytest.fixture(scope="module")
-def reasoner():
-    return Reasoner.from_file(RULES)
+def reasoner(traffic_reasoner):
+    return traffic_reasoner
 
 
 @pytest.mark.parametrize("preset", ["default", "hard"])

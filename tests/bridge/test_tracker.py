@@ -165,19 +165,16 @@ def test_an_axis_cut_off_on_both_sides_has_no_velocity():
     assert last.velocity is None
 
 
-def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
+def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard(traffic_reasoner):
     # the ego holds 9 m/s behind a truck braking at 8 m/s^2 from 9 m/s, 10 frames a second:
     # every robust decision on tracked motion must keep the hard rules under the true motion
-    from symbolic.reasoning.reasoner import Reasoner
-
     from perception.world import Lane, RoadMap
     from bridge.grounding import ground_objects
-    from bridge.experiment import PipelineConfig
 
-    reasoner = Reasoner.from_file(str(PipelineConfig().rules_path()), robust=True, time_budget_ms=10_000)
+    reasoner = traffic_reasoner
     road = RoadMap(lanes=[Lane(0, 0.0, 3.5, 1, 13.9)], ego_lane=0)
     tracker = Tracker()
-    num_checked = 0
+    actions = []
     for k in range(12):
         t = k / 10
         ego = EgoState(lane=0, speed=9.0, odometry=9.0 * t, length=4.5, width=1.8)
@@ -187,8 +184,9 @@ def test_tracked_decisions_stay_safe_behind_a_truck_braking_hard():
         [tracked] = tracker.update([dataclasses.replace(truth, velocity=None)], ego, t)
         action = reasoner.decide(ground_objects([tracked], road, ego)[0], explain=False).action
         assert reasoner.violations(ground_objects([truth], road, ego)[0], action) == [], (k, action)
-        num_checked += 1
-    assert num_checked == 12
+        actions.append(action)
+    # safe without always stopping: while the tracked truck keeps its distance the ego slows, then it stops
+    assert "slow" in actions[1:5] and actions[-3:] == ["stop"] * 3, actions
 
 
 def test_a_detectors_position_uncertainty_widens_the_fitted_velocity():

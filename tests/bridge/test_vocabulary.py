@@ -31,7 +31,9 @@ def test_vocabulary_rules_declares_exactly_this_vocabulary():
 
 def test_the_shipped_traffic_rules_use_only_what_grounding_produces_and_its_actions():
     rules = load_rules(RULES / "traffic.rules")
-    check_rules_vocabulary(rules)
+    assert check_rules_vocabulary(rules) is None
+    used = set().union(*(rules.used_predicates(r) for r in rules.rules + rules.constraints)) - set(rules.defines)
+    assert len(used) > 20 and all(name in DRIVING_VOCABULARY for name in used), sorted(used)
     assert tuple(rules.actions) == DRIVING_VOCABULARY.actions
     assert rules.safe_action == DRIVING_VOCABULARY.safe_action
 
@@ -56,8 +58,13 @@ def test_an_unknown_predicate_inside_a_define_is_reported_for_the_define():
 
 
 def test_names_a_define_introduces_are_fine():
-    text = HEADER + "define close(o) := car(o) and dist(o) < 10\nrule r: exists o: close(o) and light(o, red) => stop\n"
-    check_rules_vocabulary(parse_rules(text, "ok.rules"))
+    rule = "rule r: exists o: close(o) and light(o, red) => stop\n"
+    defined = HEADER + "define close(o) := car(o) and dist(o) < 10\n" + rule
+    assert check_rules_vocabulary(parse_rules(defined, "ok.rules")) is None
+    # the same name declared as a predicate must come from the grounding, which never produces it
+    declared = HEADER + "pred close(o)\n" + rule
+    with pytest.raises(VocabularyError, match="rule 'r' uses 'close', which the grounding never produces"):
+        check_rules_vocabulary(parse_rules(declared, "declared.rules"))
 
 
 def test_a_term_declared_with_another_arity_is_refused():

@@ -57,12 +57,10 @@ def test_save_and_load_give_the_same_predictions_and_a_readable_sidecar(tmp_path
     assert loaded.metrics_["map_50"] == 0.5
 
 
-def test_a_class_map_mismatch_is_refused_naming_both_maps(tmp_path):
-    scenes = rectangle_scenes(8)
-    detector = small_detector().fit(scenes, epochs=1, training=quick_training(), verbose=False)
-    path = detector.save(tmp_path / "m.safetensors")
+def test_a_class_map_mismatch_is_refused_naming_both_maps(tmp_path, tiny_detector):
+    path = tiny_detector.save(tmp_path / "m.safetensors")
     with pytest.raises(CheckpointError, match=r"class map \['red', 'blue'\] does not match .*\['car', 'truck'\]"):
-        type(detector).load(path, class_names=("car", "truck"))
+        type(tiny_detector).load(path, class_names=("car", "truck"))
 
 
 def test_resume_reaches_the_same_weights_as_an_uninterrupted_run(tmp_path):

@@ -9,8 +9,8 @@ from detector_helpers import quick_training, rectangle_scenes, small_detector
 
 
 @pytest.fixture(scope="module")
-def detector():
-    return small_detector().fit(rectangle_scenes(8), epochs=1, training=quick_training(), verbose=False)
+def detector(tiny_detector):
+    return tiny_detector
 
 
 def test_onnx_export_matches_pytorch(detector, tmp_path):

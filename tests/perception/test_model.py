@@ -8,9 +8,13 @@ from detector_helpers import quick_training, rectangle_scenes, small_detector
 
 
 def test_overfits_a_handful_of_scenes_to_near_perfect_map():
-    """Loss, targets and decoding agree: a few scenes are learnt almost exactly."""
-    scenes = rectangle_scenes(16)
-    detector = small_detector().fit(scenes, epochs=150, training=quick_training(learning_rate=1e-2), verbose=False)
+    """Loss, targets and decoding agree: a few scenes are learnt almost exactly.
+
+    Four scenes (12 objects of both classes, lights in two states) in one batch learn in 100 steps, in
+    seconds; these reach mAP 1.0 from 60 steps on, and the scenes of seeds 1 and 2 pass at 100 steps too."""
+    scenes = rectangle_scenes(4)
+    detector = small_detector().fit(scenes, epochs=100, training=quick_training(batch_size=4, learning_rate=1e-2),
+                                    verbose=False)
     metrics = detector.evaluate(scenes)
     assert metrics["map_50"] >= 0.95
     assert metrics["light_state_accuracy"] >= 0.95

@@ -23,12 +23,14 @@ def test_frames_are_numbered_and_timed(episodes):
 def test_same_seed_gives_the_same_episode():
     first = generate_episode(WorldConfig(image_size=128, metres_per_pixel=0.4), seed=4, num_frames=5)
     second = generate_episode(WorldConfig(image_size=128, metres_per_pixel=0.4), seed=4, num_frames=5)
+    assert len(first) == len(second) == 5
     assert all(np.array_equal(a.image, b.image) and a.to_json() == b.to_json() for a, b in zip(first, second))
 
 
 def test_a_longer_episode_starts_with_the_shorter_one():
     config = WorldConfig(image_size=128, metres_per_pixel=0.4, occlusion=1.0)
     short, long = generate_episode(config, 9, 3), generate_episode(config, 9, 10)
+    assert (len(short), len(long)) == (3, 10)
     assert all(np.array_equal(a.image, b.image) and a.objects == b.objects for a, b in zip(short, long))
 
 

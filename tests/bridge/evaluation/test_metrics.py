@@ -44,8 +44,8 @@ class Replace:
 
 
 @pytest.fixture(scope="module")
-def reasoner():
-    return Reasoner.from_file(PipelineConfig().rules_path(), time_budget_ms=10_000)
+def reasoner(traffic_reasoner):
+    return traffic_reasoner
 
 
 def run(reasoner, scene, edit):

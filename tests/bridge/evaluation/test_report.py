@@ -15,10 +15,8 @@ from bridge.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")
-def run():
-    reasoner = Reasoner.from_file(PipelineConfig().rules_path())
-    frames = generate_episode(preset_config("default"), seed=8, num_frames=4)
-    return reasoner, list(Pipeline(reasoner=reasoner, oracle=True).stream(frames))
+def run(traffic_reasoner, oracle_stream):
+    return traffic_reasoner, oracle_stream("default", seed=8, num_frames=4)
 
 
 def test_every_frame_has_its_picture_graph_decision_and_facts(run, tmp_path):

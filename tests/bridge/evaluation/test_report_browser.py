@@ -152,14 +152,12 @@ def render(path, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(tmp_path_factory, traffic_reasoner, oracle_stream):
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (scripts/install-browser.sh installs it; it needs root and apt)")
-    reasoner = Reasoner.from_file(PipelineConfig().rules_path())
-    frames = generate_episode(preset_config("default"), seed=4, num_frames=6)
-    results = list(Pipeline(reasoner=reasoner, oracle=True).stream(frames))
+    results = oracle_stream("default", seed=4, num_frames=6)
     path = tmp_path_factory.mktemp("report") / "report.html"
-    return write_report(results, path, truth=True, reasoner=reasoner, title="browser test"), len(results)
+    return write_report(results, path, truth=True, reasoner=traffic_reasoner, title="browser test"), len(results)
 
 
 def test_every_frame_shows_and_the_page_logs_no_errors(report, tmp_path):

@@ -81,14 +81,27 @@ def verify_no_dead_end(ruleset, num_objects):
     hard = [v for _, v in compiled.holds(world)]
     constraints = [v for _, v in compiled.holds(world, "constraint")]
     solver.add(*world.side_conditions, *constraints)
-    actions = list(world.actions.values())
     # no action works: for each action, choosing it breaks some hard rule
     for action in ruleset.actions:
         chosen = {a: z3.BoolVal(a == action) for a in ruleset.actions}
         substituted = [z3.substitute(v, *[(world.actions[a], chosen[a]) for a in ruleset.actions]) for v in hard]
         solver.add(z3.Not(z3.And(substituted)))
-    assert exactly_one(actions) is not None
     return solver.check()
+
+
+def test_exactly_one_action_holds_in_every_model():
+    world = SymbolicWorld(RULES, 1)
+    stop, go = world.actions["stop"], world.actions["go"]
+    solver = z3.Solver()
+    solver.add(exactly_one(world.actions.values()))
+    assert solver.check(stop, go) == z3.unsat                       # two at once: impossible
+    assert solver.check(z3.Not(stop), z3.Not(go)) == z3.unsat       # none: impossible
+    assert solver.check(stop) == z3.sat and z3.is_false(solver.model().eval(go, model_completion=True))
+    assert solver.check(go) == z3.sat and z3.is_false(solver.model().eval(stop, model_completion=True))
+    three = z3.Bools("a b c")
+    solver = z3.Solver()
+    solver.add(exactly_one(three))
+    assert solver.check(z3.Sum([z3.If(t, 1, 0) for t in three]) != 1) == z3.unsat
 
 
 def test_the_same_rules_prove_properties_over_all_scenes():

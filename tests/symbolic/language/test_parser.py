@@ -84,7 +84,10 @@ def test_several_syntax_errors_are_reported_in_one_pass(parser):
         parser.parse(text, "many.rules")
     assert [(e.line, e.column) for e in info.value.errors] == [(1, 11), (3, 11), (4, 13)]
     assert info.value.errors[0].message.startswith("unexpected end of statement; expected one of: ')', ','")
-    assert isinstance(info.value, RuleError)
+    # read as a single RuleError, it is the first error, and its text lists every error in file order
+    assert (info.value.file, info.value.line, info.value.column) == ("many.rules", 1, 11)
+    assert [line.split(": ")[0] for line in str(info.value).splitlines() if line.startswith("many.rules")] == [
+        "many.rules:1:11", "many.rules:3:11", "many.rules:4:13"]
 
 
 def test_text_must_be_a_string(parser):
@@ -103,8 +106,9 @@ ALPHABET = st.sampled_from(list("abo()[]{},:;=<>!+-*/#\"\n\t .0123456789_") +
 def test_fuzz_parser_raises_only_rule_errors(parser, text):
     try:
         parser.parse(text, "fuzz.rules")
-    except RuleError:
-        pass
+    except RuleError as error:  # and the error points into the text
+        for one in getattr(error, "errors", [error]):
+            assert one.file == "fuzz.rules" and 1 <= one.line <= text.count("\n") + 1 and one.column >= 1, one
 
 
 @settings(max_examples=200, deadline=None)

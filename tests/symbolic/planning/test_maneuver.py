@@ -17,8 +17,8 @@ ROAD = RoadLayout(num_lanes=3, lane_width=3.5, speed_limit=13.9)
 
 
 @pytest.fixture(scope="module")
-def reasoner():
-    return Reasoner.from_file(RULES)
+def reasoner(traffic_reasoner):
+    return traffic_reasoner
 
 
 @pytest.fixture()

@@ -10,13 +10,13 @@ RULES = Path(__file__).resolve().parents[3] / "configs" / "rules"
 
 
 @pytest.fixture(scope="module")
-def warehouse():
-    return Reasoner.from_file(RULES / "warehouse.rules")
+def warehouse(make_reasoner):
+    return make_reasoner(RULES / "warehouse.rules")
 
 
 @pytest.fixture(scope="module")
-def household():
-    return Reasoner.from_file(RULES / "household.rules")
+def household(make_reasoner):
+    return make_reasoner(RULES / "household.rules")
 
 
 def why(decision, action):

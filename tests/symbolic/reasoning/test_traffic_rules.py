@@ -10,8 +10,8 @@ TRAFFIC = Path(__file__).resolve().parents[3] / "configs" / "rules" / "traffic.r
 
 
 @pytest.fixture(scope="module")
-def reasoner():
-    return Reasoner.from_file(TRAFFIC)
+def reasoner(traffic_reasoner):
+    return traffic_reasoner
 
 
 def road(ego_speed=10.0, speed_limit=14.0, left=True, right=True, **extra):
