@@ -69,7 +69,6 @@ def _gflops_per_image(network, size: int) -> float:
 
 
 def _map(detector, network, dtype, channels_last, context, data) -> float:
-    from perception.detections import Detections
     from perception.evaluation import coco_map
 
     predictions, targets = [], []

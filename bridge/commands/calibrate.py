@@ -7,7 +7,6 @@ the ground truth, and writes per-class tables mapping score to precision
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -55,7 +54,6 @@ def run(args) -> int:
     calibration = fit_calibration(detections, scenes, class_names=CLASS_NAMES, weights_sha256=file_sha256(checkpoint))
     path = calibration.save(out)
     for label in CLASS_NAMES:
-        table = calibration.probabilities[label]
         marks = ", ".join(f"{s:.1f}->{calibration.probability(label, s):.2f}" for s in (0.2, 0.3, 0.4, 0.5, 0.6, 0.8))
         print(f"{label:<14} {calibration.num_detections[label]:>6} detections   {marks}")
     print(f"wrote {path} for {checkpoint.name}")

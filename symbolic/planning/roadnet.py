@@ -34,7 +34,6 @@ import difflib
 import json
 import math
 import random
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 

@@ -598,7 +598,7 @@ class _LowerBound(dict):
         return bound
 
     def _all_nodes(self) -> list[float]:
-        planner, start = self.planner, self.start
+        planner = self.planner
         bound = self.scale * np.hypot(planner._x - self.sx, planner._y - self.sy)
         for _, _, from_start, to_start, k in self.landmarks:
             with np.errstate(invalid="ignore"):

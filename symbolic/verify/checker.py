@@ -31,8 +31,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterable

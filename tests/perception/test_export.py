@@ -5,8 +5,6 @@ import torch
 from bridge import cli
 from perception.export import export_detector
 
-from detector_helpers import quick_training, rectangle_scenes, small_detector
-
 
 @pytest.fixture(scope="module")
 def detector(tiny_detector):

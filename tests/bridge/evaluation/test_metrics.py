@@ -7,10 +7,8 @@ import torch
 
 from perception.detections import Detections
 from perception.world import Calibration, EgoState, Lane, RoadMap, Scene, StopLine, WorldObject
-from symbolic.reasoning.reasoner import Reasoner
 from bridge.evaluation.metrics import (FrameEvaluation, PipelineMetrics, evaluate_pipeline, evaluate_results,
                                       latency_summary, perception_errors)
-from bridge.experiment import PipelineConfig
 from bridge.ground_truth import scene_detections
 from bridge.pipeline import Pipeline
 from bridge.vocabulary import CLASS_NAMES, LIGHT_STATES

@@ -8,11 +8,7 @@ import time
 
 import pytest
 
-from perception.world import generate_episode, preset_config
-from symbolic.reasoning.reasoner import Reasoner
 from bridge.evaluation.report import write_report
-from bridge.experiment import PipelineConfig
-from bridge.pipeline import Pipeline
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

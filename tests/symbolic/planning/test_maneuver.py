@@ -8,7 +8,6 @@ from symbolic.planning.maneuver import (ManeuverPlanner, ManeuverState, Maneuver
                                         target_from_route)
 from symbolic.planning.roadnet import straight_road
 from symbolic.planning.routing import RoutePlanner
-from symbolic.reasoning.reasoner import Reasoner
 
 from bridge.maneuver_facts import predict_facts, predicted_fact_list
 

@@ -1,5 +1,4 @@
 """Route constraints: every kind is met exactly, and a blocked query names what blocks it."""
-import itertools
 
 import networkx as nx
 import pytest

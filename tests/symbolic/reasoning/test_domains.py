@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 
 from symbolic.reasoning.facts import Fact, FactBase
-from symbolic.reasoning.reasoner import Reasoner
 
 RULES = Path(__file__).resolve().parents[3] / "configs" / "rules"
 

@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 
 from symbolic.reasoning.facts import Fact
-from symbolic.reasoning.reasoner import Reasoner
 
 TRAFFIC = Path(__file__).resolve().parents[3] / "configs" / "rules" / "traffic.rules"
 
