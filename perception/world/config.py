@@ -21,13 +21,14 @@ PRESET_NAMES = ("easy", "default", "hard")
 PRESETS = {
     "easy": dict(num_objects=(2, 8), num_distractors=(0, 2), noise=4.0, blur=0.0, brightness=0.1,
                  color_jitter=0.05, occlusion=0.0, overlap=0.0, size_variation=0.05, pose_variation=0.03,
-                 low_contrast=0.0, crossing_road=0.5, control_ahead=0.8),
+                 low_contrast=0.0, crossing_road=0.5, control_ahead=0.8, open_road=0.0),
     "default": dict(num_objects=(4, 12), num_distractors=(3, 8), noise=14.0, blur=0.8, brightness=0.25,
                     color_jitter=0.12, occlusion=0.15, overlap=0.2, size_variation=0.15,
-                    pose_variation=0.12, low_contrast=0.3, crossing_road=0.5, control_ahead=0.8),
+                    pose_variation=0.12, low_contrast=0.3, crossing_road=0.5, control_ahead=0.8,
+                    open_road=0.5),
     "hard": dict(num_objects=(6, 18), num_distractors=(6, 14), noise=22.0, blur=1.3, brightness=0.4,
                  color_jitter=0.22, occlusion=0.3, overlap=0.4, size_variation=0.25, pose_variation=0.25,
-                 low_contrast=0.5, crossing_road=0.5, control_ahead=0.8),
+                 low_contrast=0.5, crossing_road=0.5, control_ahead=0.8, open_road=0.3),
 }
 
 
@@ -69,6 +70,12 @@ class WorldConfig:
             rather than a mid-block crosswalk.
         control_ahead: probability that a single scene shows a traffic light
             or stop sign governing the ego 5-45 m ahead.
+        open_road: probability that an episode is ordinary traffic on an
+            open road: no crosswalk, light or stop sign anywhere along the
+            drive, mostly vehicles in the lanes (a car ahead at a driving
+            distance or a slow one worth overtaking), the ego cruising in the
+            rightmost lane of its way and keeping a time headway. Single
+            scenes (training images) are never open roads.
 
     Example:
         >>> WorldConfig(preset="hard").resolved().noise
@@ -98,6 +105,7 @@ class WorldConfig:
     low_contrast: float | None = _knob(0.0, 1.0, "probability of a camouflaged colour")
     crossing_road: float | None = _knob(0.0, 1.0, "probability that a feature is an intersection")
     control_ahead: float | None = _knob(0.0, 1.0, "probability of a light or stop sign ahead")
+    open_road: float | None = _knob(0.0, 1.0, "probability of an open-road episode")
 
     def __post_init__(self):
         validate(self)

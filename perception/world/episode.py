@@ -17,6 +17,7 @@ from perception.world.scene import EgoState, Scene, WorldObject
 
 VIEW_MARGIN = 40.0  # metres beyond the view that an episode keeps simulating
 FOLLOW_GAP = 2.5  # metres vehicles keep to what is ahead
+EGO_HEADWAY_S = 2.5  # seconds of time headway the ego keeps to the vehicle ahead
 
 
 def scene_seed(seed: int, index: int) -> int:
@@ -59,7 +60,12 @@ class Simulation:
             first = float(road_rng.uniform(5.0, min(45.0, view_y_max - 1.0)))
         else:
             first = float(road_rng.uniform(view_y_max + 2.0, view_y_max + 60.0))
-        self.road, self.features = make_road(config, road_rng, view_y_max + length_m + VIEW_MARGIN, first)
+        # Its own stream: a preset without open roads keeps every scene it had.
+        self.open_road = spawn and bool(np.random.default_rng([seed, 6]).random() < config.open_road)
+        if self.open_road:  # no controlled place or crosswalk along the whole drive
+            first = view_y_max + length_m + 2 * VIEW_MARGIN
+        self.road, self.features = make_road(config, road_rng, view_y_max + length_m + VIEW_MARGIN, first,
+                                             keep_right=self.open_road)
         rng = self.rng
         self.look = make_look(config, rng)
         self.placer = Placer(config, self.road, self.features, self.look, rng)
@@ -68,13 +74,15 @@ class Simulation:
         self.odometry = 0.0
         self.ego_speed = float(lane.speed_limit * rng.uniform(0.4, 0.9))
         self.ego_cruise = float(lane.speed_limit * rng.uniform(0.8, 1.0))
+        if self.open_road:  # cruising when the drive starts
+            self.ego_speed = max(self.ego_speed, 0.9 * self.ego_cruise)
         self.ego_stop_timer = 0.0
         self.ego_served: set = set()
         self.spawn = spawn
         low, high = config.num_objects
         self.num_objects = int(rng.integers(low, high + 1))
         y_high = view_y_max + (20.0 if spawn else 0.0)
-        self.placer.populate(view_y_min - 2.0, y_high, self.num_objects)
+        self.placer.populate(view_y_min - 2.0, y_high, self.num_objects, open_road=self.open_road)
         self.placer.rng = np.random.default_rng([seed, 2])
         for feature in self.features:
             self.placer.fixtures(feature)
@@ -151,16 +159,20 @@ class Simulation:
                 gap = ahead
         return gap
 
-    def _speed_for(self, speed: float, cruise: float, gap: float, dt: float) -> float:
-        target = min(cruise, max(0.0, (gap - FOLLOW_GAP) * 0.9))
+    def _speed_for(self, speed: float, cruise: float, gap: float, dt: float, headway_s: float = 1.0 / 0.9) -> float:
+        target = min(cruise, max(0.0, (gap - FOLLOW_GAP) / headway_s))
         return float(max(0.0, speed + np.clip(target - speed, -8.0 * dt, 3.0 * dt)))
 
     def _drive(self, me, s, speed, cruise, direction, lane, half_length, served, timer, dt):
         lane_x = self.road.lanes[lane]
         stop_gap, sign = self._stop_gap(s + half_length, direction, lambda stop: lane in stop.lanes, served)
         ped_gap = self._pedestrian_gap(s + half_length, direction, (lane_x.x_min, lane_x.x_max))
-        gap = min(self._leader_gap(me, s, direction, lane, half_length), stop_gap, ped_gap)
-        speed = self._speed_for(speed, cruise, gap, dt)
+        leader_gap = self._leader_gap(me, s, direction, lane, half_length)
+        speed = self._speed_for(speed, cruise, min(stop_gap, ped_gap), dt)
+        if me is None:  # the ego keeps a time headway to the vehicle ahead, as a careful driver does
+            speed = min(speed, self._speed_for(speed, cruise, leader_gap, dt, headway_s=EGO_HEADWAY_S))
+        else:
+            speed = min(speed, self._speed_for(speed, cruise, leader_gap, dt))
         if sign and stop_gap < FOLLOW_GAP + 1.0 and speed < 0.3:
             timer += dt
             if timer > 1.0:
@@ -259,7 +271,8 @@ class Simulation:
             return
         _, _, y_min, y_max = self.view
         rng, placer, road = self.rng, self.placer, self.road
-        kind = rng.choice(["ahead", "behind", "pedestrian", "cyclist"], p=[0.5, 0.15, 0.25, 0.1])
+        kind = rng.choice(["ahead", "behind", "pedestrian", "cyclist"],
+                          p=[0.6, 0.3, 0.07, 0.03] if self.open_road else [0.5, 0.15, 0.25, 0.1])
         if kind == "ahead":
             y = self.odometry + y_max + rng.uniform(5.0, 30.0)
             placer.vehicle_in_lane(int(rng.integers(len(road.lanes))), y, ego_y=self.odometry)

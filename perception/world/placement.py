@@ -204,6 +204,10 @@ def appearance(label: str, config, look: Look, rng: np.random.Generator) -> dict
     return {"face": _near((200, 25, 30), rng, 25), "border": _near((240, 240, 240), rng, 10)}
 
 
+OBJECT_SHARES = (0.42, 0.28, 0.18, 0.12)  # vehicle, pedestrian, cyclist, crossing vehicle
+OPEN_ROAD_SHARES = (0.8, 0.12, 0.08, 0.0)  # ordinary traffic: mostly vehicles in the lanes
+
+
 class Placer:
     """Places agents, fixtures and distractors for one scene or episode.
 
@@ -370,16 +374,25 @@ class Placer:
                                     np.pi / 2, 0.0, "static", light=cross))
 
     # -- whole scenes ----------------------------------------------------------------------------
-    def populate(self, y_min: float, y_max: float, num_objects: int, ego_y: float = 0.0) -> None:
+    def populate(self, y_min: float, y_max: float, num_objects: int, ego_y: float = 0.0,
+                 open_road: bool = False) -> None:
         """Place ``num_objects`` moving objects between ``y_min`` and ``y_max`` (road frame).
 
         The first ones cover the rule cases: a car close ahead in the ego lane,
-        neighbours alongside, pedestrians on the crosswalks in view.
+        neighbours alongside, pedestrians on the crosswalks in view. On an
+        ``open_road`` (ordinary traffic) a car ahead keeps a driving distance,
+        and most objects are vehicles in the lanes.
         """
         rng, road = self.rng, self.road
         budget = num_objects
+        lead = (12.0, 45.0) if open_road else (5.5, 16.0)
         if budget and rng.random() < 0.4:
-            budget -= self.vehicle_in_lane(road.ego_lane, ego_y + rng.uniform(5.5, 16.0), "car", ego_y) is not None
+            budget -= self.vehicle_in_lane(road.ego_lane, ego_y + rng.uniform(*lead), "car", ego_y) is not None
+        elif budget and open_road and rng.random() < 0.5:  # a slow vehicle ahead, worth overtaking
+            slow = self.vehicle_in_lane(road.ego_lane, ego_y + rng.uniform(25.0, 45.0), ego_y=ego_y)
+            if slow is not None:
+                slow.speed = slow.cruise_speed = float(road.lanes[road.ego_lane].speed_limit * rng.uniform(0.15, 0.35))
+                budget -= 1
         for neighbour in (road.ego_lane - 1, road.ego_lane + 1):
             if budget and 0 <= neighbour < len(road.lanes) and rng.random() < 0.45:
                 budget -= self.vehicle_in_lane(neighbour, ego_y + rng.uniform(-4.0, 10.0), ego_y=ego_y) is not None
@@ -394,7 +407,8 @@ class Placer:
             if budget <= 0:
                 break
             y = float(rng.uniform(y_min, y_max))
-            kind = rng.choice(["vehicle", "pedestrian", "cyclist", "cross"], p=[0.42, 0.28, 0.18, 0.12])
+            kind = rng.choice(["vehicle", "pedestrian", "cyclist", "cross"], p=OPEN_ROAD_SHARES if open_road
+                              else OBJECT_SHARES)
             if kind == "vehicle" or (kind == "cross" and not crosses):
                 placed = self.vehicle_in_lane(int(rng.integers(len(road.lanes))), y, ego_y=ego_y)
             elif kind == "pedestrian":

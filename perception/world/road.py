@@ -204,12 +204,14 @@ class Feature:
     oncoming_stop_y: float | None = None
 
 
-def make_lanes(config, rng: np.random.Generator) -> tuple[list[Lane], int, list[Sidewalk]]:
+def make_lanes(config, rng: np.random.Generator, keep_right: bool = False) -> tuple[list[Lane], int, list[Sidewalk]]:
     """Random lanes and sidewalks with the ego lane centred on ``x = 0``.
 
     Args:
         config: a resolved WorldConfig (``lanes``).
         rng: the scene's random generator.
+        keep_right: the ego drives in the rightmost lane of its way (the
+            same random draws: only the ego's lane changes).
 
     Returns:
         ``(lanes, ego_lane, sidewalks)``.
@@ -223,6 +225,8 @@ def make_lanes(config, rng: np.random.Generator) -> tuple[list[Lane], int, list[
     num_lanes = int(rng.integers(config.lanes[0], config.lanes[1] + 1))
     num_oncoming = 0 if num_lanes == 1 else int(rng.integers(0, num_lanes))  # keep >= 1 ego-way lane
     ego_lane = int(rng.integers(num_oncoming, num_lanes))
+    if keep_right:
+        ego_lane = num_lanes - 1
     width = float(rng.uniform(*LANE_WIDTH))
     speed = float(rng.choice(SPEED_LIMITS))
     lanes = [Lane(i, (i - ego_lane) * width, width, -1 if i < num_oncoming else 1, speed)
@@ -286,7 +290,7 @@ def add_feature(road: RoadMap, stop_y: float, rng: np.random.Generator, crossing
 
 
 def make_road(config, rng: np.random.Generator, y_end: float,
-              first_stop_y: float | None = None) -> tuple[RoadMap, list[Feature]]:
+              first_stop_y: float | None = None, keep_right: bool = False) -> tuple[RoadMap, list[Feature]]:
     """A random road with features from ``first_stop_y`` up to ``y_end`` metres.
 
     Args:
@@ -294,6 +298,7 @@ def make_road(config, rng: np.random.Generator, y_end: float,
         rng: the scene's random generator.
         y_end: the last ``y`` that needs features.
         first_stop_y: ``y`` of the first stop line; drawn when None.
+        keep_right: the ego drives in the rightmost lane of its way.
 
     Returns:
         ``(road, features)``.
@@ -304,7 +309,7 @@ def make_road(config, rng: np.random.Generator, y_end: float,
         >>> features[0].stop_y, road.lane_at(0.0) == road.ego_lane
         (20.0, True)
     """
-    lanes, ego_lane, sidewalks = make_lanes(config, rng)
+    lanes, ego_lane, sidewalks = make_lanes(config, rng, keep_right)
     road = RoadMap(lanes, ego_lane, sidewalks=sidewalks)
     y = float(rng.uniform(15.0, 90.0)) if first_stop_y is None else float(first_stop_y)
     features = []

@@ -107,3 +107,42 @@ def test_lights_in_an_episode_change_state():
                     states.setdefault(obj.id, set()).add(obj.attributes["light_state"])
         changed += any(len(s) > 1 for s in states.values())
     assert changed >= 3
+
+
+def test_an_open_road_episode_has_no_controlled_place_and_the_ego_keeps_right():
+    config = WorldConfig(image_size=128, metres_per_pixel=0.4, open_road=1.0)
+    for seed in range(4):
+        frames = generate_episode(config, seed=seed, num_frames=20)
+        for frame in frames:
+            assert not frame.road.crosswalks and not frame.road.stop_lines
+            assert not any(o.label in ("traffic_light", "stop_sign") for o in frame.objects)
+        ego_way = [lane.index for lane in frames[0].road.lanes if lane.direction == 1]
+        assert frames[0].road.ego_lane == max(ego_way)
+
+
+def test_open_roads_leave_single_scenes_and_closed_episodes_unchanged():
+    from perception.world import generate_scene
+
+    small = dict(image_size=128, metres_per_pixel=0.4)
+    for seed in range(3):
+        a = generate_scene(WorldConfig(open_road=1.0, **small), seed=seed)
+        b = generate_scene(WorldConfig(open_road=0.0, **small), seed=seed)
+        assert np.array_equal(a.image, b.image) and a.to_json() == b.to_json()
+
+
+def test_the_ego_keeps_a_time_headway_to_the_vehicle_ahead():
+    from perception.world.episode import EGO_HEADWAY_S, FOLLOW_GAP, Simulation
+
+    headways = []
+    for seed in range(6):
+        simulation = Simulation(WorldConfig(image_size=128, metres_per_pixel=0.4, open_road=1.0).resolved(),
+                                seed=seed, length_m=300.0, spawn=True)
+        lane = simulation.road.ego_lane
+        for step in range(200):
+            simulation.step(0.1)
+            gaps = [a.y - a.length / 2 - simulation.odometry - 2.25 for a in simulation.agents
+                    if a.motion == "lane" and a.lane == lane and a.y > simulation.odometry]
+            if step >= 50 and gaps and simulation.ego_speed > 2.0 and min(gaps) < 40.0:
+                headways.append((min(gaps) - FOLLOW_GAP) / simulation.ego_speed)
+    assert len(headways) > 50
+    assert np.quantile(headways, 0.1) > 0.8 * EGO_HEADWAY_S
