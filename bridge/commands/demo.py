@@ -15,6 +15,8 @@ from pathlib import Path
 
 from perception.files import write_atomic
 
+from bridge.evaluation.drawing import ground_truth_preview
+
 DEFAULT_CONFIG = Path("configs/drive.yaml")
 
 
@@ -31,18 +33,6 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", metavar="FILE", help="detector checkpoint (default: the shipped model)")
     parser.add_argument("--oracle", action="store_true", help="ground-truth detections instead of the detector")
     parser.set_defaults(handler=run)
-
-
-def ground_truth_preview(scenes, columns: int = 4, scale: int = 2):
-    """A grid of frames with ground-truth boxes; lights show their state (PIL image)."""
-    from perception.draw import draw_boxes, image_grid
-
-    pictures = []
-    for scene in scenes:
-        labels = [o.label if "light_state" not in o.attributes else f"light:{o.attributes['light_state']}"
-                  for o in scene.objects]
-        pictures.append(draw_boxes(scene.image, [o.box for o in scene.objects], labels, scale=scale))
-    return image_grid(pictures, columns=columns, padding=4)
 
 
 def run(args) -> int:
