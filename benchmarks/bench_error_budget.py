@@ -42,19 +42,24 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="default", help="world preset (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=500_000, help="first episode seed (default: %(default)s)")
     parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
+    parser.add_argument("--warmup-frames", type=int, default=2, help="unjudged frames before each episode "
+                        "(default: %(default)s)")
     args = parser.parse_args(argv)
 
     config = load_config(args.config)
     frames = generate_episode_frames(dataclasses.replace(config.world, preset=args.preset), args.frames,
-                                     episode_length=50, seed=args.seed)
+                                     episode_length=50, seed=args.seed, warmup_frames=args.warmup_frames)
     base = Pipeline.from_config(config)
-    print(f"{args.frames} {args.preset} frames in episodes of 50 from seed {args.seed}, streaming, robust mode")
-    print(f"{'perception':<46}{'agreement':>10}{'unsafe':>8}")
+    print(f"{args.frames} judged {args.preset} frames in episodes of 50 (+{args.warmup_frames} warm-up) from seed "
+          f"{args.seed}, streaming, robust mode")
+    print(f"{'perception':<46}{'agreement':>10}{'balanced':>10}{'unsafe':>8}   recall per true action")
     for name, replaced in ROWS:
         pipeline = Pipeline(perception=base.perception, postprocess=base.postprocess, reasoner=base.reasoner,
                             grounder=TruthAssistedGrounder(base.grounder, replaced), config=base.config)
         metrics = evaluate_pipeline(pipeline, frames, stream=True)
-        print(f"{name:<46}{metrics.agreement:>10.2%}{metrics.num_unsafe:>8}", flush=True)
+        recall = "  ".join(f"{a} {r:.2f}" for a, r in metrics.recall().items())
+        print(f"{name:<46}{metrics.agreement:>10.2%}{metrics.balanced_agreement:>10.3f}{metrics.num_unsafe:>8}   "
+              f"{recall}", flush=True)
     return 0
 
 

@@ -39,6 +39,10 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", help="detector checkpoint (default: the shipped model)")
     parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=500_000, help="first episode seed (default: %(default)s)")
+    parser.add_argument("--seeds", default=None, help="comma-separated first seeds of several seed sets, e.g. "
+                        "900000,910000 (default: --seed alone)")
+    parser.add_argument("--warmup-frames", type=int, default=2, help="unjudged frames of sensor history before "
+                        "each episode (default: %(default)s)")
     parser.add_argument("--skip-decisions", action="store_true", help="only measure speed")
     parser.add_argument("--skip-speed", action="store_true", help="only judge decisions")
     parser.add_argument("--perception", choices=("detector", "truth-boxes", "both"), default="both",
@@ -62,23 +66,33 @@ def main(argv=None) -> int:
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
 
     if not args.skip_decisions:
-        print(f"\nDecisions: {args.frames} frames per preset in episodes of {args.episode_length}, streaming")
-        print(f"{'preset':<9}{'frames':>8}{'agreement':>11}{'after frame 0':>15}{'unsafe':>8}{'fallback':>10}"
-              "   causes of disagreements")
+        print(f"\nDecisions: {args.frames} judged frames per preset and seed set in episodes of "
+              f"{args.episode_length} (+{args.warmup_frames} warm-up frames each), streaming")
+        print(f"{'preset':<9}{'seeds from':>11}{'frames':>8}{'agreement':>11}{'balanced':>10}{'unsafe':>8}"
+              f"{'every frame':>13}{'balanced':>10}{'unsafe':>8}{'fallback':>10}   recall per true action; causes")
         kinds = ("detector", "truth-boxes") if args.perception == "both" else (args.perception,)
-        for preset in presets:
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
+        for preset, seed in ((p, s) for p in presets for s in seeds):
             world = dataclasses.replace(config.world, preset=preset)
-            frames = generate_episode_frames(world, args.frames, episode_length=args.episode_length, seed=args.seed)
+            frames = generate_episode_frames(world, args.frames, episode_length=args.episode_length, seed=seed,
+                                             warmup_frames=args.warmup_frames)
             for kind in kinds:
                 # true boxes carry no position uncertainty: exact
                 judged = pipeline if kind == "detector" else Pipeline(perception=TruthBoxes(), reasoner=pipeline.reasoner,
                                                                       config=pipeline.config)
                 metrics = evaluate_pipeline(judged, frames, stream=True)
                 causes = ", ".join(f"{k} {v}" for k, v in metrics.cause_counts().items())
-                fallbacks = sum(f.fallback for f in metrics.frames)
-                print(f"{preset + (' *' if kind == 'truth-boxes' else ''):<9}{metrics.num_frames:>8}"
-                      f"{metrics.agreement:>10.2%}{metrics.agreement_with_history:>15.2%}"
-                      f"{metrics.num_unsafe:>8}{fallbacks:>10}   {causes}", flush=True)
+                recall = " ".join(f"{a} {r:.2f}" for a, r in metrics.recall().items())
+                fallbacks = sum(f.fallback for f in metrics.judged_frames)
+                print(f"{preset + (' *' if kind == 'truth-boxes' else ''):<9}{seed:>11}{metrics.num_frames:>8}"
+                      f"{metrics.agreement:>10.2%}{metrics.balanced_agreement:>10.3f}{metrics.num_unsafe:>8}"
+                      f"{metrics.agreement_every_frame:>12.2%}{metrics.balanced_agreement_every_frame:>10.3f}"
+                      f"{metrics.num_unsafe_every_frame:>8}{fallbacks:>10}   {recall}; {causes}", flush=True)
+                for frame in metrics.frames:
+                    if frame.unsafe:
+                        print(f"    unsafe: episode {frame.episode_id} frame {frame.frame_index}"
+                              f"{', warm-up' if not frame.judged else ''}) {frame.action} breaks "
+                              f"{', '.join(frame.unsafe)}", flush=True)
         if "truth-boxes" in kinds:
             print("* true boxes, labels and light states in place of the detector; motion still estimated by the "
                   "tracker: what perfect detection would reach")

@@ -160,29 +160,47 @@ def generate_one_episode(config, num_frames: int, *, seed: int = 0, preset: str 
     return generate_episode(world, seed=seed, num_frames=num_frames)
 
 
-def generate_episode_frames(world, num_frames: int, *, episode_length: int = 20, seed: int = 0) -> list:
-    """``num_frames`` frames in episodes of ``episode_length`` (episode ``k`` uses seed ``seed + k``).
+def generate_episode_frames(world, num_frames: int, *, episode_length: int = 20, seed: int = 0,
+                            warmup_frames: int = 0) -> list:
+    """``num_frames`` judged frames in episodes of ``episode_length`` (episode ``k`` uses seed ``seed + k``).
+
+    With ``warmup_frames``, each episode starts with that many more frames
+    marked ``warmup``: the sensor history a vehicle has before the first
+    frame it is judged on. A pipeline sees them (the tracker learns each
+    object's motion), evaluation does not judge them
+    (:class:`bridge.evaluation.metrics.PipelineMetrics` reports them apart).
 
     Args:
         world: a ``WorldConfig``, or None for the default world.
-        num_frames: frames in all.
-        episode_length: frames per episode (the last may be shorter).
+        num_frames: judged frames in all (warm-up frames come on top).
+        episode_length: judged frames per episode (the last may be shorter).
         seed: the first episode's seed.
+        warmup_frames: frames of history before each episode's first judged frame.
 
     Example:
         >>> from perception.world import WorldConfig
-        >>> frames = generate_episode_frames(WorldConfig(image_size=64, metres_per_pixel=0.8), 5, episode_length=2)
+        >>> world = WorldConfig(image_size=64, metres_per_pixel=0.8)
+        >>> frames = generate_episode_frames(world, 5, episode_length=2)
         >>> [(f.episode_id is not None, f.frame_index) for f in frames]
         [(True, 0), (True, 1), (True, 0), (True, 1), (True, 0)]
+        >>> [(f.frame_index, f.warmup) for f in generate_episode_frames(world, 2, episode_length=2, warmup_frames=1)]
+        [(0, True), (1, False), (2, False)]
     """
     from perception.world import WorldConfig, generate_episode
 
+    if isinstance(warmup_frames, bool) or not isinstance(warmup_frames, int) or warmup_frames < 0:
+        raise ValueError(f"`warmup_frames` must be an integer >= 0. Received: warmup_frames={warmup_frames!r}")
     world = world or WorldConfig()
     frames = []
+    judged = 0
     episode = 0
-    while len(frames) < num_frames:
-        length = min(episode_length, num_frames - len(frames))
-        frames.extend(generate_episode(world, seed=seed + episode, num_frames=length))
+    while judged < num_frames:
+        length = min(episode_length, num_frames - judged)
+        episode_frames = generate_episode(world, seed=seed + episode, num_frames=length + warmup_frames)
+        for frame in episode_frames[:warmup_frames]:
+            frame.warmup = True
+        frames.extend(episode_frames)
+        judged += length
         episode += 1
     return frames
 

@@ -23,7 +23,10 @@ def add_arguments(parser) -> None:
     group.add_argument("--mode", choices=("stream", "batch"), default="stream",
                        help="frame by frame with tracking, or batched without (default: %(default)s)")
     group.add_argument("--episode-length", type=int, default=20, metavar="T",
-                       help="frames per generated episode (default: %(default)s)")
+                       help="judged frames per generated episode (default: %(default)s)")
+    group.add_argument("--warmup-frames", type=int, default=2, metavar="K",
+                       help="frames of sensor history before each generated episode's first judged frame: the "
+                            "pipeline sees them, the figures judge them apart (default: %(default)s)")
 
 
 def run(args) -> int:
@@ -36,6 +39,8 @@ def run(args) -> int:
     from bridge.frames import generate_episode_frames
     from bridge.pipeline import Pipeline
 
+    if args.warmup_frames < 0:
+        raise ValueError(f"`--warmup-frames` must be an integer >= 0. Received: --warmup-frames={args.warmup_frames}")
     if args.episode_length < 1:
         raise ValueError(f"`--episode-length` must be a positive integer. Received: --episode-length={args.episode_length}")
     config = load_config(args.config)
@@ -51,7 +56,8 @@ def run(args) -> int:
         if args.generate < 1:
             raise ValueError(f"`--generate` must be a positive integer. Received: --generate={args.generate}")
         world = dataclasses.replace(config.world, preset=args.preset) if hasattr(config, "world") else None
-        frames = generate_episode_frames(world, args.generate, episode_length=args.episode_length, seed=args.seed)
+        frames = generate_episode_frames(world, args.generate, episode_length=args.episode_length, seed=args.seed,
+                                         warmup_frames=args.warmup_frames)
     metrics = evaluate_pipeline(pipeline, frames, stream=args.mode == "stream", progress=sys.stderr.isatty())
     print(metrics.table())
     if args.out:

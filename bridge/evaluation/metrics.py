@@ -5,6 +5,9 @@ against the action the *same rules* choose on the ground-truth facts
 (:func:`bridge.ground_truth.ground_truth_facts`):
 
 - **agreement**: the pipeline's action equals that action;
+- **balanced agreement**: the mean over true actions of the share of their
+  frames the pipeline got right (per-action recall): agreement alone
+  rewards always stopping when stopping is common;
 - **unsafe**: the pipeline's action breaks a hard rule under the
   ground-truth facts (``Reasoner.violations``);
 - **causes**: the perception errors of a disagreeing frame (missed, false or
@@ -78,6 +81,10 @@ class FrameEvaluation:
         timings_ms: the pipeline's stage timings.
         fallback: the pipeline returned the safe fallback.
         frame_index: position in its episode (0: the tracker has no history yet).
+        judged: False for a warm-up frame (sensor history before the
+            episode's first judged frame): reported apart, in the
+            every-frame figures only.
+        episode_id: the frame's episode (None for an independent scene).
     """
 
     name: str
@@ -88,6 +95,8 @@ class FrameEvaluation:
     timings_ms: dict[str, float] = field(default_factory=dict)
     fallback: bool = False
     frame_index: int = 0
+    judged: bool = True
+    episode_id: int | None = None
 
     @property
     def agrees(self) -> bool:
@@ -99,8 +108,9 @@ class FrameEvaluation:
         return relevant or list(self.errors)
 
     def to_json(self) -> dict:
-        return {"frame": self.name, "frame_index": self.frame_index, "action": self.action, "truth_action": self.truth_action,
-                "agrees": self.agrees, "unsafe": list(self.unsafe), "fallback": self.fallback,
+        return {"frame": self.name, "episode_id": self.episode_id, "frame_index": self.frame_index,
+                "judged": self.judged,
+                "action": self.action, "truth_action": self.truth_action, "agrees": self.agrees, "unsafe": list(self.unsafe), "fallback": self.fallback,
                 "errors": [e.to_json() for e in self.errors],
                 "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()}}
 
@@ -109,6 +119,10 @@ class FrameEvaluation:
 class PipelineMetrics:
     """The figures over many frames.
 
+    Decision figures are over the *judged* frames; warm-up frames (sensor
+    history, ``FrameEvaluation.judged`` False) count only in the
+    ``*_every_frame`` figures, which are over every frame.
+
     Args:
         frames: one :class:`FrameEvaluation` per frame.
         actions: the rule file's actions, in order (rows/columns of the confusion matrix).
@@ -116,12 +130,16 @@ class PipelineMetrics:
         mode: ``"stream"`` or ``"batch"``.
 
     Example:
-        >>> metrics = PipelineMetrics([FrameEvaluation("a", "stop", "stop"), FrameEvaluation("b", "go", "stop")],
-        ...                           actions=("stop", "go"), wall_s=0.5)
-        >>> metrics.agreement, metrics.num_unsafe, metrics.frames_per_second
-        (0.5, 0, 4.0)
+        >>> frames = [FrameEvaluation("a", "stop", "stop"), FrameEvaluation("b", "stop", "stop"),
+        ...           FrameEvaluation("c", "stop", "stop"), FrameEvaluation("d", "stop", "go"),
+        ...           FrameEvaluation("e", "go", "go", judged=False)]
+        >>> metrics = PipelineMetrics(frames, actions=("stop", "go"), wall_s=1.0)
+        >>> metrics.agreement, metrics.balanced_agreement, metrics.recall()
+        (0.75, 0.5, {'stop': 1.0, 'go': 0.0})
+        >>> metrics.agreement_every_frame, metrics.num_frames, metrics.num_warmup
+        (0.8, 4, 1)
         >>> metrics.confusion()
-        [[1, 1], [0, 0]]
+        [[3, 0], [1, 0]]
     """
 
     frames: list[FrameEvaluation]
@@ -130,57 +148,103 @@ class PipelineMetrics:
     mode: str = "stream"
 
     @property
+    def judged_frames(self) -> list[FrameEvaluation]:
+        """The frames the decision figures are over (warm-up frames left out)."""
+        return [f for f in self.frames if f.judged]
+
+    @property
     def num_frames(self) -> int:
-        return len(self.frames)
+        """Judged frames."""
+        return sum(f.judged for f in self.frames)
+
+    @property
+    def num_warmup(self) -> int:
+        """Warm-up frames the pipeline saw but the decision figures leave out."""
+        return len(self.frames) - self.num_frames
 
     @property
     def agreement(self) -> float:
-        """Share of frames whose action equals the ground-truth action."""
-        return sum(f.agrees for f in self.frames) / max(self.num_frames, 1)
+        """Share of judged frames whose action equals the ground-truth action."""
+        return _agreement(self.judged_frames)
+
+    @property
+    def agreement_every_frame(self) -> float:
+        """Agreement over every frame, warm-up frames included."""
+        return _agreement(self.frames)
 
     @property
     def agreement_with_history(self) -> float:
-        """Agreement over frames after the first of their episode (motion already tracked)."""
-        later = [f for f in self.frames if f.frame_index > 0]
-        return sum(f.agrees for f in later) / max(len(later), 1)
+        """Agreement over judged frames after the first of their episode (motion already tracked)."""
+        return _agreement([f for f in self.judged_frames if f.frame_index > 0])
+
+    def recall(self, *, every_frame: bool = False) -> dict[str, float]:
+        """True action -> share of its frames the pipeline decided the same, for each action that is ever true."""
+        frames = self.frames if every_frame else self.judged_frames
+        truths = Counter(f.truth_action for f in frames)
+        right = Counter(f.truth_action for f in frames if f.agrees)
+        return {a: right[a] / truths[a] for a in self.actions if truths[a]}
+
+    @property
+    def balanced_agreement(self) -> float:
+        """Mean of :meth:`recall` over the true actions (judged frames): each action counts alike."""
+        recall = self.recall()
+        return sum(recall.values()) / len(recall) if recall else 0.0
+
+    @property
+    def balanced_agreement_every_frame(self) -> float:
+        """Balanced agreement over every frame, warm-up frames included."""
+        recall = self.recall(every_frame=True)
+        return sum(recall.values()) / len(recall) if recall else 0.0
 
     @property
     def num_unsafe(self) -> int:
-        """Frames whose action breaks a hard rule under the ground-truth facts."""
+        """Judged frames whose action breaks a hard rule under the ground-truth facts."""
+        return sum(bool(f.unsafe) for f in self.judged_frames)
+
+    @property
+    def num_unsafe_every_frame(self) -> int:
+        """Unsafe decisions over every frame, warm-up frames included."""
         return sum(bool(f.unsafe) for f in self.frames)
 
     @property
     def frames_per_second(self) -> float:
-        return self.num_frames / self.wall_s if self.wall_s > 0 else 0.0
+        """Every frame the pipeline decided (warm-up ones too) per second it ran."""
+        return len(self.frames) / self.wall_s if self.wall_s > 0 else 0.0
 
-    def confusion(self) -> list[list[int]]:
-        """Counts ``[truth][pipeline]`` in the order of :attr:`actions`."""
+    def confusion(self, *, every_frame: bool = False) -> list[list[int]]:
+        """Counts ``[truth][pipeline]`` in the order of :attr:`actions` (judged frames by default)."""
         index = {a: i for i, a in enumerate(self.actions)}
         matrix = [[0] * len(self.actions) for _ in self.actions]
-        for f in self.frames:
+        for f in self.frames if every_frame else self.judged_frames:
             if f.truth_action in index and f.action in index:
                 matrix[index[f.truth_action]][index[f.action]] += 1
         return matrix
 
     def action_counts(self) -> dict[str, dict[str, int]]:
-        """``{"pipeline": {action: n}, "truth": {action: n}}``."""
-        return {"pipeline": {a: sum(f.action == a for f in self.frames) for a in self.actions},
-                "truth": {a: sum(f.truth_action == a for f in self.frames) for a in self.actions}}
+        """``{"pipeline": {action: n}, "truth": {action: n}}`` over the judged frames."""
+        frames = self.judged_frames
+        return {"pipeline": {a: sum(f.action == a for f in frames) for a in self.actions},
+                "truth": {a: sum(f.truth_action == a for f in frames) for a in self.actions}}
 
     def cause_counts(self) -> dict[str, int]:
-        """Perception errors behind disagreements, by kind."""
-        counts = Counter(e.kind for f in self.frames if not f.agrees for e in f.causes())
+        """Perception errors behind disagreements of judged frames, by kind."""
+        counts = Counter(e.kind for f in self.judged_frames if not f.agrees for e in f.causes())
         return {kind: counts.get(kind, 0) for kind in ERROR_KINDS}
 
     def latency(self) -> dict[str, dict[str, float]]:
-        """Stage -> ``{"p50", "p99", "mean"}`` milliseconds."""
+        """Stage -> ``{"p50", "p99", "mean"}`` milliseconds (every frame)."""
         return latency_summary([f.timings_ms for f in self.frames])
 
     def to_json(self) -> dict:
         return {
-            "mode": self.mode, "num_frames": self.num_frames, "agreement": self.agreement,
-            "agreement_with_history": self.agreement_with_history,
-            "num_unsafe": self.num_unsafe, "num_fallback": sum(f.fallback for f in self.frames),
+            "mode": self.mode, "num_frames": self.num_frames, "num_warmup": self.num_warmup,
+            "agreement": self.agreement, "balanced_agreement": self.balanced_agreement,
+            "recall": self.recall(), "agreement_with_history": self.agreement_with_history,
+            "num_unsafe": self.num_unsafe, "num_fallback": sum(f.fallback for f in self.judged_frames),
+            "every_frame": {"num_frames": len(self.frames), "agreement": self.agreement_every_frame,
+                            "balanced_agreement": self.balanced_agreement_every_frame,
+                            "recall": self.recall(every_frame=True), "num_unsafe": self.num_unsafe_every_frame,
+                            "confusion": self.confusion(every_frame=True)},
             "frames_per_second": self.frames_per_second, "wall_s": self.wall_s,
             "actions": list(self.actions), "confusion": self.confusion(), "action_counts": self.action_counts(),
             "cause_counts": self.cause_counts(), "latency_ms": self.latency(),
@@ -196,13 +260,20 @@ class PipelineMetrics:
 
     def table(self) -> str:
         """The figures as a plain-text table."""
-        lines = [f"frames            {self.num_frames} ({self.mode})",
-                 f"agreement         {self.agreement:.2%}",
-                 f"  after frame 0   {self.agreement_with_history:.2%} (motion tracked)",
-                 f"unsafe decisions  {self.num_unsafe}",
-                 f"fallbacks         {sum(f.fallback for f in self.frames)}",
-                 f"frames/s          {self.frames_per_second:.1f}",
-                 "", "latency ms        p50      p99"]
+        warmup = f", plus {self.num_warmup} warm-up frames not judged" if self.num_warmup else ""
+        recall = "  ".join(f"{a} {r:.2f}" for a, r in self.recall().items())
+        lines = [f"frames              {self.num_frames} judged ({self.mode}){warmup}",
+                 f"agreement           {self.agreement:.2%}",
+                 f"balanced agreement  {self.balanced_agreement:.3f} (mean recall over true actions)",
+                 f"  recall            {recall}",
+                 f"  after frame 0     {self.agreement_with_history:.2%} (motion tracked)",
+                 f"unsafe decisions    {self.num_unsafe}",
+                 f"fallbacks           {sum(f.fallback for f in self.judged_frames)}"]
+        if self.num_warmup:
+            lines.append(f"every frame         agreement {self.agreement_every_frame:.2%}, balanced "
+                         f"{self.balanced_agreement_every_frame:.3f}, unsafe {self.num_unsafe_every_frame} "
+                         f"({len(self.frames)} frames)")
+        lines += [f"frames/s            {self.frames_per_second:.1f}", "", "latency ms        p50      p99"]
         for stage, values in self.latency().items():
             lines.append(f"  {stage:<15} {values['p50']:>7.2f}  {values['p99']:>7.2f}")
         width = max(len(a) for a in self.actions) + 2
@@ -213,6 +284,10 @@ class PipelineMetrics:
         causes = ", ".join(f"{k} {v}" for k, v in self.cause_counts().items())
         lines += ["", f"causes of disagreements: {causes}"]
         return "\n".join(lines)
+
+
+def _agreement(frames: Sequence[FrameEvaluation]) -> float:
+    return sum(f.agrees for f in frames) / max(len(frames), 1)
 
 
 def latency_summary(timings: Iterable[dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -256,7 +331,8 @@ def evaluate_result(result: FrameResult, truth_reasoner, *, iou_threshold: float
     errors = [PerceptionError(e.kind, e.truth_id, e.detected_id, e.label, e.detail,
                               e.truth_id in truth_ids or e.detected_id in detected_ids) for e in errors]
     return FrameEvaluation(result.name, result.action, truth.action, unsafe, errors, dict(result.timings_ms),
-                           bool(result.decision.fallback), int(getattr(scene, "frame_index", 0) or 0))
+                           bool(result.decision.fallback), int(getattr(scene, "frame_index", 0) or 0),
+                           not getattr(scene, "warmup", False), getattr(scene, "episode_id", None))
 
 
 def perception_errors(result: FrameResult, scene, *, iou_threshold: float = 0.5) -> list[PerceptionError]:

@@ -112,7 +112,9 @@ def summary_html(results: Sequence, metrics=None, skipped: Sequence[tuple[str, s
     latency = latency_summary(r.timings_ms for r in results)
     figures = [("frames", str(len(results)))]
     if metrics is not None:
-        figures += [("decision agreement", f"{metrics.agreement:.1%}"), ("unsafe decisions", str(metrics.num_unsafe))]
+        figures += [("decision agreement", f"{metrics.agreement:.1%}"),
+                    ("balanced agreement", f"{metrics.balanced_agreement:.2f}"),
+                    ("unsafe decisions", str(metrics.num_unsafe))]
     figures += [("fallbacks", str(sum(bool(r.decision.fallback) for r in results)))]
     if "total" in latency:
         figures += [("latency p50", f"{latency['total']['p50']:.1f} ms"),
@@ -137,9 +139,13 @@ def _confusion_html(metrics) -> str:
     header = "".join(f"<th>{html.escape(a)}</th>" for a in metrics.actions)
     rows = "".join(f"<tr><th>{html.escape(a)}</th>" + "".join(f"<td>{n}</td>" for n in row) + "</tr>"
                    for a, row in zip(metrics.actions, metrics.confusion()))
+    recall = metrics.recall()
+    recall_row = "".join(f"<td>{recall[a]:.2f}</td>" if a in recall else "<td>&ndash;</td>" for a in metrics.actions)
     causes = ", ".join(f"{k}: {v}" for k, v in metrics.cause_counts().items())
-    return (f"<h3>Actions: ground truth (rows) vs pipeline (columns)</h3><table><tr><th></th>{header}</tr>{rows}</table>"
-            f"<p>Perception errors behind disagreements: {html.escape(causes)}</p>")
+    return (f"<h3>Actions: ground truth (rows) vs pipeline (columns)</h3><table><tr><th></th>{header}</tr>{rows}"
+            f"<tr><th>recall</th>{recall_row}</tr></table>"
+            f"<p>Balanced agreement (mean recall over true actions): {metrics.balanced_agreement:.3f}. "
+            f"Perception errors behind disagreements: {html.escape(causes)}</p>")
 
 
 def summary_plot(results: Sequence, metrics=None) -> str:

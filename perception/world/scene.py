@@ -98,6 +98,8 @@ class Scene:
         episode_id: the episode, or None for an independent scene.
         frame_index: position in the episode (0 for independent scenes).
         time_s: seconds since the episode began.
+        warmup: the frame is sensor history before an episode's first judged
+            frame: a pipeline sees it, evaluation does not judge it.
 
     Example:
         >>> from perception.world import generate_scene, WorldConfig
@@ -119,15 +121,19 @@ class Scene:
     episode_id: int | None = None
     frame_index: int = 0
     time_s: float = 0.0
+    warmup: bool = False
 
     def to_json(self) -> dict:
         """Every ground-truth field except the pixels, as JSON-ready values."""
-        return {
+        data = {
             "image_id": self.image_id, "seed": self.seed, "episode_id": self.episode_id,
             "frame_index": self.frame_index, "time_s": self.time_s,
             "calibration": self.calibration.to_json(), "ego": asdict(self.ego),
             "road": self.road.to_json(), "objects": [o.to_json() for o in self.objects],
         }
+        if self.warmup:
+            data["warmup"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict, image: np.ndarray | None = None) -> "Scene":
@@ -141,4 +147,5 @@ class Scene:
             road=RoadMap.from_json(data["road"]), calibration=calibration, ego=EgoState(**data["ego"]),
             image_id=int(data["image_id"]), seed=int(data["seed"]), episode_id=data.get("episode_id"),
             frame_index=int(data.get("frame_index", 0)), time_s=float(data.get("time_s", 0.0)),
+            warmup=bool(data.get("warmup", False)),
         )

@@ -128,8 +128,67 @@ def test_figures_confusion_json_and_table(tmp_path):
     path = metrics.write_json(tmp_path / "m.json")
     data = json.loads(path.read_text())
     assert data["num_unsafe"] == 1 and [d["frame"] for d in data["disagreements"]] == ["b", "c"]
+    assert data["balanced_agreement"] == pytest.approx(0.25) and data["recall"] == {"stop": 0.5, "go": 0.0}
     table = metrics.table()
-    assert "agreement         33.33%" in table and "unsafe decisions  1" in table
+    assert "agreement           33.33%" in table and "unsafe decisions    1" in table
+    assert "balanced agreement  0.250" in table and "recall            stop 0.50  go 0.00" in table
+
+
+def test_balanced_agreement_does_not_reward_always_stopping():
+    # stop is the truth in 8 of 10 frames: always stopping agrees 80% of the time but recalls no other action
+    truth = ["stop"] * 8 + ["go", "slow"]
+    always_stop = PipelineMetrics([FrameEvaluation(str(i), "stop", t) for i, t in enumerate(truth)],
+                                  ("stop", "slow", "go"))
+    assert always_stop.agreement == pytest.approx(0.8)
+    assert always_stop.recall() == {"stop": 1.0, "slow": 0.0, "go": 0.0}
+    assert always_stop.balanced_agreement == pytest.approx(1 / 3)
+    right = PipelineMetrics([FrameEvaluation(str(i), t, t) for i, t in enumerate(truth)], ("stop", "slow", "go"))
+    assert right.balanced_agreement == 1.0
+
+
+def test_warmup_frames_count_only_in_the_every_frame_figures():
+    frames = [FrameEvaluation("w0", "stop", "go", unsafe=[], judged=False, frame_index=0),
+              FrameEvaluation("w1", "go", "stop", unsafe=["red_light[o1]"], judged=False, frame_index=1),
+              FrameEvaluation("a", "go", "go", frame_index=2), FrameEvaluation("b", "stop", "stop", frame_index=3)]
+    metrics = PipelineMetrics(frames, ("stop", "go"), wall_s=0.4)
+    assert (metrics.num_frames, metrics.num_warmup) == (2, 2)
+    assert metrics.agreement == 1.0 and metrics.balanced_agreement == 1.0 and metrics.num_unsafe == 0
+    assert metrics.agreement_every_frame == 0.5 and metrics.num_unsafe_every_frame == 1
+    assert metrics.balanced_agreement_every_frame == pytest.approx(0.5)
+    assert metrics.confusion() == [[1, 0], [0, 1]] and metrics.confusion(every_frame=True) == [[1, 1], [1, 1]]
+    assert metrics.frames_per_second == pytest.approx(10.0)   # the pipeline decided all four
+    data = metrics.to_json()
+    assert data["num_warmup"] == 2 and data["every_frame"]["num_unsafe"] == 1
+    assert "plus 2 warm-up frames not judged" in metrics.table()
+
+
+def test_warmup_frames_are_seen_by_the_tracker_and_not_judged(traffic_reasoner):
+    from perception.world import preset_config
+
+    from bridge.frames import generate_episode_frames
+    from bridge.pipeline import Pipeline
+
+    world = preset_config("easy", image_size=128, metres_per_pixel=0.4)
+    frames = generate_episode_frames(world, 4, episode_length=2, warmup_frames=2)
+    assert [(f.frame_index, f.warmup) for f in frames] == [(0, True), (1, True), (2, False), (3, False)] * 2
+    oracle = Pipeline(reasoner=traffic_reasoner, oracle=True)
+    metrics = evaluate_pipeline(oracle, frames)
+    assert (metrics.num_frames, metrics.num_warmup) == (4, 4)
+    assert [f.judged for f in metrics.frames] == [False, False, True, True] * 2
+    # the detector pipeline's tracker follows each episode from its first warm-up frame, so motion is known
+    # at the first judged frame; without warm-up the first judged frame has none
+    pipeline = Pipeline.from_config("configs/drive.yaml")
+    world = preset_config("easy")
+    warm = generate_episode_frames(world, 1, episode_length=1, seed=3, warmup_frames=2)
+    cold = generate_episode_frames(world, 1, episode_length=1, seed=3)
+    first_judged = list(pipeline.stream(warm))[-1]
+    [cold_result] = pipeline.stream(cold)
+    def moving(result):
+        return [o for o in result.objects if o.label not in ("traffic_light", "stop_sign")]
+
+    assert moving(first_judged) and any(o.velocity is not None for o in moving(first_judged))
+    assert moving(cold_result) and all(o.velocity is None for o in moving(cold_result))
+    assert [f.judged for f in evaluate_pipeline(pipeline, warm).frames] == [False, False, True]
 
 
 def test_latency_percentiles():
