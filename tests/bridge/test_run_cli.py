@@ -92,7 +92,8 @@ def test_evaluate_pipeline_prints_the_table_and_writes_json(tmp_path, capsys):
     assert main(["evaluate", "--pipeline", "--oracle", "--generate", "6", "--episode-length", "3",
                  "--out", str(out)]) == 0
     table = capsys.readouterr().out
-    assert "agreement         100.00%" in table and "unsafe decisions  0" in table and "confusion" in table
+    assert "agreement           100.00%" in table and "unsafe decisions    0" in table and "confusion" in table
+    assert "balanced agreement  1.000" in table and "warm-up frames not judged" in table
     data = json.loads((out / "pipeline_metrics.json").read_text())
     assert data["num_frames"] == 6 and data["agreement"] == 1.0 and data["mode"] == "stream"
     assert main(["evaluate", "--pipeline", "--oracle", "--generate", "2", "--episode-length", "0"]) == 1
