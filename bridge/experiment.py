@@ -71,6 +71,10 @@ class PipelineConfig:
             ``python -m benchmarks localization``): geometric facts within it of a
             border are uncertain and tracked velocities widen by it; 0 in
             oracle mode.
+        class_position_uncertainty_m: class -> metres, the same per class
+            (split-conformal radii at a stated coverage, :mod:`bridge.conformal`,
+            ``python -m benchmarks conformal``); a class left
+            out takes ``position_uncertainty_m``.
         track_jitter_fraction: what of ``position_uncertainty_m`` widens a
             velocity fitted to three or more positions
             (``Tracker.jitter_fraction``; 0.25 with five-frame fits covered
@@ -126,6 +130,8 @@ class PipelineConfig:
     track_window: int = field(default=5, metadata={"range": (2, 100)})
     track_speed_uncertainty: float = field(default=0.8, metadata={"range": (0.0, 60.0)})
     position_uncertainty_m: float = field(default=0.75, metadata={"range": (0.0, 10.0)})
+    class_position_uncertainty_m: dict[str, float] = field(default_factory=dict,
+                                                           metadata={"keys": CLASS_NAMES, "range": (0.0, 10.0)})
     track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
     track_existence_window: int = field(default=3, metadata={"range": (1, 100)})
     track_coast: bool = True

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from bridge.frames import frame_name, images_to_tensor
 from bridge.ground_truth import scene_detections
@@ -38,6 +38,9 @@ class DetectorPerception:
         position_uncertainty_m: metres each coordinate of a detected box may
             be off (the detector's measured localisation error), stamped on
             every detection that carries no ``position_uncertainty`` of its own.
+        class_position_uncertainty_m: class -> metres, the same measured per
+            class (:mod:`bridge.conformal`); a class left out takes
+            ``position_uncertainty_m``.
 
     Example:
         >>> import torch
@@ -50,14 +53,22 @@ class DetectorPerception:
         >>> [d] = DetectorPerception(OneBox(), position_uncertainty_m=0.5).detect([generate_scene(preset_config("easy"), seed=1)])
         >>> d.position_uncertainty.tolist()
         [0.5]
+        >>> stage = DetectorPerception(OneBox(), position_uncertainty_m=0.5, class_position_uncertainty_m={"car": 0.3})
+        >>> stage.detect([generate_scene(preset_config("easy"), seed=1)])[0].position_uncertainty.tolist()
+        [0.3]
     """
 
     def __init__(self, detector, score_threshold: float = 0.08, batch_size: int = 32,
-                 position_uncertainty_m: float = 0.0):
-        if isinstance(position_uncertainty_m, bool) or not isinstance(position_uncertainty_m, (int, float)) \
-                or not 0 <= position_uncertainty_m < math.inf:
+                 position_uncertainty_m: float = 0.0, class_position_uncertainty_m: Mapping[str, float] | None = None):
+        if not _is_metres(position_uncertainty_m):
             raise ValueError("`position_uncertainty_m` must be a finite number of metres >= 0. "
                              f"Received: position_uncertainty_m={position_uncertainty_m!r}")
+        class_position_uncertainty_m = dict(class_position_uncertainty_m or {})
+        for label, radius in class_position_uncertainty_m.items():
+            if not isinstance(label, str) or not _is_metres(radius):
+                raise ValueError("`class_position_uncertainty_m` must map class names to finite numbers of metres "
+                                 f">= 0. Received: {label!r}: {radius!r}")
+        self.class_position_uncertainty_m = class_position_uncertainty_m
         self.detector = detector
         self.score_threshold = score_threshold
         self.batch_size = batch_size
@@ -82,8 +93,9 @@ class DetectorPerception:
                                            score_threshold=self.score_threshold, batch_size=self.batch_size,
                                            precision=precision)
         return [found if found.position_uncertainty is not None else dataclasses.replace(
-                    found, position_uncertainty=torch.full((len(found),), float(self.position_uncertainty_m),
-                                                           dtype=torch.float64))
+                    found, position_uncertainty=torch.tensor(
+                        [self.class_position_uncertainty_m.get(label, self.position_uncertainty_m)
+                         for label in found.label_names()], dtype=torch.float64).reshape(len(found)))
                 for found in detections]
 
 
@@ -131,3 +143,7 @@ def weights_path(weights: str | None = None) -> Path:
     from perception.model import DEFAULT_WEIGHTS
 
     return Path(DEFAULT_WEIGHTS)
+
+
+def _is_metres(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0 <= value < math.inf
