@@ -236,6 +236,30 @@ def fit_calibration(detections: Sequence, scenes: Sequence, *, class_names: Sequ
                             GRID, weights_sha256, {name: len(scores[name]) for name in class_names})
 
 
+def expected_calibration_error(scores: Sequence[float], correct: Sequence[bool], num_bins: int = 10) -> float:
+    """Expected calibration error: the frequency-weighted gap between mean score and share correct, per score bin.
+
+    0 when every score is the probability of being right; a detector whose
+    0.9 scores are right half the time has a large one.
+
+    Example:
+        >>> expected_calibration_error([0.9, 0.9, 0.1, 0.1], [True, False, False, False])
+        0.2
+        >>> expected_calibration_error([0.75, 0.75, 0.75, 0.75], [True, True, True, False])
+        0.0
+    """
+    scores = np.asarray(scores, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if scores.size == 0:
+        return 0.0
+    bins = np.minimum((scores * num_bins).astype(int), num_bins - 1)
+    gap = 0.0
+    for b in np.unique(bins):
+        inside = bins == b
+        gap += inside.sum() * abs(scores[inside].mean() - correct[inside].mean())
+    return round(float(gap / scores.size), 12)
+
+
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes.
 
