@@ -312,7 +312,7 @@ class Trainer:
         self.model.train()
         logs = {"val_map_50": metrics["map_50"], "val_map_50_95": metrics["map_50_95"]}
         for key, value in metrics.items():
-            if key.endswith("_accuracy"):
+            if key.endswith("_accuracy") or key == "velocity_mae":
                 logs[f"val_{key}"] = value
         return logs
 
@@ -397,6 +397,9 @@ class InMemoryDataset(torch.utils.data.Dataset):
             self._store(image)
             self.targets.append(target)
         self.class_names = getattr(data, "class_names", None)
+        for name in ("metres_per_pixel", "fps", "num_frames"):  # the calibration of frame-stack data
+            if hasattr(data, name):
+                setattr(self, name, getattr(data, name))
 
     def _store(self, image: torch.Tensor) -> None:
         shape = tuple(image.shape)

@@ -178,6 +178,7 @@ def test_fit_trains_a_two_frame_detector_on_episodes_unchanged_from_the_users_si
 
     from perception.datasets import EpisodeDataset
     from perception.model import Detector
+    from perception.training import InMemoryDataset
 
     config = WorldConfig(image_size=64, metres_per_pixel=0.8)
     data = EpisodeDataset(config, num_episodes=2, frames_per_episode=3, num_frames=2, seed=0)
@@ -185,9 +186,12 @@ def test_fit_trains_a_two_frame_detector_on_episodes_unchanged_from_the_users_si
     detector.fit(data, data, epochs=1, training=quick_training(batch_size=2, augment=True), verbose=False)
     logs = detector.history_[-1]
     assert torch.isfinite(torch.tensor([logs["velocity"], logs["velocity_nll"], logs["val_map_50"]])).all()
-    with pytest.raises(ValueError, match="the training data has metres_per_pixel=0.8 but the detector expects "
-                                         "metres_per_pixel=0.2"):
-        Detector(width=4, head_width=8, num_frames=2).fit(data, epochs=1, training=quick_training(), verbose=False)
+    assert "val_velocity_mae" in logs  # None when nothing confident matched after one epoch
+    for wrong_calibration in (data, InMemoryDataset(data)):
+        with pytest.raises(ValueError, match="the training data has metres_per_pixel=0.8 but the detector expects "
+                                             "metres_per_pixel=0.2"):
+            Detector(width=4, head_width=8, num_frames=2).fit(wrong_calibration, epochs=1, training=quick_training(),
+                                                              verbose=False)
     with pytest.raises(ValueError, match=r"a detector with num_frames=2 trains on frame stacks \(B, 2, 3, H, W\)"):
         Detector(width=4, head_width=8, num_frames=2, metres_per_pixel=0.8).fit(
             SyntheticDataset(config, num_scenes=2), epochs=1, training=quick_training(batch_size=2), verbose=False)

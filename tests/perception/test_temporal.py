@@ -81,6 +81,8 @@ def test_a_tiny_temporal_detector_learns_the_sign_and_scale_of_motion():
     assert (torch.sign(predicted) == torch.sign(truth)).all(), (truth, predicted)
     assert ((predicted * torch.sign(truth)).mean() > 4.0) and ((predicted * torch.sign(truth)).mean() < 12.0)
     assert all(torch.isfinite(d.velocity_uncertainty).all() and (d.velocity_uncertainty > 0).all() for d in found)
+    metrics = detector.evaluate(held_out)
+    assert metrics["velocity"]["num_matched"] >= 5 and metrics["velocity_mae"] < 4.0, metrics["velocity"]
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +173,21 @@ def test_a_two_frame_detector_exports_to_torchscript(temporal_detector, tmp_path
     expected = temporal_detector.forward(stacks, network=temporal_detector.network_.eval())
     assert expected.shape[1] == len(CLASS_NAMES) + 4 + 3 + 4
     assert torch.allclose(module(stacks), expected, atol=1e-4)
+
+
+def test_a_two_frame_detector_exports_to_onnx(temporal_detector, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    path = export_detector(temporal_detector, tmp_path / "m.onnx", format="onnx", input_size=64)
+    stacks = torch.rand(3, 6, 64, 96)  # another batch size and width than traced
+    exported = ort.InferenceSession(str(path)).run(None, {"images": stacks.numpy()})[0]
+    expected = temporal_detector.forward(stacks, network=temporal_detector.network_.eval())
+    assert torch.allclose(torch.from_numpy(exported), expected, atol=1e-4)
+
+
+def test_the_evaluation_table_shows_the_velocity_error():
+    from perception.evaluation import format_metrics
+
+    metrics = {"map_50": 0.9, "map_50_95": 0.7, "per_class": {},
+               "velocity": {"mae": 1.25, "mean_uncertainty": 1.5, "num_matched": 4}, "velocity_mae": 1.25}
+    assert format_metrics(metrics).splitlines()[-1] == (
+        "velocity_mae: 1.250 m/s (mean uncertainty 1.500 m/s) on 4 matched objects")
