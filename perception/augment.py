@@ -3,13 +3,23 @@
 Each function takes an image (3, H, W) in [0, 1], its target and a
 ``torch.Generator`` and returns a new ``(image, target)``; inputs are left
 unchanged. Per-object fields of the target (``labels``, ``light_state``, any
-(N,) tensor) follow their boxes when boxes are dropped.
+(N,) or (N, 2) tensor such as ``velocities``) follow their boxes when boxes
+are dropped; a flip also mirrors ``velocities`` (m/s, ego axes: x negates).
+The image may be a frame stack on channels (3T, H, W): every frame gets the
+same flip, shift and colour change.
 """
 from __future__ import annotations
 
 import torch
 
 from perception.boxes import box_area, clip_boxes, flip_boxes_horizontal
+
+
+def _flip_target(target: dict, width: int) -> dict:
+    flipped = {**target, "boxes": flip_boxes_horizontal(target["boxes"], width)}
+    if target.get("velocities") is not None:
+        flipped["velocities"] = target["velocities"] * torch.tensor([-1.0, 1.0], dtype=target["velocities"].dtype)
+    return flipped
 
 
 def _keep_objects(target: dict, keep: torch.Tensor) -> dict:
@@ -28,7 +38,7 @@ def horizontal_flip(image: torch.Tensor, target: dict) -> tuple[torch.Tensor, di
         (1.0, [[8.0, 0.0, 10.0, 4.0]])
     """
     width = image.shape[-1]
-    return image.flip(-1), {**target, "boxes": flip_boxes_horizontal(target["boxes"], width)}
+    return image.flip(-1), _flip_target(target, width)
 
 
 def translate(image: torch.Tensor, target: dict, dx: int, dy: int, *,
@@ -125,8 +135,7 @@ def augment_batch(images: torch.Tensor, targets: list[dict], generator: torch.Ge
     flipped = (draws[:, 0] < 0.5) if flip else torch.zeros(num_images, dtype=torch.bool)
     if flipped.any():
         images = torch.where(flipped[:, None, None, None], images.flip(-1), images)
-    targets = [{**t, "boxes": flip_boxes_horizontal(t["boxes"], width)} if f else t
-               for t, f in zip(targets, flipped.tolist())]
+    targets = [_flip_target(t, width) if f else t for t, f in zip(targets, flipped.tolist())]
     if max_shift > 0:
         shifts_x = [round((d * 2 - 1) * max_shift * width) for d in draws[:, 1].tolist()]
         shifts_y = [round((d * 2 - 1) * max_shift * height) for d in draws[:, 2].tolist()]

@@ -4,6 +4,11 @@ Each item is ``(image, target)``: ``image`` float32 (3, H, W) in [0, 1] and
 ``target`` = ``{"boxes": (N, 4) float32 xyxy pixels, "labels": (N,) int64,
 "light_state": (N,) int64 (index into LIGHT_STATES, -1 where not a light),
 "image_id": int}``.
+
+:class:`EpisodeDataset` serves a multi-frame detector: its ``image`` is a
+float32 frame stack (T, 3, H, W), oldest frame first and the current frame
+last, and its target (the current frame's) also holds ``"velocities"``:
+(N, 2) float32 m/s over the ground in ego axes (x right, y forward).
 """
 from __future__ import annotations
 
@@ -90,6 +95,86 @@ class SyntheticDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int):
         scene = self.scene(index)
         return image_to_tensor(scene.image), scene_to_target(scene)
+
+
+class EpisodeDataset(torch.utils.data.Dataset):
+    """Frame stacks from generated episodes, for a detector that sees motion.
+
+    Episode ``e`` is ``frames_per_episode`` consecutive frames at ``fps``
+    (seed ``scene_seed(seed, e)``); its items are the stacks that end at
+    each frame with ``num_frames - 1`` frames of history, so an episode
+    gives ``frames_per_episode - num_frames + 1`` items, in order. The
+    episode last read is kept, so reading in order (as
+    :class:`perception.training.InMemoryDataset` does) renders each
+    episode once.
+
+    Args:
+        config: the world settings (``metres_per_pixel`` is the
+            calibration; give the detector the same).
+        num_episodes: episodes to draw.
+        frames_per_episode: frames of each episode (at least ``num_frames``).
+        num_frames: frames per stack (T).
+        fps: frames per second of the episodes.
+        seed: dataset seed.
+
+    Item ``i`` is ``(stack (T, 3, H, W) float32 in [0, 1], target)``; the
+    target is the current frame's, with ``velocities`` (N, 2) float32 m/s.
+
+    Example:
+        >>> data = EpisodeDataset(WorldConfig(image_size=64, metres_per_pixel=0.8), num_episodes=2,
+        ...                       frames_per_episode=3, num_frames=2, seed=1)
+        >>> stack, target = data[1]
+        >>> len(data), stack.shape, target["velocities"].shape[1], data.metres_per_pixel, data.fps
+        (4, torch.Size([2, 3, 64, 64]), 2, 0.8, 10.0)
+    """
+
+    class_names = CLASS_NAMES
+
+    def __init__(self, config: WorldConfig, num_episodes: int, frames_per_episode: int, *, num_frames: int = 2,
+                 fps: float = 10.0, seed: int = 0):
+        if not isinstance(config, WorldConfig):
+            raise TypeError(f"`config` must be a WorldConfig. Received: config={config!r}")
+        for name, value, low in (("num_episodes", num_episodes, 0), ("num_frames", num_frames, 1),
+                                 ("frames_per_episode", frames_per_episode, num_frames), ("seed", seed, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"`{name}` must be an integer >= {low}. Received: {name}={value!r}")
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 1000:
+            raise ValueError(f"`fps` must be a number in (0, 1000]. Received: fps={fps!r}")
+        self.config = config
+        self.num_episodes = num_episodes
+        self.frames_per_episode = frames_per_episode
+        self.num_frames = num_frames
+        self.fps = float(fps)
+        self.seed = seed
+        self.metres_per_pixel = float(config.metres_per_pixel)
+        self.generator = SceneGenerator(config)
+        self._last_episode: tuple[int, list] | None = None
+
+    @property
+    def items_per_episode(self) -> int:
+        return self.frames_per_episode - self.num_frames + 1
+
+    def __len__(self) -> int:
+        return self.num_episodes * self.items_per_episode
+
+    def episode(self, index: int) -> list:
+        """The frames (:class:`~perception.world.Scene`) of episode ``index``."""
+        if self._last_episode is None or self._last_episode[0] != index:
+            frames = self.generator.episode(scene_seed(self.seed, index), self.frames_per_episode, fps=self.fps,
+                                            episode_id=index, first_image_id=index * self.frames_per_episode)
+            self._last_episode = (index, frames)
+        return self._last_episode[1]
+
+    def __getitem__(self, index: int):
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for a dataset of {len(self)} stacks")
+        episode, position = divmod(index % len(self), self.items_per_episode)
+        frames = self.episode(episode)[position:position + self.num_frames]  # oldest first
+        stack = torch.stack([image_to_tensor(frame.image) for frame in frames])
+        target = scene_to_target(frames[-1])
+        target["velocities"] = torch.tensor([o.velocity for o in frames[-1].objects],
+                                            dtype=torch.float32).reshape(-1, 2)
+        return stack, target
 
 
 class CocoDataset(torch.utils.data.Dataset):

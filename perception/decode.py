@@ -1,9 +1,34 @@
 """Turn the network's dense output into boxes: heatmap peaks (a 3x3 max-pool
-keeps local maxima), then size and offset read at each peak."""
+keeps local maxima), then size, offset, attributes and (multi-frame networks)
+velocity read at each peak."""
 from __future__ import annotations
 
 import torch
 from torch.nn import functional as F
+
+
+def pixel_to_ground_velocity(pixel_velocities: torch.Tensor, *, metres_per_pixel: float,
+                             fps: float) -> torch.Tensor:
+    """Image motion in pixels per frame (image axes: x right, y down) as
+    ground velocity in m/s (ego axes: x right, y forward), the convention of
+    :attr:`perception.detections.Detections.velocities`. The inverse of
+    :func:`perception.targets.ground_to_pixel_velocity`.
+
+    Args:
+        pixel_velocities: float tensor (N, 2).
+        metres_per_pixel: ground size of one pixel.
+        fps: frames per second of the stream.
+
+    Returns:
+        Float64 tensor (N, 2), m/s.
+
+    Example:
+        >>> pixel_to_ground_velocity(torch.tensor([[4., 0.], [0., 4.]]), metres_per_pixel=0.2, fps=10)
+        tensor([[ 8.,  0.],
+                [ 0., -8.]], dtype=torch.float64)
+    """
+    scale = float(metres_per_pixel) * float(fps)
+    return pixel_velocities.double() * torch.tensor([scale, -scale], dtype=torch.float64) + 0.0  # no -0.0
 
 
 def heatmap_peaks(heatmap: torch.Tensor, max_detections: int) -> tuple[torch.Tensor, ...]:
@@ -33,8 +58,8 @@ def heatmap_peaks(heatmap: torch.Tensor, max_detections: int) -> tuple[torch.Ten
 
 
 def decode_outputs(outputs: torch.Tensor, *, num_classes: int, attribute_sizes: dict[str, int],
-                   stride: int = 4, score_threshold: float = 0.3,
-                   max_detections: int = 100) -> list[dict[str, torch.Tensor]]:
+                   stride: int = 4, score_threshold: float = 0.3, max_detections: int = 100,
+                   velocity: bool = False) -> list[dict[str, torch.Tensor]]:
     """Detections of each image from the raw network output.
 
     Args:
@@ -45,10 +70,15 @@ def decode_outputs(outputs: torch.Tensor, *, num_classes: int, attribute_sizes: 
         stride: pixels per output cell.
         score_threshold: peaks below this score are dropped.
         max_detections: at most this many detections per image.
+        velocity: the output ends with the four velocity channels of a
+            multi-frame network.
 
     Returns:
         One dict per image: ``boxes`` (N, 4) xyxy pixels, ``labels`` (N,),
-        ``scores`` (N,) and one (N, K) probability tensor per attribute.
+        ``scores`` (N,) and one (N, K) probability tensor per attribute;
+        with ``velocity`` also ``pixel_velocities`` (N, 2), pixels per frame
+        in image axes, and ``pixel_velocity_scales`` (N, 2), the Laplace
+        scale (expected absolute error) of each, in the same units.
 
     Example:
         >>> out = torch.full((1, 1 + 4, 8, 8), -10.)
@@ -79,5 +109,9 @@ def decode_outputs(outputs: torch.Tensor, *, num_classes: int, attribute_sizes: 
         for name, num_values in attribute_sizes.items():
             result[name] = torch.softmax(at_peaks[i][keep][:, start:start + num_values], dim=1)
             start += num_values
+        if velocity:
+            found = at_peaks[i][keep]
+            result["pixel_velocities"] = found[:, start:start + 2]
+            result["pixel_velocity_scales"] = torch.exp(found[:, start + 2:start + 4])
         results.append(result)
     return results

@@ -21,6 +21,9 @@ set, one row per detection, kept aligned by :meth:`Detections.select`):
   truth's ``"o3"``).
 - ``position_uncertainty``: float tensor (N,), metres by which each
   coordinate of the object's box on the ground may be off.
+- ``velocity_uncertainty``: float tensor (N, 2), m/s, the expected absolute
+  error of each component of ``velocities`` (a multi-frame detector's
+  Laplace scale); NaN where the velocity is unknown.
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ class Detections:
             axes); NaN rows are unknown.
         object_ids: optional tuple of N object ids.
         position_uncertainty: optional float tensor (N,), metres.
+        velocity_uncertainty: optional float tensor (N, 2), m/s per component.
 
     Example:
         >>> d = Detections(boxes=torch.tensor([[0., 0., 4., 2.]]),
@@ -63,6 +67,7 @@ class Detections:
     velocities: torch.Tensor | None = None
     object_ids: tuple[str, ...] | None = None
     position_uncertainty: torch.Tensor | None = None
+    velocity_uncertainty: torch.Tensor | None = None
 
     def __post_init__(self):
         num = self.boxes.shape[0] if self.boxes.ndim == 2 else -1
@@ -84,6 +89,9 @@ class Detections:
         if self.position_uncertainty is not None and tuple(self.position_uncertainty.shape) != (num,):
             raise ValueError(f"`position_uncertainty` must have shape ({num},). "
                              f"Received shape {tuple(self.position_uncertainty.shape)}")
+        if self.velocity_uncertainty is not None and tuple(self.velocity_uncertainty.shape) != (num, 2):
+            raise ValueError(f"`velocity_uncertainty` must have shape ({num}, 2). "
+                             f"Received shape {tuple(self.velocity_uncertainty.shape)}")
         if num and not torch.isfinite(self.scores).all():
             raise ValueError("`scores` must be finite numbers in [0, 1]. Received NaN or infinity")
 
@@ -115,6 +123,7 @@ class Detections:
             velocities=None if self.velocities is None else self.velocities[keep],
             object_ids=ids,
             position_uncertainty=None if self.position_uncertainty is None else self.position_uncertainty[keep],
+            velocity_uncertainty=None if self.velocity_uncertainty is None else self.velocity_uncertainty[keep],
         )
 
     def to(self, device) -> "Detections":
@@ -127,6 +136,7 @@ class Detections:
             velocities=None if self.velocities is None else self.velocities.to(device),
             object_ids=self.object_ids,
             position_uncertainty=None if self.position_uncertainty is None else self.position_uncertainty.to(device),
+            velocity_uncertainty=None if self.velocity_uncertainty is None else self.velocity_uncertainty.to(device),
         )
 
     def to_records(self) -> list[dict]:

@@ -125,6 +125,42 @@ def attribute_accuracy(predictions: list[Detections], targets: list[dict], name:
     return {"accuracy": round(correct / matched, 4) if matched else None, "num_matched": matched, "num_objects": total}
 
 
+def velocity_error(predictions: list[Detections], targets: list[dict], *,
+                   score_threshold: float = SUMMARY_SCORE) -> dict:
+    """Mean absolute error (m/s, per component) of the velocities of
+    confident detections matched to objects whose velocity is known, and the
+    mean velocity uncertainty the detector gave them (a calibrated detector
+    has the two close).
+
+    Returns:
+        ``{"mae": float or None, "mean_uncertainty": float or None, "num_matched": int}``.
+
+    Example:
+        >>> d = Detections(torch.tensor([[0., 0., 10., 10.]]), torch.tensor([0]), torch.tensor([0.9]), ("car",),
+        ...                velocities=torch.tensor([[7.0, 1.0]], dtype=torch.float64),
+        ...                velocity_uncertainty=torch.tensor([[1.0, 0.5]], dtype=torch.float64))
+        >>> t = {"boxes": torch.tensor([[0., 0., 10., 10.]]), "labels": torch.tensor([0]),
+        ...      "velocities": torch.tensor([[8.0, 0.0]])}
+        >>> velocity_error([d], [t])
+        {'mae': 1.0, 'mean_uncertainty': 0.75, 'num_matched': 1}
+    """
+    errors, scales = [], []
+    for detections, target in zip(predictions, targets):
+        truth = target.get("velocities")
+        if truth is None or detections.velocities is None:
+            continue
+        confident = detections.select(detections.scores >= score_threshold)
+        for d, t in _match_same_label(confident, target):
+            predicted, true = confident.velocities[d].double(), truth[t].double()
+            if torch.isfinite(predicted).all() and torch.isfinite(true).all():
+                errors.append((predicted - true).abs())
+                if confident.velocity_uncertainty is not None:
+                    scales.append(confident.velocity_uncertainty[d].double())
+    mae = round(float(torch.stack(errors).mean()), 4) if errors else None
+    mean_scale = round(float(torch.stack(scales).mean()), 4) if scales else None
+    return {"mae": mae, "mean_uncertainty": mean_scale, "num_matched": len(errors)}
+
+
 def confusion_summary(predictions: list[Detections], targets: list[dict], class_names, *,
                       score_threshold: float = SUMMARY_SCORE) -> dict:
     """For each true class, what the detector called its objects (the best
@@ -178,7 +214,9 @@ def evaluate_detections(predictions: list[Detections], targets: list[dict], *, c
 
     Returns:
         ``map_50``, ``map_50_95``, ``per_class``, ``<attribute>_accuracy`` and
-        ``<attribute>`` details, ``confusion``, ``num_images``, ``num_objects``.
+        ``<attribute>`` details, ``confusion``, ``num_images``, ``num_objects``;
+        when the detections and targets carry velocities also
+        ``velocity_mae`` (m/s) and ``velocity`` details (:func:`velocity_error`).
 
     Example:
         >>> t = [{"boxes": torch.tensor([[0., 0., 10., 10.]]), "labels": torch.tensor([0])}]
@@ -194,6 +232,9 @@ def evaluate_detections(predictions: list[Detections], targets: list[dict], *, c
         details = attribute_accuracy(predictions, targets, name)
         metrics[f"{name}_accuracy"] = details["accuracy"]
         metrics[name] = details
+    if any(p.velocities is not None for p in predictions) and any("velocities" in t for t in targets):
+        metrics["velocity"] = velocity_error(predictions, targets)
+        metrics["velocity_mae"] = metrics["velocity"]["mae"]
     metrics["confusion"] = confusion_summary(predictions, targets, tuple(class_names))
     metrics["num_images"] = len(targets)
     metrics["num_objects"] = int(sum(len(t["labels"]) for t in targets))
@@ -220,4 +261,8 @@ def format_metrics(metrics: dict) -> str:
         if key.endswith("_accuracy"):
             details = metrics.get(key.removesuffix("_accuracy"), {})
             lines.append(f"{key}: {cell(value)} on {details.get('num_matched', '?')} matched objects")
+    if "velocity" in metrics:
+        details = metrics["velocity"]
+        lines.append(f"velocity_mae: {cell(details['mae'])} m/s (mean uncertainty {cell(details['mean_uncertainty'])} m/s) "
+                     f"on {details['num_matched']} matched objects")
     return "\n".join(lines)

@@ -3,7 +3,9 @@
 The exported graph maps float images (B, 3, H, W) in [0, 1] (H, W multiples
 of 32) to the raw output maps (B, C + 4 + A, H/4, W/4); decode them with
 :func:`perception.decode.decode_outputs`. Batch size and image size are
-dynamic in ONNX.
+dynamic in ONNX. A multi-frame detector (``num_frames=T``) exports a graph
+of (B, 3T, H, W) frame stacks, oldest frame's channels first, to
+(B, C + 4 + A + 4, H/4, W/4) (decode with ``velocity=True``).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from perception.backbone import fuse_conv_bn
+from perception.backbone import FRAME_CHANNELS, fuse_conv_bn
 from perception.files import write_atomic
 
 FORMATS = ("onnx", "torchscript")
@@ -36,7 +38,7 @@ def export_detector(detector, path: str | Path, *, format: str = "onnx", input_s
         raise ValueError(f"`format` must be one of {', '.join(FORMATS)}. Received: format={format!r}")
     network = fuse_conv_bn(copy.deepcopy(detector._require_network()).float().cpu().eval())
     size = input_size or detector.config.input_size
-    example = torch.rand(1, 3, size, size)
+    example = torch.rand(1, FRAME_CHANNELS * detector.config.num_frames, size, size)
     buffer = io.BytesIO()
     with torch.no_grad():
         if format == "onnx":

@@ -1,5 +1,7 @@
 """The detector's training loss: focal loss on the class heatmaps, L1 on box
-size and centre offset at object centres, cross-entropy on attributes."""
+size and centre offset at object centres, cross-entropy on attributes and,
+for a multi-frame detector, L1 on each object's velocity at its centre and
+the Laplace negative log-likelihood that trains the velocity's scale."""
 from __future__ import annotations
 
 import torch
@@ -32,6 +34,26 @@ def heatmap_focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tens
     return (positive_loss + negative_loss) / positive.sum().clamp(min=1)
 
 
+LOG_SCALE_LIMIT = 5.0  # Laplace log-scales are clamped to [-5, 5] (e^-5 to e^5 pixels per frame)
+
+
+def laplace_nll(prediction: torch.Tensor, log_scale: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of ``target`` under a Laplace distribution
+    with mean ``prediction`` and scale ``exp(log_scale)``, elementwise and
+    without the constant ``log 2``: ``|target - prediction| / b + log b``.
+
+    Example:
+        >>> laplace_nll(torch.tensor([1.]), torch.tensor([0.]), torch.tensor([3.]))
+        tensor([2.])
+        >>> # a wider scale costs less for a large error and more for a small one
+        >>> bool(laplace_nll(torch.tensor([0.]), torch.tensor([1.]), torch.tensor([5.]))
+        ...      < laplace_nll(torch.tensor([0.]), torch.tensor([0.]), torch.tensor([5.])))
+        True
+    """
+    log_scale = log_scale.clamp(-LOG_SCALE_LIMIT, LOG_SCALE_LIMIT)
+    return (target - prediction).abs() * torch.exp(-log_scale) + log_scale
+
+
 def gather_at(maps: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """Values of ``maps`` (B, K, H, W) at flat cell indices ``index`` (B, M),
     as (B, M, K).
@@ -47,7 +69,8 @@ def gather_at(maps: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 def detection_loss(outputs: torch.Tensor, encoded: dict[str, torch.Tensor], *, num_classes: int,
                    attribute_sizes: dict[str, int], size_weight: float = 0.1,
-                   offset_weight: float = 1.0, attribute_weight: float = 1.0) -> dict[str, torch.Tensor]:
+                   offset_weight: float = 1.0, attribute_weight: float = 1.0,
+                   velocity_weight: float = 1.0) -> dict[str, torch.Tensor]:
     """Total loss and its parts.
 
     Args:
@@ -55,10 +78,16 @@ def detection_loss(outputs: torch.Tensor, encoded: dict[str, torch.Tensor], *, n
         encoded: targets from :func:`perception.targets.encode_targets`.
         num_classes: number of heatmap channels.
         attribute_sizes: attribute name -> number of values, in output order.
+        velocity_weight: weight of the velocity term, used when ``encoded``
+            holds ``velocity`` (then ``outputs`` ends with the four velocity
+            channels of :class:`perception.backbone.CenterNetwork`).
 
     Returns:
-        ``{"loss": total, "heatmap": ..., "size": ..., "offset": ..., <attribute>: ...}``,
-        scalar tensors.
+        ``{"loss": total, "heatmap": ..., "size": ..., "offset": ..., <attribute>: ...}``
+        (and with velocities ``"velocity"``, the L1 error of each velocity
+        component in pixels per frame, and ``"velocity_nll"``, its Laplace
+        negative log-likelihood under the predicted scale, which trains the
+        scale; both averaged over objects whose velocity is known), scalar tensors.
 
     Example:
         >>> from perception.targets import encode_targets
@@ -89,5 +118,15 @@ def detection_loss(outputs: torch.Tensor, encoded: dict[str, torch.Tensor], *, n
             parts[name] = logits.sum() * 0
         total = total + attribute_weight * parts[name]
         start += num_values
+    if "velocity" in encoded:
+        # The mean learns by L1 (as box size and offset do); the scale by the Laplace NLL of the
+        # detached mean, so a wide scale cannot slow the mean's learning.
+        known = encoded["velocity_mask"].float()[..., None]  # (B, M, 1)
+        num_known = (2 * known.sum()).clamp(min=1)
+        mean, log_scale = at_centers[..., start:start + 2], at_centers[..., start + 2:start + 4]
+        parts["velocity"] = (F.l1_loss(mean, encoded["velocity"], reduction="none") * known).sum() / num_known
+        nll = laplace_nll(mean.detach(), log_scale, encoded["velocity"])
+        parts["velocity_nll"] = (nll * known).sum() / num_known
+        total = total + velocity_weight * (parts["velocity"] + parts["velocity_nll"])
     parts["loss"] = total
     return parts

@@ -9,11 +9,19 @@ One line for the common case::
 
 and full control underneath (:mod:`perception.training` for the loop and
 its callbacks, :mod:`perception.backbone` for the network).
+
+A detector that sees motion takes stacks of consecutive frames and also
+reports each object's velocity::
+
+    temporal = Detector.from_single_frame(Detector.load_default(), num_frames=2)
+    temporal.fit(InMemoryDataset(EpisodeDataset(world, 200, 8, num_frames=2)), epochs=4)
+    temporal.predict(stacks)[0].velocities          # (N, 2) m/s, ego axes
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +29,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from perception.backbone import STRIDE, CenterNetwork, fuse_conv_bn
+from perception.backbone import FRAME_CHANNELS, STRIDE, CenterNetwork, expand_to_frames, fuse_conv_bn
 from perception.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from perception.configuration import validate
-from perception.decode import decode_outputs
+from perception.decode import decode_outputs, pixel_to_ground_velocity
 from perception.detections import Detections
 from perception.device import PRECISIONS, autocast, autocast_dtype
 from perception.evaluation import evaluate_detections
@@ -54,10 +62,23 @@ class DetectorConfig:
             exported at; ``predict`` accepts any size.
         score_threshold: default minimum score of a detection.
         max_detections: most detections per image.
+        num_frames: frames the network sees at once. 1 (the default) is the
+            single-image detector. With ``T >= 2`` its input is the current
+            frame and the ``T - 1`` previous frames of the stream, stacked on
+            channels oldest first (3T channels, the current frame last), and
+            it also predicts each object's velocity and that velocity's
+            uncertainty.
+        metres_per_pixel: ground size of one pixel of the stream a
+            multi-frame detector is trained on and sees (the world's
+            calibration); converts image motion to m/s.
+        fps: frames per second of that stream. ``predict`` may override
+            both for a stream with another calibration.
 
     Example:
         >>> DetectorConfig(width=8).width
         8
+        >>> DetectorConfig(num_frames=2).num_frames
+        2
         >>> DetectorConfig(score_threshold=1.5)
         Traceback (most recent call last):
         ...
@@ -72,6 +93,9 @@ class DetectorConfig:
     input_size: int = field(default=256, metadata={"range": (32, 2048)})
     score_threshold: float = field(default=0.3, metadata={"range": (0.0, 1.0)})
     max_detections: int = field(default=100, metadata={"range": (1, 10000)})
+    num_frames: int = field(default=1, metadata={"range": (1, 16)})
+    metres_per_pixel: float = field(default=0.2, metadata={"range": (0.001, 100.0)})
+    fps: float = field(default=10.0, metadata={"range": (0.1, 1000.0)})
 
     def __post_init__(self):
         validate(self)
@@ -102,6 +126,20 @@ class Detector:
         >>> detector = Detector(width=8, class_names=("car", "pedestrian"))
         >>> detector.class_names, detector.config.width
         (('car', 'pedestrian'), 8)
+
+    A detector that sees motion (``num_frames=2``) takes frame stacks
+    (B, T, 3, H, W), oldest frame first, and reports velocities in m/s over
+    the ground (ego axes: x right, y forward, i.e. image up) with their
+    uncertainty; a single image gives boxes and NaN (unknown) velocities:
+
+        >>> temporal = Detector(width=8, num_frames=2)
+        >>> temporal.network_ = temporal.build_network().eval()
+        >>> stacks = torch.rand(1, 2, 3, 64, 64)    # (B, T, 3, H, W): previous frame, current frame
+        >>> found = temporal.predict(stacks, score_threshold=0.0)[0]
+        >>> found.velocities.shape[1], found.velocity_uncertainty.shape[1], found.velocities.dtype
+        (2, 2, torch.float64)
+        >>> bool(temporal.predict(torch.rand(3, 64, 64), score_threshold=0.0)[0].velocities.isnan().all())
+        True
     """
 
     def __init__(self, config: DetectorConfig | None = None, **overrides):
@@ -122,6 +160,11 @@ class Detector:
         return self.config.class_names
 
     @property
+    def num_frames(self) -> int:
+        """Frames the network sees at once (1: single images)."""
+        return self.config.num_frames
+
+    @property
     def attribute_sizes(self) -> dict[str, int]:
         """Attribute name -> number of values, in the network's output order."""
         return {name: len(values) for name, values in self.config.attributes.items()}
@@ -130,7 +173,58 @@ class Detector:
         """A freshly initialised network for this configuration."""
         c = self.config
         return CenterNetwork(len(c.class_names), tuple(self.attribute_sizes.values()),
-                             width=c.width, depth=c.depth, head_width=c.head_width)
+                             width=c.width, depth=c.depth, head_width=c.head_width, num_frames=c.num_frames)
+
+    @classmethod
+    def from_single_frame(cls, detector: "Detector", num_frames: int = 2, **overrides) -> "Detector":
+        """A multi-frame detector warm-started from a single-frame one: every
+        weight is copied; the first convolution keeps the single-frame kernel
+        on the current frame's channels and gets zeros on the older frames';
+        the velocity head starts at zero. Before any training it detects
+        exactly what ``detector`` detects (velocities 0 m/s).
+
+        Args:
+            detector: a fitted or loaded detector with ``num_frames=1``.
+            num_frames: frames of the new detector (at least 2).
+            **overrides: other config fields to change (not the architecture).
+
+        Returns:
+            A new Detector with ``network_`` set; ``detector`` is left unchanged.
+
+        Example:
+            >>> single = Detector(width=8)
+            >>> single.network_ = single.build_network().eval()
+            >>> temporal = Detector.from_single_frame(single, num_frames=3)
+            >>> temporal.num_frames, temporal.network_.input_convolution.in_channels
+            (3, 9)
+        """
+        if not isinstance(detector, Detector):
+            raise TypeError(f"`detector` must be a Detector. Received: {type(detector).__name__}")
+        if detector.num_frames != 1:
+            raise ValueError(f"`detector` must be a single-frame detector. Received a detector with "
+                             f"num_frames={detector.num_frames}")
+        if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 2:
+            raise ValueError(f"`num_frames` must be an integer >= 2. Received: num_frames={num_frames!r}")
+        source = detector._require_network()
+        temporal = cls(dataclasses.replace(detector.config, num_frames=num_frames, **overrides))
+        network = temporal.build_network()
+        weights = {name: value.detach().clone() for name, value in source.state_dict().items()}
+        stem_weight = next(name for name, value in source.named_parameters()
+                           if value is source.input_convolution.weight)
+        weights[stem_weight] = expand_to_frames(weights[stem_weight], num_frames)
+        with torch.no_grad():
+            network.velocity_head.weight.zero_()
+            network.velocity_head.bias.zero_()
+        try:
+            missing, unexpected = network.load_state_dict(weights, strict=False)
+        except RuntimeError as error:
+            raise ValueError("`overrides` may not change the architecture of a warm start "
+                             f"({str(error).splitlines()[0]})") from None
+        if unexpected or any(not name.startswith("velocity_head.") for name in missing):
+            raise ValueError(f"the single-frame weights do not fit a {num_frames}-frame network "
+                             f"(missing {missing}, unexpected {unexpected})")
+        temporal.network_ = network.to(next(source.parameters()).device).train(source.training)
+        return temporal
 
     def _require_network(self) -> CenterNetwork:
         network = getattr(self, "network_", None)
@@ -166,19 +260,40 @@ class Detector:
 
     # --- inference ---------------------------------------------------------------------------
     def predict(self, images, *, score_threshold: float | None = None, batch_size: int = 32,
-                precision: str = "auto") -> list[Detections]:
-        """Detect objects in images.
+                precision: str = "auto", metres_per_pixel: float | None = None,
+                fps: float | None = None) -> list[Detections]:
+        """Detect objects in images (or, for a multi-frame detector, in frame stacks).
 
         Args:
             images: float tensor (B, 3, H, W) or (3, H, W) in [0, 1], a list
                 of (3, H, W) tensors, or uint8 numpy arrays (H, W, 3) (one or a list).
+                A detector with ``num_frames=T >= 2`` also takes frame
+                stacks, oldest frame first and the current frame last: a
+                float tensor (B, T, 3, H, W) or a list of (T, 3, H, W)
+                tensors (a list may mix stacks and single images). A single
+                image is detected as a stack of T copies of itself and its
+                velocities are unknown (NaN rows). A 4-D tensor is always a
+                batch of single images (B, 3, H, W).
             score_threshold: minimum score; defaults to ``config.score_threshold``.
             batch_size: images per forward pass.
             precision: ``"auto"`` (bfloat16 autocast on CPUs that support it,
                 float16 on CUDA), ``"float32"``, ``"bfloat16"`` or ``"float16"``.
+            metres_per_pixel, fps: the stream's calibration for converting
+                motion to m/s; default ``config.metres_per_pixel`` and ``config.fps``.
 
         Returns:
-            One :class:`Detections` per image, boxes in that image's pixels.
+            One :class:`Detections` per image (or stack), boxes in that
+            image's pixels. A multi-frame detector also sets ``velocities``
+            (N, 2) float64 m/s over the ground in ego axes (x right, y
+            forward: image up) and ``velocity_uncertainty`` (N, 2) float64
+            m/s, the expected absolute error of each component.
+
+        Example:
+            >>> detector = Detector(width=8, num_frames=2)
+            >>> detector.network_ = detector.build_network().eval()
+            >>> stacks = [torch.rand(2, 3, 64, 64), torch.rand(2, 3, 32, 96)]   # (T, 3, H, W) each
+            >>> [d.velocities.shape[1] for d in detector.predict(stacks, score_threshold=0.0)]
+            [2, 2]
         """
         threshold = self.config.score_threshold if score_threshold is None else score_threshold
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
@@ -187,35 +302,53 @@ class Detector:
             raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
         if precision not in PRECISIONS:
             raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}. Received: precision={precision!r}")
+        calibration = (self.config.metres_per_pixel if metres_per_pixel is None else metres_per_pixel,
+                       self.config.fps if fps is None else fps)
+        for name, value in zip(("metres_per_pixel", "fps"), calibration):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
         network = self._inference_network()
         device = next(network.parameters()).device
         dtype = autocast_dtype(precision, device)
 
-        def detect(batch: torch.Tensor) -> list[Detections]:
+        def detect(batch: torch.Tensor, known: list[bool] | None = None) -> list[Detections]:
             outputs = self.forward(batch.to(device), network=network, dtype=dtype)
             decoded = decode_outputs(outputs, num_classes=len(self.class_names),
                                      attribute_sizes=self.attribute_sizes, stride=STRIDE,
-                                     score_threshold=threshold, max_detections=self.config.max_detections)
-            return [self._to_detections(item, batch.shape[-2:]) for item in decoded]
+                                     score_threshold=threshold, max_detections=self.config.max_detections,
+                                     velocity=self.num_frames > 1)
+            known = known if known is not None else [True] * len(decoded)
+            return [self._to_detections(item, batch.shape[-2:], calibration, motion_known)
+                    for item, motion_known in zip(decoded, known)]
 
         with torch.inference_mode():
-            if _is_float_batch(images):  # one (B, 3, H, W) tensor: slice it, keeping its memory format
+            if self.num_frames == 1 and _is_float_batch(images):  # slice it, keeping its memory format
                 return [d for start in range(0, len(images), batch_size)
                         for d in detect(images[start:start + batch_size])]
-            image_list = to_image_list(images)
+            if self.num_frames > 1 and _is_float_stacks(images, self.num_frames):
+                return [d for start in range(0, len(images), batch_size)
+                        for d in detect(images[start:start + batch_size])]
+            if self.num_frames == 1:
+                image_list, known = to_image_list(images), None
+            else:
+                image_list, known = to_frame_stacks(images, self.num_frames)
             results: list[tuple[int, Detections]] = []
             for start in range(0, len(image_list), batch_size):
                 chunk = image_list[start:start + batch_size]
                 for group in _same_size_groups(chunk):
-                    found = detect(torch.stack([chunk[i] for i in group]))
+                    found = detect(torch.stack([chunk[i] for i in group]),
+                                   None if known is None else [known[start + i] for i in group])
                     results.extend((start + i, d) for i, d in zip(group, found))
         return [d for _, d in sorted(results, key=lambda pair: pair[0])]
 
     def forward(self, images: torch.Tensor, *, network=None, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """Raw network output for a batch (B, 3, H, W); pads H and W to a
-        multiple of 32 and crops the output back. Used by ``predict`` and
-        by export."""
+        """Raw network output for a batch (B, 3, H, W), or for a multi-frame
+        detector (B, T, 3, H, W) or (B, 3T, H, W) frame stacks (oldest frame
+        first); pads H and W to a multiple of 32 and crops the output back.
+        Used by ``predict`` and by export."""
         network = network if network is not None else self._require_network()
+        if images.ndim == 5:  # (B, T, 3, H, W) -> (B, 3T, H, W), oldest frame's channels first
+            images = images.flatten(1, 2)
         height, width = images.shape[-2:]
         pad_h, pad_w = -height % PAD_MULTIPLE, -width % PAD_MULTIPLE
         if pad_h or pad_w:
@@ -234,15 +367,25 @@ class Detector:
             self._fast_network = fast.to(memory_format=torch.channels_last)
         return self._fast_network
 
-    def _to_detections(self, item: dict, image_size) -> Detections:
+    def _to_detections(self, item: dict, image_size, calibration=None, motion_known: bool = True) -> Detections:
         height, width = int(image_size[0]), int(image_size[1])
         boxes = item["boxes"].float()
         boxes = torch.stack([boxes[:, 0].clamp(0, width), boxes[:, 1].clamp(0, height),
                              boxes[:, 2].clamp(0, width), boxes[:, 3].clamp(0, height)], dim=1)
+        velocities = uncertainty = None
+        if "pixel_velocities" in item:
+            metres_per_pixel, fps = calibration
+            velocities = pixel_to_ground_velocity(item["pixel_velocities"].float().cpu(),
+                                                  metres_per_pixel=metres_per_pixel, fps=fps)
+            uncertainty = item["pixel_velocity_scales"].double().cpu() * (float(metres_per_pixel) * float(fps))
+            if not motion_known:  # a single image: no motion to see
+                velocities = torch.full_like(velocities, math.nan)
+                uncertainty = torch.full_like(uncertainty, math.nan)
         return Detections(boxes=boxes.cpu(), labels=item["labels"].cpu(), scores=item["scores"].float().cpu(),
                           class_names=self.class_names,
                           attributes={name: item[name].float().cpu() for name in self.attribute_sizes},
-                          attribute_values=dict(self.config.attributes))
+                          attribute_values=dict(self.config.attributes),
+                          velocities=velocities, velocity_uncertainty=uncertainty)
 
     def to(self, device) -> "Detector":
         """Move the weights to ``device`` (e.g. ``"cuda"``); returns self."""
@@ -275,7 +418,8 @@ class Detector:
             targets += batch_targets
             sizes += [tuple(images.shape[-2:])] * len(batch_targets)
             if grid_path is not None and len(shown) < 16:
-                shown += list(zip(images, found, batch_targets))[: 16 - len(shown)]
+                current = images[:, -1] if images.ndim == 5 else images  # a stack shows its current frame
+                shown += list(zip(current, found, batch_targets))[: 16 - len(shown)]
         metrics = evaluate_detections(predictions, targets, class_names=self.class_names, image_sizes=sizes,
                                       attribute_names=tuple(self.attribute_sizes))
         if grid_path is not None:
@@ -298,17 +442,22 @@ class Detector:
         return save_checkpoint(path, state, self.metadata(metrics))
 
     @classmethod
-    def load(cls, path: str | Path, *, class_names=None, device=None) -> "Detector":
+    def load(cls, path: str | Path, *, class_names=None, num_frames: int | None = None, device=None) -> "Detector":
         """A detector from a checkpoint written by :meth:`save`.
 
         Args:
             path: the ``.safetensors`` file.
             class_names: if given, the class map the caller expects; a
                 checkpoint with another map is refused.
+            num_frames: if given, the frames per input the caller expects
+                (1: single images); a checkpoint trained with another
+                number is refused. Checkpoints without the setting are
+                single-frame.
             device: where to put the weights (default CPU).
 
         Raises:
-            CheckpointError: missing/corrupt file or mismatching class map.
+            CheckpointError: missing/corrupt file, mismatching class map or
+                mismatching ``num_frames``.
         """
         weights, metadata = load_checkpoint(path)
         try:
@@ -318,6 +467,9 @@ class Detector:
         if class_names is not None and tuple(class_names) != config.class_names:
             raise CheckpointError(f"{path}: the checkpoint's class map {list(config.class_names)} does not match "
                                   f"the expected class map {list(class_names)}")
+        if num_frames is not None and num_frames != config.num_frames:
+            raise CheckpointError(f"{path}: the checkpoint was trained with num_frames={config.num_frames}; "
+                                  f"expected num_frames={num_frames}")
         detector = cls(config)
         network = detector.build_network()
         try:
@@ -370,6 +522,53 @@ def to_image_list(images) -> list[torch.Tensor]:
             image = image.float() / 255
         result.append(image.float())
     return result
+
+
+def to_frame_stacks(images, num_frames: int) -> tuple[list[torch.Tensor], list[bool]]:
+    """Normalise the inputs of a multi-frame ``predict`` to a list of float
+    (T, 3, H, W) stacks (oldest frame first) and whether each shows motion:
+    a single image becomes T copies of itself, with motion unknown.
+
+    Args:
+        images: a float tensor (B, T, 3, H, W), a list of (T, 3, H, W)
+            stacks, or anything :func:`to_image_list` accepts (single images).
+        num_frames: T.
+
+    Returns:
+        ``(stacks, known)``: list of (T, 3, H, W) tensors and list of bool.
+
+    Example:
+        >>> stacks, known = to_frame_stacks([torch.zeros(2, 3, 4, 4), torch.zeros(3, 4, 4)], num_frames=2)
+        >>> [tuple(s.shape) for s in stacks], known
+        ([(2, 3, 4, 4), (2, 3, 4, 4)], [True, False])
+        >>> to_frame_stacks(torch.zeros(1, 3, 3, 4, 4), num_frames=2)
+        Traceback (most recent call last):
+        ...
+        ValueError: a frame stack must be (T, 3, H, W) with T = num_frames = 2, oldest frame first. Received a stack of shape (3, 3, 4, 4)
+    """
+    if isinstance(images, torch.Tensor) and images.ndim == 5:
+        images = list(images)
+    elif not isinstance(images, (list, tuple)):
+        images = to_image_list(images)
+    stacks, known = [], []
+    for item in images:
+        if isinstance(item, torch.Tensor) and item.ndim == 4:
+            if item.shape[0] != num_frames or item.shape[1] != FRAME_CHANNELS:
+                raise ValueError(f"a frame stack must be (T, 3, H, W) with T = num_frames = {num_frames}, "
+                                 f"oldest frame first. Received a stack of shape {tuple(item.shape)}")
+            stack = item.float() / 255 if item.dtype == torch.uint8 else item.float()
+            stacks.append(stack)
+            known.append(True)
+        else:
+            image = to_image_list([item])[0]
+            stacks.append(image[None].expand(num_frames, -1, -1, -1))
+            known.append(False)
+    return stacks, known
+
+
+def _is_float_stacks(images, num_frames: int) -> bool:
+    return (isinstance(images, torch.Tensor) and images.ndim == 5 and images.shape[1] == num_frames
+            and images.shape[2] == FRAME_CHANNELS and images.is_floating_point())
 
 
 def _is_float_batch(images) -> bool:

@@ -1,6 +1,7 @@
 """Encode ground-truth boxes as the dense tensors the network learns to
 predict: a Gaussian peak per object on its class heatmap, and the box size,
-sub-cell offset and attribute values at each object's centre cell.
+sub-cell offset, attribute values and (for a multi-frame detector) the
+velocity at each object's centre cell.
 """
 from __future__ import annotations
 
@@ -11,6 +12,28 @@ import torch
 from perception.boxes import box_centers, box_sizes
 
 GAUSSIAN_ALPHA = 0.54  # spread of a peak relative to the box size (TTFNet's choice)
+
+
+def ground_to_pixel_velocity(velocities: torch.Tensor, *, metres_per_pixel: float, fps: float) -> torch.Tensor:
+    """Ground velocities in m/s (ego axes: x right, y forward) as image motion
+    in pixels per frame (image axes: x right, y down), what the network learns.
+    The inverse of :func:`perception.decode.pixel_to_ground_velocity`.
+
+    Args:
+        velocities: float tensor (N, 2), ``(vx, vy)`` m/s; NaN rows stay NaN.
+        metres_per_pixel: ground size of one pixel.
+        fps: frames per second of the stream.
+
+    Returns:
+        Float tensor (N, 2), pixels per frame.
+
+    Example:
+        >>> ground_to_pixel_velocity(torch.tensor([[8., 0.], [0., 8.]]), metres_per_pixel=0.2, fps=10)
+        tensor([[ 4.,  0.],
+                [ 0., -4.]])
+    """
+    scale = 1.0 / (metres_per_pixel * fps)
+    return velocities.float() * torch.tensor([scale, -scale]) + 0.0  # + 0.0: no negative zeros
 
 
 def gaussian_heatmap(centers: torch.Tensor, sigmas: torch.Tensor, labels: torch.Tensor,
@@ -48,7 +71,8 @@ def gaussian_heatmap(centers: torch.Tensor, sigmas: torch.Tensor, labels: torch.
 
 
 def encode_targets(targets: list[dict], *, num_classes: int, height: int, width: int, stride: int = 4,
-                   attribute_names: tuple[str, ...] = ()) -> dict[str, torch.Tensor]:
+                   attribute_names: tuple[str, ...] = (), metres_per_pixel: float | None = None,
+                   fps: float | None = None) -> dict[str, torch.Tensor]:
     """Dense training targets for a batch.
 
     Args:
@@ -59,13 +83,19 @@ def encode_targets(targets: list[dict], *, num_classes: int, height: int, width:
         height, width: output map size in cells (image size / stride).
         stride: pixels per cell.
         attribute_names: the attributes to encode.
+        metres_per_pixel, fps: the stream's calibration; when given, each
+            target's ``velocities`` (N, 2) m/s over the ground in ego axes
+            (NaN rows: unknown) are encoded too.
 
     Returns:
         ``heatmap`` (B, C, H, W); ``index`` (B, M) flat cell index of each
         object's centre; ``mask`` (B, M) bool, true for real objects;
         ``size`` (B, M, 2) box size in cells; ``offset`` (B, M, 2) centre
         offset within its cell; one (B, M) int64 tensor per attribute. M is
-        the largest object count in the batch (at least 1).
+        the largest object count in the batch (at least 1). With a
+        calibration also ``velocity`` (B, M, 2), pixels per frame in image
+        axes (see :func:`ground_to_pixel_velocity`), and ``velocity_mask``
+        (B, M) bool, true for real objects whose velocity is known.
 
     Example:
         >>> t = {"boxes": torch.tensor([[8., 8., 24., 16.]]), "labels": torch.tensor([1])}
@@ -74,7 +104,14 @@ def encode_targets(targets: list[dict], *, num_classes: int, height: int, width:
         ([[28]], [[[4.0, 2.0]]], [[[0.0, 0.0]]])
         >>> enc["heatmap"][0, 1, 3, 4].item()
         1.0
+        >>> t["velocities"] = torch.tensor([[8., 0.]])   # m/s: 4 px per frame at 0.2 m/px and 10 fps
+        >>> enc = encode_targets([t], num_classes=2, height=8, width=8, metres_per_pixel=0.2, fps=10)
+        >>> enc["velocity"].tolist(), enc["velocity_mask"].tolist()
+        ([[[4.0, 0.0]]], [[True]])
     """
+    if (metres_per_pixel is None) != (fps is None):
+        raise ValueError("`metres_per_pixel` and `fps` go together: give both to encode velocities, or neither. "
+                         f"Received: metres_per_pixel={metres_per_pixel!r}, fps={fps!r}")
     num_images = len(targets)
     counts = [len(t["labels"]) for t in targets]
     max_objects = max([1] + counts)
@@ -113,4 +150,20 @@ def encode_targets(targets: list[dict], *, num_classes: int, height: int, width:
                 if name in target and counts[i]:
                     attributes[name][i, :counts[i]] = target[name].long()
     heatmap = heatmap.reshape(num_images, num_classes, height, width)
-    return {"heatmap": heatmap, "index": index, "mask": mask, "size": size, "offset": offset, **attributes}
+    encoded = {"heatmap": heatmap, "index": index, "mask": mask, "size": size, "offset": offset, **attributes}
+    if metres_per_pixel is not None:
+        encoded.update(_encode_velocities(targets, counts, max_objects, metres_per_pixel, fps))
+    return encoded
+
+
+def _encode_velocities(targets, counts, max_objects, metres_per_pixel, fps) -> dict[str, torch.Tensor]:
+    velocity = torch.zeros(len(targets), max_objects, 2)
+    known = torch.zeros(len(targets), max_objects, dtype=torch.bool)
+    for i, target in enumerate(targets):
+        if counts[i] and target.get("velocities") is not None:
+            pixels = ground_to_pixel_velocity(target["velocities"].reshape(-1, 2),
+                                              metres_per_pixel=metres_per_pixel, fps=fps)
+            finite = torch.isfinite(pixels).all(dim=1)
+            velocity[i, :counts[i]] = torch.where(finite[:, None], pixels, torch.zeros_like(pixels))
+            known[i, :counts[i]] = finite
+    return {"velocity": velocity, "velocity_mask": known}

@@ -6,6 +6,12 @@ AdamW, a warm-up + cosine learning rate, a progress bar (loss, learning
 rate, images/s), per-epoch validation mAP and callbacks. Shuffling and
 augmentation of epoch ``e`` are drawn from a generator seeded with
 ``(seed, e)``, so a run is reproducible and a resumed run continues exactly.
+
+A multi-frame detector (``num_frames=T >= 2``) trains on items whose image
+is a (T, 3, H, W) frame stack, oldest frame first, and whose target also
+holds ``velocities`` (N, 2) m/s over the ground in ego axes (see
+:class:`perception.datasets.EpisodeDataset`); the same loop stacks the
+frames on channels and adds the velocity term to the loss.
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ from tqdm import tqdm
 
 from perception import distributed
 from perception.augment import augment_batch
-from perception.backbone import STRIDE
+from perception.backbone import FRAME_CHANNELS, STRIDE
 from perception.configuration import validate
 from perception.datasets import collate_detection
 from perception.device import autocast, mixed_precision_dtype, resolve_device
@@ -45,6 +51,8 @@ class TrainingConfig:
         lr_schedule: ``"cosine"`` (decay to 2% of the peak) or ``"constant"``.
         grad_clip: largest gradient norm (0 disables clipping).
         size_weight: weight of the box-size L1 loss (sizes are in stride units).
+        velocity_weight: weight of the velocity terms of a multi-frame
+            detector's loss (velocities are in pixels per frame).
         seed: seeds weights, shuffling and augmentation.
         augment: random flip, shift and colour jitter.
         num_train_scenes: training scenes rendered per epoch by ``nesy train``.
@@ -73,6 +81,7 @@ class TrainingConfig:
     lr_schedule: str = field(default="cosine", metadata={"choices": ("cosine", "constant")})
     grad_clip: float = field(default=10.0, metadata={"range": (0.0, 1e6)})
     size_weight: float = field(default=1.0, metadata={"range": (0.0, 100.0)})
+    velocity_weight: float = field(default=1.0, metadata={"range": (0.0, 100.0)})
     seed: int = field(default=0, metadata={"range": (0, 2**31 - 1)})
     augment: bool = True
     num_train_scenes: int = field(default=4000, metadata={"range": (1, 10**8)})
@@ -184,6 +193,7 @@ class Trainer:
 
     def _run(self, train_data, val_data) -> list[dict]:
         config = self.config
+        _check_calibration(train_data, self.detector.config)
         torch.manual_seed(config.seed)
         if getattr(self.detector, "network_", None) is None:
             self.detector.network_ = self.detector.build_network()
@@ -260,11 +270,16 @@ class Trainer:
 
     def _train_step(self, images, targets, generator, epoch: int, step: int) -> dict[str, float]:
         config, detector = self.config, self.detector
+        images = stack_frames(images, detector.config.num_frames)
         if config.augment:
             images, targets = augment_batch(images, targets, generator)
         height, width = images.shape[-2:]
+        calibration = {}
+        if detector.config.num_frames > 1:
+            calibration = {"metres_per_pixel": detector.config.metres_per_pixel, "fps": detector.config.fps}
         encoded = encode_targets(targets, num_classes=len(detector.class_names), height=height // STRIDE,
-                                 width=width // STRIDE, stride=STRIDE, attribute_names=tuple(detector.attribute_sizes))
+                                 width=width // STRIDE, stride=STRIDE, attribute_names=tuple(detector.attribute_sizes),
+                                 **calibration)
         encoded = {k: v.to(self.device, non_blocking=True) for k, v in encoded.items()}
         images = images.to(self.device, non_blocking=True)
         images = images.contiguous(memory_format=torch.channels_last)
@@ -272,7 +287,8 @@ class Trainer:
             outputs = self.model(images)
         outputs = outputs.float()
         parts = detection_loss(outputs, encoded, num_classes=len(detector.class_names),
-                               attribute_sizes=detector.attribute_sizes, size_weight=config.size_weight)
+                               attribute_sizes=detector.attribute_sizes, size_weight=config.size_weight,
+                               velocity_weight=config.velocity_weight)
         loss = parts["loss"]
         if not torch.isfinite(loss):
             where = f" The last good checkpoint is {self.last_checkpoint}." if self.last_checkpoint else ""
@@ -296,7 +312,7 @@ class Trainer:
         self.model.train()
         logs = {"val_map_50": metrics["map_50"], "val_map_50_95": metrics["map_50_95"]}
         for key, value in metrics.items():
-            if key.endswith("_accuracy"):
+            if key.endswith("_accuracy") or key == "velocity_mae":
                 logs[f"val_{key}"] = value
         return logs
 
@@ -305,9 +321,46 @@ class Trainer:
             getattr(callback, hook)(*args)
 
 
+def _check_calibration(data, detector_config) -> None:
+    """Velocity targets are converted with the detector's calibration: refuse data made with another."""
+    if detector_config.num_frames == 1:
+        return
+    for name in ("metres_per_pixel", "fps"):
+        given = getattr(data, name, None)
+        expected = getattr(detector_config, name)
+        if isinstance(given, (int, float)) and not math.isclose(given, expected, rel_tol=1e-6):
+            raise ValueError(f"the training data has {name}={given} but the detector expects {name}={expected}; "
+                             f"build the detector with {name}={given}")
+
+
+def stack_frames(images: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """A training batch as the network's input: (B, 3, H, W) images for a
+    single-frame detector; (B, T, 3, H, W) frame stacks (oldest first) as
+    (B, 3T, H, W) for a detector with ``num_frames=T``.
+
+    Example:
+        >>> stack_frames(torch.zeros(4, 2, 3, 8, 8), num_frames=2).shape
+        torch.Size([4, 6, 8, 8])
+        >>> stack_frames(torch.zeros(4, 3, 8, 8), num_frames=2)
+        Traceback (most recent call last):
+        ...
+        ValueError: a detector with num_frames=2 trains on frame stacks (B, 2, 3, H, W), oldest frame first (e.g. perception.datasets.EpisodeDataset(..., num_frames=2)). Received a batch of shape (4, 3, 8, 8)
+    """
+    if images.ndim == 5:
+        images = images.flatten(1, 2)
+    if images.ndim != 4 or images.shape[1] != FRAME_CHANNELS * num_frames:
+        if num_frames == 1:
+            raise ValueError("a single-frame detector trains on images (B, 3, H, W). "
+                             f"Received a batch of shape {tuple(images.shape)}")
+        raise ValueError(f"a detector with num_frames={num_frames} trains on frame stacks (B, {num_frames}, 3, H, W), "
+                         f"oldest frame first (e.g. perception.datasets.EpisodeDataset(..., num_frames={num_frames})). "
+                         f"Received a batch of shape {tuple(images.shape)}")
+    return images
+
+
 def _epoch_line(epoch: int, epochs: int, logs: dict) -> str:
     shown = [f"epoch {epoch + 1}/{epochs}"]
-    for key in ("loss", "heatmap", "size", "offset", "val_map_50", "val_map_50_95", "val_light_state_accuracy",
+    for key in ("loss", "heatmap", "size", "offset", "velocity", "val_map_50", "val_map_50_95", "val_light_state_accuracy",
                 "images_per_second", "elapsed_seconds"):
         if key in logs and logs[key] is not None:
             value = logs[key]
@@ -344,6 +397,9 @@ class InMemoryDataset(torch.utils.data.Dataset):
             self._store(image)
             self.targets.append(target)
         self.class_names = getattr(data, "class_names", None)
+        for name in ("metres_per_pixel", "fps", "num_frames"):  # the calibration of frame-stack data
+            if hasattr(data, name):
+                setattr(self, name, getattr(data, name))
 
     def _store(self, image: torch.Tensor) -> None:
         shape = tuple(image.shape)

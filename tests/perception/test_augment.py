@@ -69,3 +69,17 @@ def test_batch_augmentation_matches_image_by_image_augmentation_under_the_same_s
             assert torch.allclose(got_image, want_image, atol=1e-6)
             for key in ("boxes", "labels", "light_state"):
                 assert torch.equal(got_target[key], want_target[key])
+
+
+def test_flip_mirrors_velocities_and_shift_keeps_them_with_their_boxes():
+    stack = torch.zeros(6, 32, 32)  # two frames on channels: every frame gets the same flip
+    stack[0:3, 5:9, 3:7] = 1.0
+    stack[3:6, 5:9, 7:11] = 1.0
+    target = {"boxes": torch.tensor([[7., 5., 11., 9.]]), "labels": torch.tensor([0]),
+              "velocities": torch.tensor([[8.0, -2.0]])}
+    flipped, out = horizontal_flip(stack, target)
+    assert out["velocities"].tolist() == [[-8.0, -2.0]]
+    assert out["boxes"][0].tolist() == _box_of_bright_pixels(flipped[3:])
+    assert _box_of_bright_pixels(flipped[:3])[0] > out["boxes"][0, 0]  # the previous frame is now to the right
+    images, targets = augment_batch(stack[None], [target], torch.Generator().manual_seed(0), color=0.0)
+    assert images.shape == (1, 6, 32, 32) and targets[0]["velocities"].abs().tolist() == [[8.0, 2.0]]

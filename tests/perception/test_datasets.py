@@ -150,3 +150,48 @@ def test_collate_stacks_images_and_lists_targets():
 def test_collate_rejects_mixed_sizes():
     with pytest.raises(ValueError, match="images of a batch must share one shape"):
         collate_detection([(torch.zeros(3, 4, 4), {}), (torch.zeros(3, 5, 4), {})])
+
+
+def test_episode_items_are_frame_stacks_oldest_first_with_the_current_frames_velocities():
+    from perception.datasets import EpisodeDataset, image_to_tensor
+    from perception.world import generate_episode
+    from perception.world.episode import scene_seed
+
+    config = WorldConfig(image_size=64, metres_per_pixel=0.8)
+    data = EpisodeDataset(config, num_episodes=2, frames_per_episode=4, num_frames=3, seed=5)
+    assert len(data) == 2 * 2 and (data.metres_per_pixel, data.fps, data.num_frames) == (0.8, 10.0, 3)
+    stack, target = data[3]  # episode 1, the stack ending at its last frame
+    frames = generate_episode(config, seed=scene_seed(5, 1), num_frames=4)
+    assert stack.shape == (3, 3, 64, 64)
+    assert torch.equal(stack[0], image_to_tensor(frames[1].image)) and torch.equal(stack[-1], image_to_tensor(frames[3].image))
+    assert torch.equal(target["velocities"], torch.tensor([o.velocity for o in frames[3].objects], dtype=torch.float32))
+    assert target["velocities"].dtype == torch.float32 and target["velocities"].shape == (len(target["labels"]), 2)
+    assert target["image_id"] == frames[3].image_id + 4
+    with pytest.raises(ValueError, match="`frames_per_episode` must be an integer >= 3. Received: frames_per_episode=2"):
+        EpisodeDataset(config, num_episodes=1, frames_per_episode=2, num_frames=3)
+    with pytest.raises(IndexError, match="out of range"):
+        data[4]
+
+
+def test_fit_trains_a_two_frame_detector_on_episodes_unchanged_from_the_users_side():
+    from detector_helpers import quick_training
+
+    from perception.datasets import EpisodeDataset
+    from perception.model import Detector
+    from perception.training import InMemoryDataset
+
+    config = WorldConfig(image_size=64, metres_per_pixel=0.8)
+    data = EpisodeDataset(config, num_episodes=2, frames_per_episode=3, num_frames=2, seed=0)
+    detector = Detector(width=4, head_width=8, num_frames=2, metres_per_pixel=0.8)
+    detector.fit(data, data, epochs=1, training=quick_training(batch_size=2, augment=True), verbose=False)
+    logs = detector.history_[-1]
+    assert torch.isfinite(torch.tensor([logs["velocity"], logs["velocity_nll"], logs["val_map_50"]])).all()
+    assert "val_velocity_mae" in logs  # None when nothing confident matched after one epoch
+    for wrong_calibration in (data, InMemoryDataset(data)):
+        with pytest.raises(ValueError, match="the training data has metres_per_pixel=0.8 but the detector expects "
+                                             "metres_per_pixel=0.2"):
+            Detector(width=4, head_width=8, num_frames=2).fit(wrong_calibration, epochs=1, training=quick_training(),
+                                                              verbose=False)
+    with pytest.raises(ValueError, match=r"a detector with num_frames=2 trains on frame stacks \(B, 2, 3, H, W\)"):
+        Detector(width=4, head_width=8, num_frames=2, metres_per_pixel=0.8).fit(
+            SyntheticDataset(config, num_scenes=2), epochs=1, training=quick_training(batch_size=2), verbose=False)
