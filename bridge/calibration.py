@@ -243,8 +243,8 @@ def expected_calibration_error(scores: Sequence[float], correct: Sequence[bool],
     0.9 scores are right half the time has a large one.
 
     Example:
-        >>> expected_calibration_error([0.9, 0.9, 0.1, 0.1], [True, False, False, False])
-        0.2
+        >>> expected_calibration_error([0.9, 0.9, 0.1, 0.1], [True, False, False, False])   # (2 * 0.4 + 2 * 0.1) / 4
+        0.25
         >>> expected_calibration_error([0.75, 0.75, 0.75, 0.75], [True, True, True, False])
         0.0
     """
