@@ -75,6 +75,10 @@ class PipelineConfig:
             (split-conformal radii at a stated coverage, :mod:`bridge.conformal`,
             ``python -m benchmarks conformal``); a class left
             out takes ``position_uncertainty_m``.
+        velocity_uncertainty_scale: what a multi-frame detector's velocity
+            uncertainty (a Laplace scale per axis) is multiplied by for the
+            facts (5.3 = ln 200: 99.5% of Laplace errors); unused with a
+            single-frame detector.
         track_jitter_fraction: what of ``position_uncertainty_m`` widens a
             velocity fitted to three or more positions
             (``Tracker.jitter_fraction``; 0.25 with five-frame fits covered
@@ -132,6 +136,7 @@ class PipelineConfig:
     position_uncertainty_m: float = field(default=0.75, metadata={"range": (0.0, 10.0)})
     class_position_uncertainty_m: dict[str, float] = field(default_factory=dict,
                                                            metadata={"keys": CLASS_NAMES, "range": (0.0, 10.0)})
+    velocity_uncertainty_scale: float = field(default=5.3, metadata={"range": (0.0, 100.0)})
     track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
     track_existence_window: int = field(default=3, metadata={"range": (1, 100)})
     track_coast: bool = True

@@ -131,7 +131,9 @@ def detections_to_objects(detections, calibration) -> list[ObjectState]:
     Ids, velocities and position uncertainties come from the detections'
     optional ``object_ids``, ``velocities`` (a NaN row: unknown) and
     ``position_uncertainty``; without them ``"o1"``, ``"o2"``, ..., unknown
-    and 0.
+    and 0. A velocity's ``velocity_uncertainty`` (m/s per axis) becomes the
+    object's ``speed_uncertainty``: both axes' projected on the line of
+    sight, as the tracker reads its own fits.
 
     Args:
         detections: :class:`perception.detections.Detections` of one image.
@@ -162,6 +164,10 @@ def detections_to_objects(detections, calibration) -> list[ObjectState]:
     if detections.velocities is not None:
         velocities = [None if any(math.isnan(v) for v in row) else (float(row[0]), float(row[1]))
                       for row in detections.velocities.detach().double().cpu().tolist()]
+    speed_uncertainties = [0.0] * num
+    if detections.velocity_uncertainty is not None:
+        speed_uncertainties = [(float(ux), float(uy)) for ux, uy in
+                               detections.velocity_uncertainty.detach().double().cpu().tolist()]
     uncertainties = [0.0] * num
     if detections.position_uncertainty is not None:
         uncertainties = [float(r) for r in detections.position_uncertainty.detach().double().cpu().tolist()]
@@ -180,6 +186,12 @@ def detections_to_objects(detections, calibration) -> list[ObjectState]:
     objects = []
     for i in range(num):
         x1, y1, x2, y2 = (float(v) for v in boxes[i])
+        speed_uncertainty = 0.0
+        if velocities[i] is not None and isinstance(speed_uncertainties[i], tuple):
+            ux, uy = speed_uncertainties[i]
+            distance_m = math.hypot(float(xs[i]), float(ys[i]))
+            speed_uncertainty = (math.hypot(ux, uy) if distance_m < 1e-6
+                                 else (abs(float(xs[i])) * ux + abs(float(ys[i])) * uy) / distance_m)
         truncated = tuple(side for side, cut in (("left", x1 <= 0), ("right", x2 >= width),
                                                    ("front", y1 <= 0), ("rear", y2 >= height)) if cut)
         objects.append(ObjectState(
@@ -187,7 +199,7 @@ def detections_to_objects(detections, calibration) -> list[ObjectState]:
             size=((y2 - y1) * mpp, (x2 - x1) * mpp), confidence=min(max(scores[i], 0.0), 1.0),
             attributes=attributes[i] if labels[i] == "traffic_light" else {},
             velocity=velocities[i], box=(x1, y1, x2, y2), truncated=truncated,
-            position_uncertainty=uncertainties[i],
+            position_uncertainty=uncertainties[i], speed_uncertainty=speed_uncertainty,
         ))
     return objects
 

@@ -22,7 +22,9 @@ import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from bridge.frames import frame_name, images_to_tensor
+import torch
+
+from bridge.frames import continues_episode, frame_name, images_to_tensor
 from bridge.ground_truth import scene_detections
 
 
@@ -41,6 +43,17 @@ class DetectorPerception:
         class_position_uncertainty_m: class -> metres, the same measured per
             class (:mod:`bridge.conformal`); a class left out takes
             ``position_uncertainty_m``.
+        velocity_uncertainty_scale: what a multi-frame detector's
+            ``velocity_uncertainty`` (a Laplace scale: the expected absolute
+            error per axis) is multiplied by before the facts read it
+            (ln 200 = 5.3: a Laplace error exceeds 5.3 scales with
+            probability 0.5%).
+
+    A multi-frame detector (``detector.num_frames`` T > 1) is given each
+    frame with the T - 1 frames before it in the same episode (the stage
+    keeps them between calls, and starts afresh when a frame does not
+    continue the previous one, :func:`bridge.frames.continues_episode`);
+    until an episode has T frames, the frame alone (motion unknown).
 
     Example:
         >>> import torch
@@ -59,7 +72,8 @@ class DetectorPerception:
     """
 
     def __init__(self, detector, score_threshold: float = 0.08, batch_size: int = 32,
-                 position_uncertainty_m: float = 0.0, class_position_uncertainty_m: Mapping[str, float] | None = None):
+                 position_uncertainty_m: float = 0.0, class_position_uncertainty_m: Mapping[str, float] | None = None,
+                 velocity_uncertainty_scale: float = math.log(200.0)):
         if not _is_metres(position_uncertainty_m):
             raise ValueError("`position_uncertainty_m` must be a finite number of metres >= 0. "
                              f"Received: position_uncertainty_m={position_uncertainty_m!r}")
@@ -69,6 +83,11 @@ class DetectorPerception:
                 raise ValueError("`class_position_uncertainty_m` must map class names to finite numbers of metres "
                                  f">= 0. Received: {label!r}: {radius!r}")
         self.class_position_uncertainty_m = class_position_uncertainty_m
+        if not _is_metres(velocity_uncertainty_scale):
+            raise ValueError("`velocity_uncertainty_scale` must be a finite number >= 0. "
+                             f"Received: velocity_uncertainty_scale={velocity_uncertainty_scale!r}")
+        self.velocity_uncertainty_scale = float(velocity_uncertainty_scale)
+        self.history_: list = []   # (frame, image tensor) of the current episode, oldest first
         self.detector = detector
         self.score_threshold = score_threshold
         self.batch_size = batch_size
@@ -84,19 +103,44 @@ class DetectorPerception:
         Returns:
             One :class:`~perception.detections.Detections` per frame.
         """
-        import torch
-
         frames = list(frames)
         if not frames:
             return []
-        detections = self.detector.predict(images_to_tensor([f.image for f in frames]),
-                                           score_threshold=self.score_threshold, batch_size=self.batch_size,
+        images = images_to_tensor([f.image for f in frames])
+        num_frames = int(getattr(self.detector, "num_frames", 1) or 1)
+        if num_frames > 1:
+            images = self._with_history(frames, images, num_frames)
+        detections = self.detector.predict(images, score_threshold=self.score_threshold, batch_size=self.batch_size,
                                            precision=precision)
+        if num_frames > 1 and self.velocity_uncertainty_scale != 1.0:
+            detections = [found if found.velocity_uncertainty is None else dataclasses.replace(
+                              found, velocity_uncertainty=found.velocity_uncertainty * self.velocity_uncertainty_scale)
+                          for found in detections]
         return [found if found.position_uncertainty is not None else dataclasses.replace(
                     found, position_uncertainty=torch.tensor(
                         [self.class_position_uncertainty_m.get(label, self.position_uncertainty_m)
                          for label in found.label_names()], dtype=torch.float64).reshape(len(found)))
                 for found in detections]
+
+
+    def reset(self) -> "DetectorPerception":
+        """Forget the frames kept for a multi-frame detector (a new stream begins)."""
+        self.history_ = []
+        return self
+
+    def _with_history(self, frames: list, images, num_frames: int) -> list:
+        """Each frame as a (T, 3, H, W) stack with its T - 1 predecessors, or alone while the episode is younger."""
+        inputs = []
+        for frame, image in zip(frames, images):
+            previous = self.history_[-1][0] if self.history_ else None
+            if not continues_episode(previous, frame):
+                self.history_ = []
+            self.history_ = [*self.history_, (frame, image)][-num_frames:]
+            if len(self.history_) == num_frames:
+                inputs.append(torch.stack([kept for _, kept in self.history_]))   # (T, 3, H, W), oldest first
+            else:
+                inputs.append(image)   # (3, H, W): motion unknown
+        return inputs
 
 
 class OraclePerception:

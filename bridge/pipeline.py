@@ -162,7 +162,8 @@ class Pipeline:
             perception = OraclePerception()
         elif perception is not None and not hasattr(perception, "detect"):
             perception = DetectorPerception(perception, config.score_threshold, config.batch_size,
-                                            config.position_uncertainty_m, config.class_position_uncertainty_m)
+                                            config.position_uncertainty_m, config.class_position_uncertainty_m,
+                                            config.velocity_uncertainty_scale)
         if postprocess is None:
             postprocess = PostProcess() if oracle else PostProcess(
                 duplicate_iou=config.duplicate_iou, class_groups=config.class_groups,

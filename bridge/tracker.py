@@ -302,9 +302,12 @@ class Tracker:
                 track = self._start(obj, road_positions[i], time_s)
             estimated = track.velocity is not None and track.label not in self.static_labels
             uncertainty = self._closing_uncertainty(track, obj.position) if estimated else 0.0
+            velocity = track.velocity
+            if velocity is None and obj.velocity is not None:   # the detector saw its motion: keep it
+                velocity, uncertainty = obj.velocity, obj.speed_uncertainty
             track.scores = (*track.scores, obj.confidence)[-self.existence_window:]
             track.last_seen = obj
-            results.append(dataclasses.replace(obj, id=track.id, velocity=track.velocity,
+            results.append(dataclasses.replace(obj, id=track.id, velocity=velocity,
                                                speed_uncertainty=uncertainty, confidence=max(track.scores)))
         survivors = []
         for index, track in enumerate(self.tracks_):
