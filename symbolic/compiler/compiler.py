@@ -431,7 +431,7 @@ class _Compiler:
         define = self.rules.defines[node.name]
         key = (node.name, trace)
         if key not in self._defines:
-            self._defines[key] = None  # placeholder (defines are not recursive)
+            self._defines[key] = None  # marks the define as being expanded (defines are not recursive)
             self._defines[key] = self.compile(define.body, define.params, trace)
         body = self._defines[key]
         args = [self.compile(a, scope) for a in node.args]
