@@ -1,4 +1,6 @@
 """Localisation errors: zero for true boxes, a shifted perception measured."""
+import dataclasses
+
 import pytest
 
 from perception.world import generate_episode, preset_config
@@ -14,7 +16,15 @@ def test_localization_errors_are_zero_for_true_boxes_and_measure_a_shifted_detec
     assert exact.box_errors and max(exact.box_errors) == 0.0
     assert exact.closing_errors and 0.0 <= exact.coverage() <= 1.0
     assert exact.error_spreads and max(exact.error_spreads) == 0.0
-    assert exact.num_unknown > 0    # each track's first frame
+    assert exact.num_unknown == 0   # true detections carry their motion: known at each track's first frame
+
+    class NoMotion:   # true boxes without their velocities: the tracker must fit them
+        def detect(self, frames, *, precision="auto"):
+            return [dataclasses.replace(d, velocities=None) for d in OraclePerception().detect(frames)]
+
+    fitted = localization_errors(Pipeline(perception=NoMotion(), postprocess=oracle.postprocess,
+                                          config=oracle.config), frames)
+    assert fitted.num_unknown > 0   # each track's first frame
 
     class Shifted:   # a perception stage: true boxes moved 2 px (0.4 m at 0.2 m per pixel) to the right
         def detect(self, frames, *, precision="auto"):
