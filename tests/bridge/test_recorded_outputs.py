@@ -1,6 +1,6 @@
 """The pipeline's output on a recorded sample stays what it was.
 
-``data/recorded_scenes.jsonl`` holds, for 12 default and 12 hard single
+``recorded/scenes.jsonl`` holds, for 12 default and 12 hard single
 scenes, the facts, the action and the decision (fired rules, why-nots; no
 timings) the shipped pipeline gave before the layout was reorganised into
 swappable stages. A refactoring that changes a fact, a tolerance, a why-not
@@ -17,7 +17,7 @@ from perception.world import generate_scene, preset_config
 
 from bridge.pipeline import Pipeline
 
-RECORDED = Path(__file__).parent / "data" / "recorded_scenes.jsonl"
+RECORDED = Path(__file__).parent / "recorded" / "scenes.jsonl"
 
 
 def record(result, preset: str, seed: int) -> dict:
