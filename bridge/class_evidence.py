@@ -22,6 +22,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
+import torch
+from torchvision.ops import box_iou
+
 CONFUSABLE_CLASSES = (("pedestrian", "cyclist"), ("car", "truck"))
 
 
@@ -39,9 +42,6 @@ def share_class_evidence(detections, groups: Sequence[Sequence[str]] = CONFUSABL
         The same detections with the shared scores (boxes, labels and
         attributes unchanged).
     """
-    import torch
-    from torchvision.ops import box_iou
-
     if len(detections) < 2 or not groups:
         return detections
     group_of = {name: g for g, members in enumerate(groups) for name in members}

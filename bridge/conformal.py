@@ -26,7 +26,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from bridge.evaluation.metrics import match_objects
-from bridge.geometry import lateral_extent, longitudinal_extent
+from bridge.geometry import box_coordinates
 from bridge.ground_truth import ground_truth_objects
 
 
@@ -62,9 +62,7 @@ def fit_class_radii(errors: Mapping[str, Sequence[float]], coverage: float = 0.9
 
 def box_error(seen, true) -> float:
     """The largest error, metres, of a box's centre and edges on the ground (both axes)."""
-    found = (*seen.position, *lateral_extent(seen), *longitudinal_extent(seen))
-    truth = (*true.position, *lateral_extent(true), *longitudinal_extent(true))
-    return max(abs(a - b) for a, b in zip(found, truth))
+    return max(abs(a - b) for a, b in zip(box_coordinates(seen), box_coordinates(true)))
 
 
 def box_errors_by_class(results: Iterable, *, iou_threshold: float = 0.5) -> dict[str, list[float]]:

@@ -23,6 +23,9 @@ import dataclasses
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+import torch
+
 
 def frame_name(frame) -> str:
     """A frame's display name: its ``name`` or ``file_name``, else ``scene-<image_id>``.
@@ -71,9 +74,6 @@ def images_to_tensor(images: Sequence):
         >>> images_to_tensor([np.zeros((4, 6, 3), np.uint8)]).shape
         torch.Size([1, 3, 4, 6])
     """
-    import numpy as np
-    import torch
-
     batch = torch.from_numpy(np.stack([np.asarray(image) for image in images]))  # (B, H, W, 3) uint8
     return batch.permute(0, 3, 1, 2).float().div_(255.0)  # channels_last memory, as the detector runs
 
@@ -96,7 +96,6 @@ def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
         ValueError: the folder, its annotations or its world state are
             missing or malformed (one line naming the file).
     """
-    import numpy as np
     from PIL import Image
 
     from perception.coco import IMAGE_FOLDER, read_coco, read_world

@@ -133,6 +133,16 @@ def _right_of_at(x: float, width: float, ego) -> bool:
     return x - width / 2 > ego.width / 2
 
 
+def box_coordinates(obj: ObjectState) -> tuple[float, ...]:
+    """Centre and edges of an object's box on the ground, metres: x, y, left, right, rear, front.
+
+    Example:
+        >>> box_coordinates(ObjectState("o1", "car", (0.0, 10.0), (4.0, 2.0)))
+        (0.0, 10.0, -1.0, 1.0, 8.0, 12.0)
+    """
+    return (*obj.position, *lateral_extent(obj), *longitudinal_extent(obj))
+
+
 def is_ahead(obj: ObjectState, ego) -> bool:
     """Entirely in front of the ego's front bumper.
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import warnings
 from typing import Sequence
 
+from torchvision.ops import nms
+
 from bridge.calibration import ScoreCalibration, file_sha256
 from bridge.class_evidence import share_class_evidence
 from bridge.perception_stage import weights_path
@@ -97,8 +99,6 @@ def suppress_duplicates(detections, iou_threshold: float = 0.5):
         >>> suppress_duplicates(d).label_names()
         ['stop_sign', 'car']
     """
-    from torchvision.ops import nms
-
     if len(detections) < 2:
         return detections
     keep = nms(detections.boxes.float(), detections.scores.float(), iou_threshold)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from bridge.geometry import STATIC_LABELS, ObjectState
 
@@ -344,8 +345,6 @@ class Tracker:
         candidates = [t for t in self.tracks_ if t.time_s < time_s]
         if not objects or not candidates:
             return {}
-        from scipy.optimize import linear_sum_assignment
-
         big = 1e6
         cost = np.full((len(objects), len(self.tracks_)), big)
         for j, track in enumerate(self.tracks_):

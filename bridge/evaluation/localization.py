@@ -14,7 +14,7 @@ import numpy as np
 
 from bridge.evaluation.metrics import match_objects
 from bridge.frames import continues_episode, frame_time
-from bridge.geometry import STATIC_LABELS, closing_speed, lateral_extent, longitudinal_extent
+from bridge.geometry import STATIC_LABELS, box_coordinates, closing_speed
 from bridge.ground_truth import ground_truth_objects
 from bridge.pipeline import default_tracker
 
@@ -121,7 +121,7 @@ def localization_errors(pipeline, frames: Sequence, *, iou_threshold: float = 0.
             if seen.label != true.label:
                 continue
             if not seen.truncated:
-                errors = tuple(a - b for a, b in zip(_coordinates(seen), _coordinates(true)))
+                errors = tuple(a - b for a, b in zip(box_coordinates(seen), box_coordinates(true)))
                 box_errors.append(max(abs(e) for e in errors))
                 centre = errors[:2]    # what a whole box's velocity fit follows
                 run = seen_now[true.id] = [*recent_errors.get(true.id, []), centre][-tracker.window:]
@@ -137,7 +137,3 @@ def localization_errors(pipeline, frames: Sequence, *, iou_threshold: float = 0.
         recent_errors = seen_now
     return LocalizationErrors(box_errors, closing_errors, closing_uncertainties, error_spreads, num_unknown)
 
-
-def _coordinates(obj) -> tuple[float, ...]:
-    """Centre and edges of an object's box on the ground, metres: x, y, left, right, rear, front."""
-    return (*obj.position, *lateral_extent(obj), *longitudinal_extent(obj))

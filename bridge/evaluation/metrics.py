@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+import torch
+from torchvision.ops import box_iou
 
 from perception.files import write_atomic
 from symbolic.reasoning.reasoner import Reasoner
@@ -402,9 +404,6 @@ def _box_overlaps(objects, truth):
 
     An object without a box (coasted by the tracker: not seen this frame) overlaps nothing.
     """
-    import torch
-    from torchvision.ops import box_iou
-
     if not truth or not objects:
         return None
     true_boxes = torch.tensor([list(o.box) for o in truth], dtype=torch.float32)
