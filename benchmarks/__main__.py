@@ -15,6 +15,10 @@ def available() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) > 1 and argv[0] in available() and argv[1].startswith("-"):
+        # one benchmark with its own options: python -m benchmarks fuzz --target rules
+        print(f"\n== benchmark: {argv[0]} ==", flush=True)
+        return int(importlib.import_module(f"benchmarks.bench_{argv[0]}").main(argv[1:]) or 0)
     names = argv or available()
     unknown = sorted(set(names) - set(available()))
     if unknown:
