@@ -31,7 +31,8 @@ def main(argv=None) -> int:
     from collections import defaultdict
 
     from perception.world import generate_scene
-    from bridge.conformal import box_errors_by_class, coverage_by_class, fit_class_radii
+    from bridge.conformal import coverage_by_class, fit_class_radii
+    from bridge.evaluation.residuals import box_errors_by_class
     from bridge.experiment import load_config
     from bridge.frames import generate_episode_frames
     from bridge.pipeline import Pipeline

@@ -31,6 +31,11 @@ class PipelineConfig:
         calibration: score calibration file (``nesy calibrate``) mapping
             each class's detector scores to probabilities; used only with
             the checkpoint it was fitted for.
+        conformal: split-conformal tolerance file (``nesy calibrate
+            --conformal``, :class:`bridge.conformal.ConformalCalibration`):
+            per-class box radii and closing-speed scales fitted on held-out
+            episodes; it fills the classes ``class_position_uncertainty_m``
+            and ``class_speed_uncertainty_scale`` leave out.
         duplicate_iou: of two detections (any classes) overlapping at least
             this much, only the more confident is kept: one object, one
             class (1.0 keeps all). It runs before ``class_groups`` share
@@ -75,6 +80,9 @@ class PipelineConfig:
             (split-conformal radii at a stated coverage, :mod:`bridge.conformal`,
             ``python -m benchmarks conformal``); a class left
             out takes ``position_uncertainty_m``.
+        class_speed_uncertainty_scale: class -> factor on the tracker's
+            closing-speed uncertainty for that class
+            (``Tracker.class_speed_uncertainty_scale``; 1 for a class left out).
         velocity_uncertainty_scale: what a multi-frame detector's velocity
             uncertainty (a Laplace scale per axis) is multiplied by for the
             facts (5.3 = ln 200: 99.5% of Laplace errors); unused with a
@@ -116,6 +124,7 @@ class PipelineConfig:
     rules: str = field(default="rules/traffic.rules", metadata={"path": "file"})
     weights: str | None = field(default=None, metadata={"path": "file"})
     calibration: str | None = field(default=None, metadata={"path": "file"})
+    conformal: str | None = field(default=None, metadata={"path": "file"})
     duplicate_iou: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
     score_threshold: float = field(default=0.08, metadata={"range": (0.0, 1.0)})
     low: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
@@ -136,6 +145,8 @@ class PipelineConfig:
     position_uncertainty_m: float = field(default=0.75, metadata={"range": (0.0, 10.0)})
     class_position_uncertainty_m: dict[str, float] = field(default_factory=dict,
                                                            metadata={"keys": CLASS_NAMES, "range": (0.0, 10.0)})
+    class_speed_uncertainty_scale: dict[str, float] = field(default_factory=dict,
+                                                            metadata={"keys": CLASS_NAMES, "range": (0.0, 100.0)})
     velocity_uncertainty_scale: float = field(default=5.3, metadata={"range": (0.0, 100.0)})
     track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
     track_existence_window: int = field(default=3, metadata={"range": (1, 100)})

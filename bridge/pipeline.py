@@ -48,6 +48,7 @@ from bridge.frames import continues_episode, frame_name, frame_time
 from bridge.grounding import DrivingGrounder
 from bridge.motion_prior import MotionPrior
 from bridge.perception_stage import DetectorPerception, OraclePerception, load_detector
+from bridge.conformal import ConformalCalibration
 from bridge.postprocess import PostProcess, load_calibration
 from bridge.tracker import Tracker
 from bridge.vocabulary import check_rules_vocabulary
@@ -207,6 +208,8 @@ class Pipeline:
         settings = pipeline_config(config)
         if overrides:
             settings = dataclasses.replace(settings, **overrides)
+        if settings.conformal and not oracle:
+            settings = with_conformal(settings, ConformalCalibration.load(settings.conformal))
         reasoner = Reasoner.from_file(str(settings.rules_path()), robust=settings.robust, low=settings.low,
                                       high=settings.high, time_budget_ms=settings.time_budget_ms,
                                       repair=settings.repair)
@@ -367,7 +370,23 @@ def default_tracker(config: PipelineConfig) -> Tracker:
     return Tracker(max_distance_m=config.track_max_distance_m, max_misses=config.track_max_misses,
                    window=config.track_window, speed_uncertainty=config.track_speed_uncertainty,
                    jitter_fraction=config.track_jitter_fraction, existence_window=config.track_existence_window,
-                   coast=config.track_coast)
+                   coast=config.track_coast, class_speed_uncertainty_scale=config.class_speed_uncertainty_scale)
+
+
+def with_conformal(config: PipelineConfig, table: ConformalCalibration) -> PipelineConfig:
+    """``config`` with a conformal table's per-class radii and speed scales for the classes it leaves out.
+
+    Example:
+        >>> from bridge.conformal import ConformalCalibration
+        >>> table = ConformalCalibration(0.995, {"car": 1.2, "truck": 2.9}, {"car": 1.4})
+        >>> settings = with_conformal(PipelineConfig(class_position_uncertainty_m={"truck": 2.5}), table)
+        >>> settings.class_position_uncertainty_m, settings.class_speed_uncertainty_scale
+        ({'car': 1.2, 'truck': 2.5}, {'car': 1.4})
+    """
+    return dataclasses.replace(
+        config,
+        class_position_uncertainty_m={**table.position_radius_m, **config.class_position_uncertainty_m},
+        class_speed_uncertainty_scale={**table.speed_uncertainty_scale, **config.class_speed_uncertainty_scale})
 
 
 @contextlib.contextmanager

@@ -42,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -239,6 +239,11 @@ class Tracker:
             existence window of 1 coasts nothing). Only tracks whose
             velocity is known coast (a new track's could be anywhere).
         static_labels: labels whose objects never move.
+        class_speed_uncertainty_scale: class -> factor on the closing-speed
+            uncertainty the tracker reports for that class (1 for a class
+            left out): split-conformal scales that make it cover the true
+            closing speed at a stated coverage (:func:`bridge.conformal.fit_class_scales`,
+            ``nesy calibrate --conformal``).
 
     Example:
         >>> from perception.world import EgoState
@@ -254,7 +259,8 @@ class Tracker:
     def __init__(self, *, max_distance_m: float = 4.0, max_misses: int = 2, window: int = 3,
                  speed_uncertainty: float = 0.8, jitter_fraction: float = 1.0,
                  consistency_fraction: float = 0.3, existence_window: int = 1, coast: bool = False,
-                 static_labels: Sequence[str] = STATIC_LABELS):
+                 static_labels: Sequence[str] = STATIC_LABELS,
+                 class_speed_uncertainty_scale: Mapping[str, float] | None = None):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
         self.window = window
@@ -266,6 +272,7 @@ class Tracker:
             raise ValueError(f"`existence_window` must be an integer >= 1. Received: existence_window={existence_window!r}")
         self.existence_window = existence_window
         self.coast = coast
+        self.class_speed_uncertainty_scale = dict(class_speed_uncertainty_scale or {})
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
 
@@ -363,10 +370,11 @@ class Tracker:
         """m/s the closing speed may be off: each axis's uncertainty projected on the line of sight."""
         x, y = position
         dist = math.hypot(x, y)
+        scale = self.class_speed_uncertainty_scale.get(track.label, 1.0)
         if dist < 1e-6:
-            return round(math.hypot(*track.velocity_uncertainty), 9)
+            return round(scale * math.hypot(*track.velocity_uncertainty), 9)
         ux, uy = track.velocity_uncertainty
-        return round((abs(x) * ux + abs(y) * uy) / dist, 9)
+        return round(scale * (abs(x) * ux + abs(y) * uy) / dist, 9)
 
     def _start(self, obj: ObjectState, position, time_s) -> Track:
         self.num_tracks_ += 1
