@@ -63,6 +63,16 @@ class TrainingConfig:
             bfloat16 support (about 2x faster there); float32 elsewhere.
         num_threads: torch CPU threads during training (0: torch's default).
         num_workers: data-loading processes (0 renders in the training process).
+        frames_per_episode: for a multi-frame detector (``model.num_frames``
+            T >= 2), ``nesy train`` renders episodes of this many frames and
+            trains on their T-frame stacks: ``num_train_scenes`` (and
+            ``num_val_scenes``) count stacks, ``frames_per_episode - T + 1``
+            per episode.
+        init_from: a single-frame checkpoint to start from (relative to the
+            config file's folder; ``"shipped"`` for the shipped model): a
+            multi-frame model is warm-started from it
+            (:meth:`perception.model.Detector.from_single_frame`), a
+            single-frame one fine-tunes it. Empty: random initial weights.
 
     Example:
         >>> TrainingConfig(epochs=3).epochs
@@ -91,6 +101,8 @@ class TrainingConfig:
     amp: bool = True
     num_threads: int = field(default=0, metadata={"range": (0, 1024)})
     num_workers: int = field(default=0, metadata={"range": (0, 256)})
+    frames_per_episode: int = field(default=10, metadata={"range": (2, 100000)})
+    init_from: str | None = None
 
     def __post_init__(self):
         validate(self)

@@ -67,7 +67,10 @@ def run(args) -> int:
         if data_classes and tuple(data_classes) != tuple(model_config.class_names):
             if args.data:
                 model_config = dataclasses.replace(model_config, class_names=tuple(data_classes))
-        detector = Detector(model_config)
+        detector = _initial_detector(model_config, training, config.path)
+        if data_classes and tuple(data_classes) != tuple(detector.class_names):
+            raise ValueError(f"{args.config}: training.init_from has classes {list(detector.class_names)} but the "
+                             f"training data has {list(data_classes)}")
         callbacks = [BackupAndRestore(last, restore=args.resume),
                      ModelCheckpoint(out / "best.safetensors", monitor="val_map_50", mode="max"),
                      CSVLogger(out / "history.csv")]
@@ -87,20 +90,55 @@ def run(args) -> int:
     return 0
 
 
+def _initial_detector(model_config, training, config_path: str):
+    """The detector training starts from: fresh, or warm-started from ``training.init_from``."""
+    from perception.model import Detector
+    from bridge.perception_stage import load_detector
+
+    if not training.init_from:
+        return Detector(model_config)
+    source = training.init_from
+    if source != "shipped" and not Path(source).is_absolute():
+        source = str(Path(config_path).parent / source)
+    start = load_detector(None if source == "shipped" else source)
+    if start.num_frames != 1:
+        raise ValueError(f"{config_path}: training.init_from must be a single-frame checkpoint. "
+                         f"Received {training.init_from} with num_frames={start.num_frames}")
+    if model_config.num_frames == 1:
+        return start
+    # the stream's calibration comes from the config; the architecture from the checkpoint
+    return Detector.from_single_frame(start, num_frames=model_config.num_frames,
+                                      metres_per_pixel=model_config.metres_per_pixel, fps=model_config.fps)
+
+
 def _datasets(config, training, args, verbose):
-    from perception.datasets import CocoDataset, SyntheticDataset
+    from perception.datasets import CocoDataset, EpisodeDataset, SyntheticDataset
     from perception.training import InMemoryDataset
 
-    if args.data:
-        train_data = CocoDataset(args.data)
-    else:
-        train_data = InMemoryDataset(SyntheticDataset(config.world, training.num_train_scenes, seed=training.seed),
-                                     verbose=verbose, desc="render training scenes")
+    num_frames = config.model.num_frames
+    if num_frames > 1 and (args.data or args.val_data):
+        raise ValueError(f"{args.config}: model.num_frames={num_frames} trains on frame stacks from generated "
+                         "episodes; a COCO folder (--data, --val-data) holds single images")
+
+    def generated(count: int, seed: int, desc: str):
+        if num_frames == 1:
+            return InMemoryDataset(SyntheticDataset(config.world, count, seed=seed), verbose=verbose, desc=desc)
+        stacks = training.frames_per_episode - num_frames + 1
+        if stacks < 1:
+            raise ValueError(f"{args.config}: training.frames_per_episode must be at least model.num_frames "
+                             f"({num_frames}). Received: {training.frames_per_episode}")
+        episodes = EpisodeDataset(config.world, -(-count // stacks), training.frames_per_episode,
+                                  num_frames=num_frames, fps=config.model.fps, seed=seed)
+        return InMemoryDataset(episodes, verbose=verbose, desc=desc)
+
+    train_data = CocoDataset(args.data) if args.data else generated(
+        training.num_train_scenes, training.seed, "render training episodes" if num_frames > 1 else
+        "render training scenes")
     if args.val_data:
         val_data = CocoDataset(args.val_data)
     elif training.num_val_scenes:
-        val_data = InMemoryDataset(SyntheticDataset(config.world, training.num_val_scenes, seed=training.val_seed),
-                                   verbose=verbose, desc="render validation scenes")
+        val_data = generated(training.num_val_scenes, training.val_seed,
+                             "render validation episodes" if num_frames > 1 else "render validation scenes")
     else:
         val_data = None
     return train_data, val_data

@@ -191,3 +191,44 @@ def test_the_evaluation_table_shows_the_velocity_error():
                "velocity": {"mae": 1.25, "mean_uncertainty": 1.5, "num_matched": 4}, "velocity_mae": 1.25}
     assert format_metrics(metrics).splitlines()[-1] == (
         "velocity_mae: 1.250 m/s (mean uncertainty 1.500 m/s) on 4 matched objects")
+
+
+def _temporal_training_config(tmp_path, init_from):
+    config = tmp_path / "temporal.yaml"
+    config.write_text("world:\n  image_size: 64\n  metres_per_pixel: 0.8\n"
+                      "model:\n  width: 8\n  head_width: 16\n  metres_per_pixel: 0.8\n  num_frames: 3\n"
+                      "training:\n  epochs: 1\n  batch_size: 4\n  num_train_scenes: 8\n  num_val_scenes: 4\n"
+                      f"  frames_per_episode: 6\n  init_from: {init_from}\n")
+    return config
+
+
+def test_train_command_trains_a_multi_frame_detector_on_episode_stacks_warm_started(tmp_path):
+    from bridge import cli
+    from perception.model import Detector
+
+    single = Detector(width=8, head_width=16, metres_per_pixel=0.8)
+    single.network_ = single.build_network().eval()
+    single.save(tmp_path / "single.safetensors")
+    out = tmp_path / "run"
+    assert cli.main(["train", str(_temporal_training_config(tmp_path, "single.safetensors")), "--out", str(out),
+                     "--quiet"]) == 0
+    trained = Detector.load(out / "model.safetensors")
+    assert trained.num_frames == 3 and trained.metrics_["num_images"] == 4   # 4 validation stacks
+    history = (out / "history.csv").read_text()
+    assert "velocity" in history   # the velocity loss trained
+
+
+def test_train_command_refuses_a_warm_start_with_other_classes(tmp_path, tiny_detector, capsys):
+    from bridge import cli
+
+    tiny_detector.save(tmp_path / "single.safetensors")   # classes red and blue
+    config = _temporal_training_config(tmp_path, "single.safetensors")
+    assert cli.main(["train", str(config), "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    assert "training.init_from has classes ['red', 'blue'] but the training data has" in capsys.readouterr().err
+def test_train_command_refuses_a_multi_frame_model_on_a_coco_folder(tmp_path, capsys):
+    from bridge import cli
+
+    config = tmp_path / "temporal.yaml"
+    config.write_text("model:\n  num_frames: 2\n")
+    assert cli.main(["train", str(config), "--out", str(tmp_path / "run"), "--data", str(tmp_path)]) == 1
+    assert "trains on frame stacks from generated episodes" in capsys.readouterr().err
