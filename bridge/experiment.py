@@ -106,6 +106,12 @@ class PipelineConfig:
             detection) is still grounded where its velocity predicts, its
             position uncertainty grown with the time unseen
             (``Tracker.coast``).
+        track_memory_s: class -> seconds a confirmed track of that class is
+            still grounded after it was last seen (``Tracker.memory_s``):
+            where it was, or where its velocity puts it, its position
+            uncertainty growing with the time unseen (by the class's top
+            speed when its motion is unknown), with the confidence it was
+            last seen with. An occluded pedestrian stays in the facts.
         motion_prior: bound how fast an object of unknown or only estimated
             motion may close in (:class:`bridge.motion_prior.MotionPrior`):
             a new track's time to collision is then read at the fastest
@@ -151,6 +157,8 @@ class PipelineConfig:
     track_jitter_fraction: float = field(default=0.25, metadata={"range": (0.0, 1.0)})
     track_existence_window: int = field(default=3, metadata={"range": (1, 100)})
     track_coast: bool = True
+    track_memory_s: dict[str, float] = field(default_factory=dict,
+                                             metadata={"keys": CLASS_NAMES, "range": (0.0, 60.0)})
     class_groups: list[list[str]] = field(default_factory=lambda: [list(g) for g in CONFUSABLE_CLASSES],
                                           metadata={"choices": CLASS_NAMES})
     class_share_iou: float = field(default=0.5, metadata={"range": (0.0, 1.0)})

@@ -370,7 +370,8 @@ def default_tracker(config: PipelineConfig) -> Tracker:
     return Tracker(max_distance_m=config.track_max_distance_m, max_misses=config.track_max_misses,
                    window=config.track_window, speed_uncertainty=config.track_speed_uncertainty,
                    jitter_fraction=config.track_jitter_fraction, existence_window=config.track_existence_window,
-                   coast=config.track_coast, class_speed_uncertainty_scale=config.class_speed_uncertainty_scale)
+                   coast=config.track_coast, class_speed_uncertainty_scale=config.class_speed_uncertainty_scale,
+                   top_speeds=config.top_speeds_mps if config.motion_prior else None, memory_s=config.track_memory_s)
 
 
 def with_conformal(config: PipelineConfig, table: ConformalCalibration) -> PipelineConfig:

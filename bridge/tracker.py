@@ -82,6 +82,8 @@ class Track:
         scores: confidences of its last sightings (``Tracker.existence_window``;
             0 for a frame it was missed in).
         last_seen: the object as last seen (ego frame of that frame), for coasting.
+        seen_confidence: its confidence when last seen (the best of its
+            sightings then), which a remembered track keeps while unseen.
     """
 
     id: str
@@ -93,6 +95,7 @@ class Track:
     velocity_uncertainty: tuple[float, float] = (0.0, 0.0)
     scores: tuple[float, ...] = ()
     last_seen: ObjectState | None = None
+    seen_confidence: float = 0.0
 
     @property
     def time_s(self) -> float:
@@ -244,6 +247,16 @@ class Tracker:
             left out): split-conformal scales that make it cover the true
             closing speed at a stated coverage (:func:`bridge.conformal.fit_class_scales`,
             ``nesy calibrate --conformal``).
+        top_speeds: class -> top speed over the ground, m/s. With it, a
+            track whose velocity is unknown coasts too: where it was last
+            seen, its ``position_uncertainty`` grown by the top speed times
+            the time unseen, its motion unknown. Without it (or for a class
+            left out) such a track is not coasted.
+        memory_s: class -> seconds a confirmed track of that class (seen in
+            at least ``existence_window`` frames) is still reported after
+            it was last seen, beyond ``max_misses``: a pedestrian who walks
+            under a tree or behind a truck is still there. While remembered
+            it coasts (above) and keeps the confidence it was last seen with.
 
     Example:
         >>> from perception.world import EgoState
@@ -260,7 +273,8 @@ class Tracker:
                  speed_uncertainty: float = 0.8, jitter_fraction: float = 1.0,
                  consistency_fraction: float = 0.3, existence_window: int = 1, coast: bool = False,
                  static_labels: Sequence[str] = STATIC_LABELS,
-                 class_speed_uncertainty_scale: Mapping[str, float] | None = None):
+                 class_speed_uncertainty_scale: Mapping[str, float] | None = None,
+                 top_speeds: Mapping[str, float] | None = None, memory_s: Mapping[str, float] | None = None):
         self.max_distance_m = max_distance_m
         self.max_misses = max_misses
         self.window = window
@@ -273,6 +287,13 @@ class Tracker:
         self.existence_window = existence_window
         self.coast = coast
         self.class_speed_uncertainty_scale = dict(class_speed_uncertainty_scale or {})
+        self.top_speeds = dict(top_speeds or {})
+        self.memory_s = dict(memory_s or {})
+        for name, table in (("top_speeds", self.top_speeds), ("memory_s", self.memory_s)):
+            for label, value in table.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                    raise ValueError(f"`{name}` must map class names to finite numbers >= 0. "
+                                     f"Received: {name}[{label!r}]={value!r}")
         self.tracks_: list[Track] = []
         self.num_tracks_ = 0
 
@@ -315,6 +336,7 @@ class Tracker:
                 velocity, uncertainty = obj.velocity, obj.speed_uncertainty
             track.scores = (*track.scores, obj.confidence)[-self.existence_window:]
             track.last_seen = obj
+            track.seen_confidence = max(track.scores)
             results.append(dataclasses.replace(obj, id=track.id, velocity=velocity,
                                                speed_uncertainty=uncertainty, confidence=max(track.scores)))
         survivors = []
@@ -322,11 +344,12 @@ class Tracker:
             if index not in matched_tracks and track.time_s != time_s:
                 track.num_misses += 1
                 track.scores = (*track.scores, 0.0)[-self.existence_window:]
-                if self.coast and track.num_misses <= self.max_misses:
+                alive = track.num_misses <= self.max_misses or self._remembered(track, time_s)
+                if self.coast and alive:
                     coasted = self._coasted(track, ego, time_s)
                     if coasted is not None:
                         results.append(coasted)
-            if track.num_misses <= self.max_misses:
+            if track.num_misses <= self.max_misses or self._remembered(track, time_s):
                 survivors.append(track)
         self.tracks_ = survivors
         return results
@@ -335,17 +358,30 @@ class Tracker:
         """The track, unseen this frame, where its velocity puts it now; None when that is unknown."""
         seen = track.last_seen
         static = track.label in self.static_labels
-        if seen is None or (track.velocity is None and not static) or max(track.scores) <= 0:
+        remembered = self._remembered(track, time_s)
+        confidence = max(track.seen_confidence, max(track.scores)) if remembered else max(track.scores)
+        motion_unknown = track.velocity is None and not static
+        if seen is None or confidence <= 0 or (motion_unknown and track.label not in self.top_speeds):
             return None
         x, y = track.predict(time_s)
         position = (x, y - float(ego.odometry))
         elapsed = time_s - track.time_s
-        spread = 0.0 if static else elapsed * max(track.velocity_uncertainty)
-        uncertainty = 0.0 if static else self._closing_uncertainty(track, position)
+        if static:
+            spread = 0.0
+        elif motion_unknown:
+            spread = elapsed * self.top_speeds[track.label]
+        else:
+            spread = elapsed * max(track.velocity_uncertainty)
+        uncertainty = 0.0 if static or motion_unknown else self._closing_uncertainty(track, position)
         return dataclasses.replace(seen, id=track.id, position=position, velocity=track.velocity,
                                    position_uncertainty=seen.position_uncertainty + spread,
-                                   speed_uncertainty=uncertainty, confidence=max(track.scores), box=None,
+                                   speed_uncertainty=uncertainty, confidence=confidence, box=None,
                                    coasted=True)
+
+    def _remembered(self, track: Track, time_s: float) -> bool:
+        """A confirmed track of a class with a memory, unseen for no longer than that memory."""
+        horizon = self.memory_s.get(track.label, 0.0)
+        return horizon > 0 and track.num_hits >= self.existence_window and time_s - track.time_s <= horizon + 1e-9
 
     def _match(self, objects, road_positions, time_s) -> dict[int, int]:
         """Object index -> track index."""

@@ -282,3 +282,50 @@ def test_only_tracks_with_a_known_velocity_coast_and_the_ego_motion_is_removed()
     for k in range(3):
         tracker.update([car(0.0, 20.0 - 4.0 * k / 10)], ego_at(1.0 * k), k / 10)
     assert tracker.update([], ego_at(3.0), 0.3) == []
+
+
+# ------------------------------------------------------------------ unknown motion and occlusion memory
+
+def _pedestrian(x, y, confidence=0.9, uncertainty=0.5):
+    return ObjectState("d", "pedestrian", (x, y), (0.5, 0.5), confidence, position_uncertainty=uncertainty)
+
+
+def test_a_track_of_unknown_motion_coasts_only_with_a_top_speed_and_grows_by_it():
+    ego = EgoState(lane=0, speed=0.0, odometry=0.0)
+    for top_speeds, expected in (({}, []), ({"pedestrian": 3.0}, [0.5 + 3.0 * 0.1])):
+        tracker = Tracker(coast=True, existence_window=3, top_speeds=top_speeds)
+        tracker.update([_pedestrian(1.0, 8.0)], ego, time_s=0.0)   # one sighting: motion unknown
+        missed = tracker.update([], ego, time_s=0.1)
+        assert [round(o.position_uncertainty, 6) for o in missed] == expected
+        assert all(o.coasted and o.velocity is None and o.position == (1.0, 8.0) for o in missed)
+
+
+def test_a_confirmed_pedestrian_is_remembered_while_occluded_and_found_again_under_its_id():
+    ego = EgoState(lane=0, speed=0.0, odometry=0.0)
+    tracker = Tracker(coast=True, existence_window=3, top_speeds={"pedestrian": 3.0}, memory_s={"pedestrian": 2.0})
+    seen = [tracker.update([_pedestrian(1.0, 8.0 + 0.1 * k)], ego, time_s=0.1 * k) for k in range(4)]
+    track_id = seen[-1][0].id
+    hidden = [tracker.update([], ego, time_s=0.3 + 0.1 * k) for k in range(1, 21)]   # 2 s under a tree
+    assert all(len(frame) == 1 and frame[0].id == track_id and frame[0].coasted for frame in hidden)
+    assert hidden[-1][0].confidence == pytest.approx(0.9)   # the confidence it was last seen with, not 0
+    widths = [frame[0].position_uncertainty for frame in hidden]
+    assert widths == sorted(widths) and widths[-1] > widths[0]
+    back = tracker.update([_pedestrian(1.0, 10.6)], ego, time_s=2.4)
+    assert back[0].id == track_id and not back[0].coasted
+    # unseen again from 2.5 s: the memory (2 s) outlasts max_misses (2 frames), then both are spent
+    assert [len(tracker.update([], ego, time_s=t)) for t in (2.5, 2.6, 2.7, 4.4, 4.5)] == [1, 1, 1, 1, 0]
+
+
+def test_an_unconfirmed_detection_is_not_remembered():
+    ego = EgoState(lane=0, speed=0.0, odometry=0.0)
+    tracker = Tracker(coast=True, existence_window=3, max_misses=1, top_speeds={"pedestrian": 3.0},
+                      memory_s={"pedestrian": 2.0})
+    tracker.update([_pedestrian(1.0, 8.0, confidence=0.4)], ego, time_s=0.0)   # one sighting: a blip
+    assert len(tracker.update([], ego, time_s=0.1)) == 1     # within max_misses it coasts
+    assert tracker.update([], ego, time_s=0.2) == []         # then it is gone: never confirmed
+
+
+def test_memory_and_top_speeds_refuse_non_finite_values():
+    with pytest.raises(ValueError, match=r"`memory_s` must map class names to finite numbers >= 0. "
+                                         r"Received: memory_s\['pedestrian'\]=inf"):
+        Tracker(memory_s={"pedestrian": float("inf")})
