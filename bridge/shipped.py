@@ -103,7 +103,8 @@ def find_config(text: str | Path) -> Path:
         return shipped_config(parts[0])
     if path.is_dir():
         raise ConfigError(f"{text}: is a folder, not a config file.{_names_hint('')}")
-    raise ConfigError(f"{text}: no such config file, and no shipped config of that name.{_names_hint('')}")
+    guess = parts[0].removesuffix(CONFIG_SUFFIX) if len(parts) == 1 else ""
+    raise ConfigError(f"{text}: no such config file, and no shipped config of that name.{_names_hint(guess)}")
 
 
 def _names_hint(stem: str) -> str:
