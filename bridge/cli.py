@@ -26,10 +26,16 @@ COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run", "
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit 2."""
+    """An argument parser whose errors are one line and exit 2; a subcommand names itself in them."""
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extra = super().parse_known_args(args, namespace)
+        if extra and self._subparsers is None:   # a subcommand's own parser: it reports its unknown arguments
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return namespace, extra
 
 
 def build_parser() -> argparse.ArgumentParser:
