@@ -77,9 +77,9 @@ def shipped_config(name: str) -> Path:
 def find_config(text: str | Path) -> Path:
     """The experiment file ``text`` names: a file that exists, else a shipped config.
 
-    ``text`` is a path (relative to the working directory, as any path typed
-    on a command line) or the name of a shipped experiment file: ``drive``,
-    ``drive.yaml`` and ``configs/drive.yaml`` all name the shipped
+    ``text`` is the name of a shipped experiment file (``drive``) or a path,
+    relative to the working directory as any path typed on a command line;
+    ``drive.yaml`` and ``configs/drive.yaml`` also name the shipped
     ``drive.yaml`` when no such file exists here.
 
     Raises:
@@ -94,6 +94,8 @@ def find_config(text: str | Path) -> Path:
         bridge.errors.ConfigError: nowhere/x.yaml: no such config file, and no shipped config of that name. Shipped configs: drive...
     """
     path = Path(text)
+    if isinstance(text, str) and _is_name(text) and (CONFIGS_DIR / f"{text}{CONFIG_SUFFIX}").is_file():
+        return shipped_config(text)   # a bare name never picks up a file of the working directory
     if path.is_file():
         return path
     parts = path.parts
@@ -105,6 +107,11 @@ def find_config(text: str | Path) -> Path:
         raise ConfigError(f"{text}: is a folder, not a config file.{_names_hint('')}")
     guess = parts[0].removesuffix(CONFIG_SUFFIX) if len(parts) == 1 else ""
     raise ConfigError(f"{text}: no such config file, and no shipped config of that name.{_names_hint(guess)}")
+
+
+def _is_name(text: str) -> bool:
+    """A bare word such as ``drive``: no folder, no suffix."""
+    return bool(text) and "/" not in text and "\\" not in text and "." not in text
 
 
 def _names_hint(stem: str) -> str:

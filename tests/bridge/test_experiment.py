@@ -13,12 +13,13 @@ PLANTED = "this planted file is not a rule file; reading it would stop the run\n
 
 @pytest.fixture
 def planted_cwd(tmp_path, monkeypatch):
-    """A working directory holding ``rules/traffic.rules`` and ``configs/drive.yaml`` that must never be read."""
+    """A working directory holding ``rules/traffic.rules``, ``configs/drive.yaml`` and ``drive`` that must never be read."""
     cwd = tmp_path / "cwd"
     (cwd / "rules").mkdir(parents=True)
     (cwd / "rules" / "traffic.rules").write_text(PLANTED)
     (cwd / "configs").mkdir()
     (cwd / "configs" / "drive.yaml").write_text("pipeline: [planted]\n")
+    (cwd / "drive").write_text("pipeline: [planted]\n")
     monkeypatch.chdir(cwd)
     return cwd
 
@@ -62,6 +63,13 @@ def test_a_shipped_name_loads_with_its_paths_in_the_package(planted_cwd):
     config = load_config("drive")
     assert Path(config.pipeline.rules) == shipped_path("rules/traffic.rules")
     assert Path(config.pipeline.calibration) == shipped_path("calibration.json")
+
+
+def test_the_python_default_config_is_the_shipped_one(planted_cwd):
+    from bridge.pipeline import Pipeline
+
+    pipeline = Pipeline.from_config(oracle=True)
+    assert pipeline.config.calibration == str(shipped_path("calibration.json"))
 
 
 def test_run_with_a_config_without_rules_ignores_the_planted_file(planted_cwd, tmp_path, capsys):

@@ -24,9 +24,11 @@ def test_a_name_finds_the_shipped_file_from_any_folder(text, tmp_path, monkeypat
 def test_a_file_path_wins_over_a_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "drive.yaml").write_text("world:\n  seed: 3\n")
+    (tmp_path / "drive").write_text("planted\n")
+    assert find_config("./drive") == tmp_path.joinpath("drive").relative_to(tmp_path)
     assert find_config("drive.yaml") == tmp_path.joinpath("drive.yaml").relative_to(tmp_path)
     assert find_config(tmp_path / "drive.yaml") == tmp_path / "drive.yaml"
-    assert find_config("drive") == CONFIGS_DIR / "drive.yaml"   # a bare name is not a file here
+    assert find_config("drive") == CONFIGS_DIR / "drive.yaml"   # a bare name is never a file of the working directory
 
 
 @pytest.mark.parametrize("text, message", [
