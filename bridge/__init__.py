@@ -9,6 +9,6 @@ with :mod:`bridge.calibration` and :mod:`bridge.class_evidence`), the tracker
 planner stages (:mod:`bridge.planning`); the ground truth
 (:mod:`bridge.ground_truth`), evaluation and the report
 (:mod:`bridge.evaluation`), the experiment file (:mod:`bridge.experiment`,
-:mod:`bridge.config`) and the ``nesy`` command line (:mod:`bridge.cli`,
-:mod:`bridge.commands`).
+:mod:`bridge.config`, the shipped ones in :mod:`bridge.shipped`) and the
+``nesy`` command line (:mod:`bridge.cli`, :mod:`bridge.commands`).
 """

@@ -6,23 +6,36 @@ function ``handler(args) -> int``. Command modules import heavy packages
 (torch, z3) inside their handlers, so ``nesy --help`` stays fast.
 
 Exit codes: 0 success, 1 an error in a user file or value (one line on
-stderr; ``--debug`` shows the traceback), 2 bad command-line arguments.
+stderr; ``--debug`` shows the traceback), 2 bad command-line arguments
+(one line: an unknown option, a value out of range, a config file that
+neither exists nor names a shipped config). A reader that stops reading
+early (``nesy ... --json | head -1``) ends the command quietly.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
+import os
 import sys
 import warnings
+
+from bridge.errors import UsageError
 
 COMMANDS = ("generate", "demo", "train", "evaluate", "export", "rules", "run", "plan", "calibrate")
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit 2."""
+    """An argument parser whose errors are one line and exit 2; a subcommand names itself in them."""
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extra = super().parse_known_args(args, namespace)
+        if extra and self._subparsers is None:   # a subcommand's own parser: it reports its unknown arguments
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return namespace, extra
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         True
     """
     parser = _Parser(prog="nesy", description="A neural network sees, a logic engine decides.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
@@ -49,7 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning   # library warnings as one line, restored on return
-            return int(args.handler(args) or 0)
+            code = int(args.handler(args) or 0)
+        sys.stdout.flush()   # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader left (`| head`): send what Python still flushes at exit to
+        # devnull, so no "Broken pipe" error is printed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except UsageError as error:
+        print(f"nesy {args.command}: error: {error} (see 'nesy {args.command} --help')", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("nesy: interrupted", file=sys.stderr)
         return 130
@@ -58,6 +83,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"nesy {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 1
+
+
+def package_version() -> str:
+    """The installed ``nesy`` package's version, from its metadata.
+
+    Example:
+        >>> package_version()[0].isdigit()
+        True
+    """
+    try:
+        return importlib.metadata.version("nesy")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -6,19 +6,22 @@ them and validates the file with :mod:`bridge.config`.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.class_evidence import CONFUSABLE_CLASSES
 from bridge.config import build_dataclass, load_yaml
 from bridge.motion_prior import TOP_SPEEDS_MPS
+from bridge.shipped import find_config, shipped_path
 from bridge.vocabulary import CLASS_NAMES, NEAR_RADIUS_M
 from perception.configuration import validate
 from perception.model import DetectorConfig
 from perception.training import TrainingConfig
 from perception.world.config import WorldConfig
 
-_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+#: The rule file a pipeline uses when none is given, relative to the config's folder or ``configs/``.
+DEFAULT_RULES = "rules/traffic.rules"
 
 
 @dataclass
@@ -26,7 +29,10 @@ class PipelineConfig:
     """The ``pipeline:`` section of an experiment file.
 
     Args:
-        rules: rule file, relative to the config file's folder.
+        rules: rule file, relative to the config file's folder. Left out of
+            a file, ``rules/traffic.rules`` beside the file when there is
+            one, else the shipped ``configs/rules/traffic.rules``; never a
+            file of the working directory.
         weights: detector checkpoint; empty for the shipped model.
         calibration: score calibration file (``nesy calibrate``) mapping
             each class's detector scores to probabilities; used only with
@@ -127,7 +133,7 @@ class PipelineConfig:
         0.25
     """
 
-    rules: str = field(default="rules/traffic.rules", metadata={"path": "file"})
+    rules: str = field(default=DEFAULT_RULES, metadata={"path": "file"})
     weights: str | None = field(default=None, metadata={"path": "file"})
     calibration: str | None = field(default=None, metadata={"path": "file"})
     conformal: str | None = field(default=None, metadata={"path": "file"})
@@ -173,10 +179,22 @@ class PipelineConfig:
             raise ValueError(f"`low` must be below `high`. Received: low={self.low}, high={self.high}")
 
     def rules_path(self) -> Path:
-        """The rule file; a relative path not found here is looked up in the shipped ``configs/``."""
+        """The rule file.
+
+        The default is the shipped ``configs/rules/traffic.rules``, wherever
+        the program runs; another relative path given in Python is relative
+        to the working directory, or else to the shipped ``configs/``. (Read
+        from a file, :func:`load_config` has made every path absolute.)
+
+        Example:
+            >>> PipelineConfig().rules_path() == shipped_path("rules/traffic.rules")
+            True
+        """
         path = Path(self.rules)
-        if not path.is_absolute() and not path.exists() and (_CONFIGS / path).exists():
-            return _CONFIGS / path
+        if path.is_absolute():
+            return path
+        if self.rules == DEFAULT_RULES or (not path.exists() and shipped_path(path).exists()):
+            return shipped_path(path)
         return path
 
 
@@ -192,16 +210,48 @@ class ExperimentConfig:
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
-    """Load and validate an experiment file.
+    """Load and validate an experiment file: a path, or the name of a shipped one.
+
+    Every relative path in the file is resolved against the file's folder.
+    A path key left out (``pipeline.rules``) takes its default beside the
+    file when that exists, else the shipped one in ``configs/``: the
+    working directory is never searched.
+
+    Args:
+        path: an experiment file, or a shipped config's name such as
+            ``"drive"`` (:func:`bridge.shipped.find_config`).
 
     Raises:
         ConfigError: one line naming the file, line, key and what was expected.
+
+    Example:
+        >>> config = load_config("drive")
+        >>> Path(config.pipeline.rules).relative_to(Path(config.path).parent).as_posix()
+        'rules/traffic.rules'
     """
-    path = Path(path)
+    path = find_config(path)
     data, lines = load_yaml(path)
     config = build_dataclass(ExperimentConfig, data, source=str(path), lines=lines, base_dir=path.parent)
+    for section in dataclasses.fields(ExperimentConfig):
+        value = getattr(config, section.name)
+        if dataclasses.is_dataclass(value):
+            given = data.get(section.name) if isinstance(data.get(section.name), dict) else {}
+            setattr(config, section.name, _default_paths_resolved(value, given, path.parent))
     config.path = str(path)
     return config
+
+
+def _default_paths_resolved(section, given: dict, folder: Path):
+    """``section`` with each relative default path (a ``path`` field absent from ``given``)
+    made absolute: beside the config file when it exists there, else in the shipped ``configs/``."""
+    changes = {}
+    for item in dataclasses.fields(section):
+        value = getattr(section, item.name)
+        if item.metadata.get("path") and item.name not in given and isinstance(value, str) \
+                and not Path(value).is_absolute():
+            beside = folder / value
+            changes[item.name] = str(beside if beside.exists() else shipped_path(value))
+    return dataclasses.replace(section, **changes) if changes else section
 
 
 def pipeline_config(config) -> PipelineConfig:

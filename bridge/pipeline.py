@@ -189,12 +189,13 @@ class Pipeline:
         return isinstance(self.perception, OraclePerception)
 
     @classmethod
-    def from_config(cls, config="configs/drive.yaml", *, weights: str | None = None, oracle: bool = False,
+    def from_config(cls, config="drive", *, weights: str | None = None, oracle: bool = False,
                     planners: Sequence = (), **overrides) -> "Pipeline":
         """Build the pipeline an experiment file describes.
 
         Args:
-            config: path of the experiment file, an ``ExperimentConfig`` or a
+            config: path of the experiment file, the name of a shipped one
+                (default ``drive``), an ``ExperimentConfig`` or a
                 :class:`~bridge.experiment.PipelineConfig`.
             weights: a detector checkpoint overriding the config's.
             oracle: ground-truth perception; no detector is loaded.

@@ -16,16 +16,20 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bridge.commands.arguments import config_file, non_negative_int, positive_int
+from bridge.shipped import shipped_path
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "calibrate", help="map a detector's scores to probabilities, per class, on generated scenes",
         description="Fit the score calibration the pipeline applies before grounding.")
-    parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
+    parser.add_argument("--config", type=config_file, default=shipped_path("drive.yaml"),
+                        help="experiment file, or the name of a shipped one (default: drive)")
     parser.add_argument("--weights", metavar="FILE", help="detector checkpoint (default: the shipped model)")
-    parser.add_argument("--scenes", type=int, default=800, help="generated scenes to fit on (default: %(default)s)")
+    parser.add_argument("--scenes", type=positive_int, default=800, help="generated scenes to fit on (default: %(default)s)")
     parser.add_argument("--preset", choices=("easy", "default", "hard"), help="world preset (default: the config's)")
-    parser.add_argument("--seed", type=int, default=7_000_000, help="first scene seed (default: %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=7_000_000, help="first scene seed (default: %(default)s)")
     parser.add_argument("--out", metavar="FILE",
                         help="calibration file (default: the config's pipeline.calibration, "
                              "or pipeline.conformal with --conformal)")
@@ -78,8 +82,6 @@ def run(args) -> int:
     from bridge.perception_stage import load_detector, weights_path
     from bridge.vocabulary import CLASS_NAMES
 
-    if args.scenes < 1:
-        raise ValueError(f"`--scenes` must be a positive integer. Received: --scenes={args.scenes}")
     config = load_config(args.config)
     out = args.out or config.pipeline.calibration
     if not out:

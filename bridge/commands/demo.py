@@ -15,9 +15,12 @@ from pathlib import Path
 
 from perception.files import write_atomic
 
+from bridge.commands.arguments import config_file, int_in_range, non_negative_int
 from bridge.evaluation.drawing import ground_truth_preview
+from bridge.shipped import shipped_path
 
-DEFAULT_CONFIG = Path("configs/drive.yaml")
+DEFAULT_CONFIG = shipped_path("drive.yaml")
+MAX_FRAMES = 400
 
 
 def register(subparsers) -> None:
@@ -25,10 +28,11 @@ def register(subparsers) -> None:
                                    description="Generate an episode, run detector -> grounding -> rules frame by "
                                                "frame, and write report.html with every decision explained.")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default: runs/demo)")
-    parser.add_argument("--config", type=Path, default=None,
-                        help=f"experiment file (default: {DEFAULT_CONFIG} if present)")
-    parser.add_argument("--seed", type=int, default=0, help="episode seed (default: 0)")
-    parser.add_argument("--frames", type=int, default=40, help="frames in the episode, 1-400 (default: 40)")
+    parser.add_argument("--config", type=config_file, default=DEFAULT_CONFIG,
+                        help="experiment file, or the name of a shipped one (default: drive)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="episode seed (default: 0)")
+    parser.add_argument("--frames", type=int_in_range(1, MAX_FRAMES), default=40,
+                        help=f"frames in the episode, 1-{MAX_FRAMES} (default: 40)")
     parser.add_argument("--preset", choices=("easy", "default", "hard"), help="world preset (default: the config's)")
     parser.add_argument("--weights", metavar="FILE", help="detector checkpoint (default: the shipped model)")
     parser.add_argument("--oracle", action="store_true", help="ground-truth detections instead of the detector")
@@ -41,16 +45,11 @@ def run(args) -> int:
     from perception.world import WorldConfig, generate_episode
     from bridge.evaluation.metrics import evaluate_results, timed_stream
     from bridge.evaluation.report import write_report
-    from bridge.experiment import ExperimentConfig, load_config
+    from bridge.experiment import load_config
     from bridge.pipeline import Pipeline
     from bridge.planning import RouteStage
 
-    if not 1 <= args.frames <= 400:
-        raise ValueError(f"`--frames` must be in [1, 400]. Received: --frames {args.frames}")
-    if args.seed < 0:
-        raise ValueError(f"`--seed` must be a non-negative integer. Received: --seed {args.seed}")
-    path = args.config if args.config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    config = load_config(path) if path is not None else ExperimentConfig()
+    config = load_config(args.config)
     world = getattr(config, "world", None) or WorldConfig()
     if args.preset:
         world = dataclasses.replace(world, preset=args.preset)

@@ -10,6 +10,11 @@ import json
 import sys
 from pathlib import Path
 
+from bridge.commands.arguments import int_in_range, non_negative_int, positive_int
+
+#: The most images per forward pass (``pipeline.batch_size`` has the same bound).
+MAX_BATCH_SIZE = 4096
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -18,12 +23,13 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", metavar="FILE", help="checkpoint (default: the shipped model)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", metavar="DIR", help="COCO folder or annotations file")
-    source.add_argument("--generate", metavar="N", type=int, help="evaluate on N freshly generated scenes")
+    source.add_argument("--generate", metavar="N", type=positive_int, help="evaluate on N freshly generated scenes")
     parser.add_argument("--preset", choices=("easy", "default", "hard"), default="default",
                         help="world preset for --generate (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=12345, help="world seed for --generate (default: %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=12345, help="world seed for --generate (default: %(default)s)")
     parser.add_argument("--out", metavar="DIR", help="write metrics.json and grid.png here")
-    parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int_in_range(1, MAX_BATCH_SIZE), default=32,
+                        help="images per forward pass (default: %(default)s)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
                         help="inference precision (default: %(default)s)")
     from bridge.commands import evaluate_pipeline
@@ -41,8 +47,6 @@ def run(args) -> int:
     from perception.model import Detector
     from perception.world import preset_config
 
-    if args.batch_size < 1:
-        raise ValueError(f"`--batch-size` must be a positive integer. Received: --batch-size={args.batch_size}")
     detector = Detector.load(args.weights) if args.weights else Detector.load_default()
     if args.data:
         data = CocoDataset(args.data)
@@ -50,8 +54,6 @@ def run(args) -> int:
             raise ValueError(f"{args.data}: the dataset's classes {list(data.class_names)} do not match the "
                              f"checkpoint's class map {list(detector.class_names)}")
     else:
-        if args.generate < 1:
-            raise ValueError(f"`--generate` must be a positive integer. Received: --generate={args.generate}")
         data = SyntheticDataset(preset_config(args.preset), args.generate, seed=args.seed)
     grid = Path(args.out) / "grid.png" if args.out else None
     metrics = detector.evaluate(data, batch_size=args.batch_size, precision=args.precision, grid_path=grid,

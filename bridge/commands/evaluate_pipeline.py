@@ -12,19 +12,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from bridge.commands.arguments import config_file, non_negative_int, positive_int
+from bridge.shipped import shipped_path
+
 
 def add_arguments(parser) -> None:
     """The options ``nesy evaluate`` gains for ``--pipeline``."""
     group = parser.add_argument_group("pipeline evaluation (--pipeline)")
     group.add_argument("--pipeline", action="store_true",
                        help="judge the pipeline's decisions against ground truth instead of measuring mAP")
-    group.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
+    group.add_argument("--config", type=config_file, default=shipped_path("drive.yaml"),
+                       help="experiment file, or the name of a shipped one (default: drive)")
     group.add_argument("--oracle", action="store_true", help="ground-truth detections (checks the rules' plumbing)")
     group.add_argument("--mode", choices=("stream", "batch"), default="stream",
                        help="frame by frame with tracking, or batched without (default: %(default)s)")
-    group.add_argument("--episode-length", type=int, default=20, metavar="T",
+    group.add_argument("--episode-length", type=positive_int, default=20, metavar="T",
                        help="judged frames per generated episode (default: %(default)s)")
-    group.add_argument("--warmup-frames", type=int, default=2, metavar="K",
+    group.add_argument("--warmup-frames", type=non_negative_int, default=2, metavar="K",
                        help="frames of sensor history before each generated episode's first judged frame: the "
                             "pipeline sees them, the figures judge them apart (default: %(default)s)")
 
@@ -39,22 +43,14 @@ def run(args) -> int:
     from bridge.frames import generate_episode_frames
     from bridge.pipeline import Pipeline
 
-    if args.warmup_frames < 0:
-        raise ValueError(f"`--warmup-frames` must be an integer >= 0. Received: --warmup-frames={args.warmup_frames}")
-    if args.episode_length < 1:
-        raise ValueError(f"`--episode-length` must be a positive integer. Received: --episode-length={args.episode_length}")
     config = load_config(args.config)
     overrides = {"batch_size": args.batch_size} if args.batch_size != 32 else {}
-    if args.batch_size < 1:
-        raise ValueError(f"`--batch-size` must be a positive integer. Received: --batch-size={args.batch_size}")
     pipeline = Pipeline.from_config(config, weights=args.weights, oracle=args.oracle, **overrides)
     if args.data:
         frames, skipped = read_data_folder(args.data)
         for name, reason in skipped:
             print(f"nesy evaluate: skipped {name}: {reason}", file=sys.stderr)
     else:
-        if args.generate < 1:
-            raise ValueError(f"`--generate` must be a positive integer. Received: --generate={args.generate}")
         world = dataclasses.replace(config.world, preset=args.preset) if hasattr(config, "world") else None
         frames = generate_episode_frames(world, args.generate, episode_length=args.episode_length, seed=args.seed,
                                          warmup_frames=args.warmup_frames)

@@ -6,36 +6,15 @@ number of workers because every scene's seed derives from ``(--seed, index)``.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import time
 from pathlib import Path
 
-DEFAULT_CONFIG = Path("configs/drive.yaml")
+from bridge.commands.arguments import config_file, float_in_range, non_negative_int, positive_int
+from bridge.shipped import shipped_path
 
-
-def int_at_least(minimum: int):
-    """An argparse type accepting integers >= ``minimum``, with a one-line error otherwise.
-
-    Example:
-        >>> int_at_least(1)("3")
-        3
-    """
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
-
-
-positive_int = int_at_least(1)
-non_negative_int = int_at_least(0)
+DEFAULT_CONFIG = shipped_path("drive.yaml")
 
 
 def register(subparsers) -> None:
@@ -43,13 +22,15 @@ def register(subparsers) -> None:
         "generate", help="write a synthetic driving dataset (COCO images + annotations + world state)",
         description="Render seeded top-down road scenes and write images/, annotations.json (COCO) "
                     "and world.jsonl (full ground truth per image) into --out.")
-    parser.add_argument("--config", type=Path, default=None,
-                        help=f"experiment file whose `world:` section is used (default: {DEFAULT_CONFIG} if present)")
+    parser.add_argument("--config", type=config_file, default=DEFAULT_CONFIG,
+                        help="experiment file, or the name of a shipped one, whose `world:` section is used "
+                             "(default: drive)")
     parser.add_argument("--out", type=Path, required=True, help="dataset folder to write")
     parser.add_argument("--num-scenes", type=positive_int, default=100, help="number of images (default: 100)")
     parser.add_argument("--episode-length", type=non_negative_int, default=0,
                         help="frames per episode; 0 makes independent scenes (default: 0)")
-    parser.add_argument("--fps", type=float, default=10.0, help="episode frame rate (default: 10)")
+    parser.add_argument("--fps", type=float_in_range(0.0, 1000.0, include_low=False), default=10.0,
+                        help="episode frame rate, (0, 1000] (default: 10)")
     parser.add_argument("--preset", choices=("easy", "default", "hard"), default=None,
                         help="difficulty preset (overrides the config's)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="dataset seed (default: 0)")
@@ -61,12 +42,8 @@ def register(subparsers) -> None:
 def world_config_from(args):
     """The WorldConfig the arguments ask for (config file, then ``--preset``)."""
     from bridge.experiment import load_config
-    from perception.world.config import WorldConfig
 
-    path = args.config
-    if path is None and DEFAULT_CONFIG.is_file():
-        path = DEFAULT_CONFIG
-    world = load_config(path).world if path is not None else WorldConfig()
+    world = load_config(args.config if args.config is not None else DEFAULT_CONFIG).world
     if args.preset:
         world = dataclasses.replace(world, preset=args.preset)
     return world
@@ -86,8 +63,6 @@ def run(args) -> int:
     from perception.coco import ANNOTATIONS_NAME
     from perception.world.writer import generate_dataset
 
-    if not 0 < args.fps <= 1000:
-        raise ValueError(f"`--fps` must be in (0, 1000]. Received: --fps {args.fps}")
     world = world_config_from(args)
     if (args.out / ANNOTATIONS_NAME).exists() and not args.overwrite:
         raise ValueError(f"{args.out / ANNOTATIONS_NAME} already exists; pass --overwrite to replace the dataset")

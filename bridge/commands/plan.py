@@ -12,7 +12,10 @@ import json
 import sys
 from pathlib import Path
 
+from bridge.commands.arguments import float_in_range, positive_int
+from bridge.errors import UsageError
 from bridge.evaluation.drawing import draw_maneuver, draw_route
+from bridge.shipped import shipped_path
 
 
 def register(subparsers) -> None:
@@ -40,10 +43,12 @@ def register(subparsers) -> None:
     parser.add_argument("--cost", default="distance", choices=("distance", "time"),
                         help="minimise metres (distance, the default) or seconds at the speed limits (time)")
     parser.add_argument("--algorithm", default="astar", choices=("astar", "dijkstra"), help="search algorithm")
-    parser.add_argument("--rules", default="configs/rules/traffic.rules", metavar="FILE",
-                        help="rule file that checks every maneuver step (default configs/rules/traffic.rules)")
-    parser.add_argument("--horizon", type=int, default=10, help="maneuver steps to look ahead (default 10)")
-    parser.add_argument("--step", type=float, default=0.5, help="seconds per maneuver step (default 0.5)")
+    parser.add_argument("--rules", default=shipped_path("rules/traffic.rules"), metavar="FILE",
+                        help="rule file that checks every maneuver step (default: the shipped "
+                             "configs/rules/traffic.rules)")
+    parser.add_argument("--horizon", type=positive_int, default=10, help="maneuver steps to look ahead (default 10)")
+    parser.add_argument("--step", type=float_in_range(0.0, 3600.0, include_low=False), default=0.5,
+                        help="seconds per maneuver step (default 0.5)")
     parser.add_argument("--out", metavar="PNG", help="draw the route on the map, or the maneuver, into this PNG file")
     parser.add_argument("--json", action="store_true", help="print the route or maneuver as JSON")
     parser.set_defaults(handler=run)
@@ -53,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.maneuver:
         return run_maneuver(args)
     if not args.origin or not args.destination:
-        raise ValueError("a route needs `--from NODE` and `--to NODE` with `--map FILE`")
+        raise UsageError("a route needs `--from NODE` and `--to NODE` with `--map FILE`")
     from symbolic.planning.roadnet import RoadNetwork
     from symbolic.planning.route_constraints import NoTurn, Via, load_constraints, parse_avoid, plan_route
     from symbolic.planning.routing import RoutePlanner
@@ -68,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     route = plan_route(planner, args.origin, args.destination, constraints)
     if args.out:
         if Path(args.out).suffix.lower() != ".png":
-            raise ValueError(f"`--out` must name a .png file. Received {str(Path(args.out))!r}")
+            raise UsageError(f"`--out` must name a .png file. Received {str(Path(args.out))!r}")
         out = draw_route(road, route, args.out, title=f"{road.name}: {route.describe()}")
     if args.json:
         json.dump({"map": road.name, "constraints": [str(c) for c in constraints], **route.to_json()},
@@ -93,7 +98,7 @@ def run_maneuver(args: argparse.Namespace) -> int:
     from bridge.vocabulary import CLASS_NAMES
 
     if args.out and Path(args.out).suffix.lower() != ".png":
-        raise ValueError(f"`--out` must name a .png file. Received {args.out!r}")
+        raise UsageError(f"`--out` must name a .png file. Received {args.out!r}")
     scene = ManeuverScene.load(args.maneuver, labels=CLASS_NAMES)
     reasoner = Reasoner.from_file(args.rules)
     planner = ManeuverPlanner(reasoner, scene.road, predict_facts=predicted_fact_list, horizon=args.horizon,

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from bridge.commands.arguments import float_in_range
 from symbolic.files import write_text_atomic
 
 #: modules ``bridge.commands.<name>`` that add more ``nesy rules`` subcommands.
@@ -43,9 +44,9 @@ def register_explain(rules_subparsers) -> None:
                         help="read facts with confidence >= 0.5 as true instead of deciding robustly")
     parser.add_argument("--repair", action="store_true",
                         help="first flip the least probable facts that break the file's constraints")
-    parser.add_argument("--low", type=float, default=0.2, help="confidence at or below which a fact is false")
-    parser.add_argument("--high", type=float, default=0.8, help="confidence at or above which a fact is true")
-    parser.add_argument("--time-budget-ms", type=float, default=1000.0,
+    parser.add_argument("--low", type=float_in_range(0.0, 1.0), default=0.2, help="confidence at or below which a fact is false")
+    parser.add_argument("--high", type=float_in_range(0.0, 1.0), default=0.8, help="confidence at or above which a fact is true")
+    parser.add_argument("--time-budget-ms", type=float_in_range(0.1, 60000.0), default=1000.0,
                         help="time bound of the decision in milliseconds (default 1000)")
     parser.add_argument("-I", "--include-path", action="append", default=[], metavar="DIR",
                         help="folder searched for included rule files (repeatable)")

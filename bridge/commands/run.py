@@ -12,7 +12,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bridge.commands.generate import positive_int
+from bridge.commands.arguments import config_file, non_negative_int, positive_int
+from bridge.shipped import shipped_path
 from perception.files import write_atomic
 
 
@@ -21,7 +22,8 @@ def register(subparsers) -> None:
         "run", help="run perception, grounding and the rules over images and write every decision",
         description="Run the pipeline over a dataset folder (written by 'nesy generate') or over a freshly "
                     "generated episode, and write per-frame JSON lines.")
-    parser.add_argument("--config", default="configs/drive.yaml", help="experiment file (default: %(default)s)")
+    parser.add_argument("--config", type=config_file, default=shipped_path("drive.yaml"),
+                        help="experiment file, or the name of a shipped one (default: drive)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", metavar="DIR", help="dataset folder with annotations.json, images/ and world.jsonl")
     source.add_argument("--generate", metavar="N", type=positive_int, help="generate an episode of N frames")
@@ -29,11 +31,11 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", metavar="FILE", help="detector checkpoint (default: the shipped model)")
     parser.add_argument("--oracle", action="store_true", help="use ground-truth detections instead of the detector")
     parser.add_argument("--preset", choices=("easy", "default", "hard"), help="world preset for --generate")
-    parser.add_argument("--seed", type=int, default=0, help="seed for --generate (default: %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed for --generate (default: %(default)s)")
     parser.add_argument("--mode", choices=("auto", "stream", "batch"), default="auto",
                         help="stream frame by frame with tracking, or batch; auto streams episodes (default)")
     parser.add_argument("--report", action="store_true", help="also write OUT/report.html")
-    parser.add_argument("--target-lane", type=int, metavar="K",
+    parser.add_argument("--target-lane", type=non_negative_int, metavar="K",
                         help="also plan a maneuver to lane K (0 = leftmost lane running the ego's way)")
     parser.set_defaults(handler=run)
 

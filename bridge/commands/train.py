@@ -14,22 +14,40 @@ import json
 import sys
 from pathlib import Path
 
+from bridge.commands.arguments import config_file, int_in_range
+from bridge.errors import UsageError
+from bridge.shipped import config_names
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train", help="train the detector from an experiment file",
         description="Train the detector: synthetic scenes from the world section (or a COCO folder), "
                     "model and training sections of CONFIG. Launch with torchrun for data-parallel training.")
-    parser.add_argument("config", help="experiment file, e.g. configs/drive.yaml")
+    parser.add_argument("config", nargs="?", type=config_file, metavar="CONFIG",
+                        help=f"experiment file, or the name of a shipped one: {', '.join(config_names())}")
+    parser.add_argument("--config", dest="config_option", type=config_file, metavar="CONFIG",
+                        help="the same as CONFIG")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: runs/<config name>)")
-    parser.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
-    parser.add_argument("--seed", type=int, metavar="S", help="override training.seed")
+    parser.add_argument("--epochs", type=int_in_range(1, 100_000), metavar="N", help="override training.epochs")
+    parser.add_argument("--seed", type=int_in_range(0, 2**31 - 1), metavar="S", help="override training.seed")
     parser.add_argument("--data", metavar="DIR", help="train on a COCO folder or annotations file instead of "
                                                       "generated scenes")
     parser.add_argument("--val-data", metavar="DIR", help="validate on a COCO folder (default: generated scenes)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in OUT/last.safetensors")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     parser.set_defaults(handler=run)
+
+
+def experiment_file(args) -> Path:
+    """The experiment file of ``nesy train CONFIG`` or ``nesy train --config CONFIG``; one is required."""
+    if args.config is not None and args.config_option is not None and args.config != args.config_option:
+        raise UsageError(f"the experiment file is given twice: {args.config} and --config {args.config_option}")
+    path = args.config if args.config is not None else args.config_option
+    if path is None:
+        raise UsageError(f"an experiment file is required: nesy train CONFIG, a file or a shipped name "
+                         f"({', '.join(config_names())})")
+    return path
 
 
 def run(args) -> int:
@@ -42,11 +60,10 @@ def run(args) -> int:
     from perception.evaluation import format_metrics
     from perception.model import Detector
 
+    args.config = experiment_file(args)
     config = load_config(args.config)
     training = config.training
     if args.epochs is not None:
-        if args.epochs < 1:
-            raise ValueError(f"`--epochs` must be a positive integer. Received: --epochs={args.epochs}")
         training = dataclasses.replace(training, epochs=args.epochs)
     if args.seed is not None:
         training = dataclasses.replace(training, seed=args.seed)

@@ -30,13 +30,23 @@ class WhyNot:
     """Why one action was rejected: the rule instances and facts that forbid it.
 
     ``text`` says it in words; ``rules`` and ``facts`` hold it as data (facts as
-    atom strings such as ``"light(o3, red)"``).
+    atom strings such as ``"light(o3, red)"``). ``str()`` is the sentence the
+    report shows: ``text``, else the rules' names.
+
+    Example:
+        >>> print(WhyNot("go", [RuleInstance("red_light", ("o3",))], text="go breaks red_light[o3]"))
+        go breaks red_light[o3]
+        >>> print(WhyNot("go", [RuleInstance("red_light", ("o3",))]))
+        red_light[o3]
     """
 
     action: str
     rules: list[RuleInstance] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or ", ".join(rule.name for rule in self.rules) or f"{self.action} was rejected"
 
 
 @dataclass

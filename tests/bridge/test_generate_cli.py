@@ -99,9 +99,12 @@ def test_bad_config_file_exits_1_with_one_line(tmp_path, capsys):
     assert not (tmp_path / "o" / "annotations.json").exists()
 
 
-def test_missing_config_file_exits_1(tmp_path, capsys):
-    assert cli.main(["generate", "--config", str(tmp_path / "none.yaml"), "--out", str(tmp_path / "o")]) == 1
-    assert "cannot read config file" in capsys.readouterr().err
+def test_missing_config_file_exits_2_naming_the_shipped_configs(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["generate", "--config", str(tmp_path / "none.yaml"), "--out", str(tmp_path / "o")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "none.yaml: no such config file" in err and "Shipped configs: drive" in err
 
 
 def test_exit_codes_from_a_real_process(tmp_path, small_config):

@@ -48,10 +48,18 @@ def test_constraints_file(tmp_path, capsys):
      "no route from 0_0_outE to 2_3_inN satisfies: via 0_3_inE; no left turn at 0_3"),
     (["--map", TOWN, "--from", "0_0_outE", "--to", "2_3_inN", "--avoid", "colour=red"],
      "an avoid constraint must be KEY=VALUE"),
-    (["--map", TOWN, "--from", "0_0_outE", "--to", "2_3_inN", "--out", "route.jpg"], "must name a .png file"),
 ])
 def test_user_errors_are_one_line_exit_1(argv, message, capsys):
     assert cli.main(["plan", *argv]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("nesy plan: error: ") and message in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--map", TOWN, "--from", "0_0_outE", "--to", "2_3_inN", "--out", "route.jpg"], "must name a .png file"),
+])
+def test_arguments_that_do_not_fit_exit_2(argv, message, capsys):
+    assert cli.main(["plan", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("nesy plan: error: ") and message in err
 
@@ -101,5 +109,5 @@ def test_bad_maneuver_scenes_are_one_line_errors(tmp_path, capsys, scene, messag
 
 
 def test_route_mode_needs_both_ends(capsys):
-    assert cli.main(["plan", "--map", TOWN, "--from", "0_0_outE"]) == 1
+    assert cli.main(["plan", "--map", TOWN, "--from", "0_0_outE"]) == 2
     assert "a route needs `--from NODE` and `--to NODE`" in capsys.readouterr().err

@@ -10,6 +10,12 @@ from perception.world import CLASS_NAMES, generate_episode, generate_scene, pres
 from bridge.cli import main
 
 
+def exits_2(argv) -> bool:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    return exit_info.value.code == 2
+
+
 def read_lines(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -96,8 +102,8 @@ def test_evaluate_pipeline_prints_the_table_and_writes_json(tmp_path, capsys):
     assert "balanced agreement  1.000" in table and "warm-up frames not judged" in table
     data = json.loads((out / "pipeline_metrics.json").read_text())
     assert data["num_frames"] == 6 and data["agreement"] == 1.0 and data["mode"] == "stream"
-    assert main(["evaluate", "--pipeline", "--oracle", "--generate", "2", "--episode-length", "0"]) == 1
-    assert "`--episode-length` must be a positive integer" in capsys.readouterr().err
+    assert exits_2(["evaluate", "--pipeline", "--oracle", "--generate", "2", "--episode-length", "0"])
+    assert "argument --episode-length: expected an integer >= 1, got '0'" in capsys.readouterr().err
 
 
 def test_demo_writes_the_report_and_prints_its_path(tmp_path, capsys):
@@ -108,8 +114,8 @@ def test_demo_writes_the_report_and_prints_its_path(tmp_path, capsys):
     assert (out / "report.html").read_text().count('<section class="frame') == 3
     assert {p.name for p in out.iterdir()} == {"report.html", "frames.jsonl", "metrics.json", "preview.png"}
     assert json.loads((out / "metrics.json").read_text())["agreement"] == 1.0
-    assert main(["demo", "--oracle", "--frames", "0", "--out", str(out)]) == 1
-    assert "`--frames` must be in [1, 400]" in capsys.readouterr().err
+    assert exits_2(["demo", "--oracle", "--frames", "0", "--out", str(out)])
+    assert "argument --frames: expected an integer in [1, 400], got '0'" in capsys.readouterr().err
 
 
 def test_calibrate_needs_a_place_to_write(tmp_path, capsys):
@@ -117,5 +123,5 @@ def test_calibrate_needs_a_place_to_write(tmp_path, capsys):
     config.write_text("pipeline:\n  robust: true\n")
     assert main(["calibrate", "--config", str(config), "--scenes", "2"]) == 1
     assert "no pipeline.calibration file is set; pass --out FILE" in capsys.readouterr().err
-    assert main(["calibrate", "--scenes", "0", "--out", str(tmp_path / "c.json")]) == 1
-    assert "`--scenes` must be a positive integer" in capsys.readouterr().err
+    assert exits_2(["calibrate", "--scenes", "0", "--out", str(tmp_path / "c.json")])
+    assert "argument --scenes: expected an integer >= 1, got '0'" in capsys.readouterr().err
