@@ -82,8 +82,8 @@ class Track:
         scores: confidences of its last sightings (``Tracker.existence_window``;
             0 for a frame it was missed in).
         last_seen: the object as last seen (ego frame of that frame), for coasting.
-        seen_confidence: its confidence when last seen (the best of its
-            sightings then), which a remembered track keeps while unseen.
+        sightings: ``(time_s, confidence)`` of its sightings within its
+            class's memory (``Tracker.memory_s``), oldest first.
     """
 
     id: str
@@ -95,7 +95,7 @@ class Track:
     velocity_uncertainty: tuple[float, float] = (0.0, 0.0)
     scores: tuple[float, ...] = ()
     last_seen: ObjectState | None = None
-    seen_confidence: float = 0.0
+    sightings: tuple[tuple[float, float], ...] = ()
 
     @property
     def time_s(self) -> float:
@@ -253,10 +253,12 @@ class Tracker:
             the time unseen, its motion unknown. Without it (or for a class
             left out) such a track is not coasted.
         memory_s: class -> seconds a confirmed track of that class (seen in
-            at least ``existence_window`` frames) is still reported after
-            it was last seen, beyond ``max_misses``: a pedestrian who walks
-            under a tree or behind a truck is still there. While remembered
-            it coasts (above) and keeps the confidence it was last seen with.
+            at least ``existence_window`` frames) keeps the best confidence
+            it was seen with in that time, seen or not: a pedestrian who
+            walks under a tree or behind a truck is still there, whether the
+            detector then misses it or sees only a weak trace of it. Unseen
+            for longer than ``max_misses`` it is still reported while that
+            confidence lasts, coasting (above).
 
     Example:
         >>> from perception.world import EgoState
@@ -336,20 +338,24 @@ class Tracker:
                 velocity, uncertainty = obj.velocity, obj.speed_uncertainty
             track.scores = (*track.scores, obj.confidence)[-self.existence_window:]
             track.last_seen = obj
-            track.seen_confidence = max(track.scores)
+            if track.label in self.memory_s:
+                horizon = self.memory_s[track.label]
+                track.sightings = (*(s for s in track.sightings if time_s - s[0] <= horizon + 1e-9),
+                                   (time_s, obj.confidence))
+            confidence = max(max(track.scores), self._remembered_confidence(track, time_s))
             results.append(dataclasses.replace(obj, id=track.id, velocity=velocity,
-                                               speed_uncertainty=uncertainty, confidence=max(track.scores)))
+                                               speed_uncertainty=uncertainty, confidence=confidence))
         survivors = []
         for index, track in enumerate(self.tracks_):
             if index not in matched_tracks and track.time_s != time_s:
                 track.num_misses += 1
                 track.scores = (*track.scores, 0.0)[-self.existence_window:]
-                alive = track.num_misses <= self.max_misses or self._remembered(track, time_s)
+                alive = track.num_misses <= self.max_misses or self._remembered_confidence(track, time_s) > 0
                 if self.coast and alive:
                     coasted = self._coasted(track, ego, time_s)
                     if coasted is not None:
                         results.append(coasted)
-            if track.num_misses <= self.max_misses or self._remembered(track, time_s):
+            if track.num_misses <= self.max_misses or self._remembered_confidence(track, time_s) > 0:
                 survivors.append(track)
         self.tracks_ = survivors
         return results
@@ -358,8 +364,7 @@ class Tracker:
         """The track, unseen this frame, where its velocity puts it now; None when that is unknown."""
         seen = track.last_seen
         static = track.label in self.static_labels
-        remembered = self._remembered(track, time_s)
-        confidence = max(track.seen_confidence, max(track.scores)) if remembered else max(track.scores)
+        confidence = max(max(track.scores), self._remembered_confidence(track, time_s))
         motion_unknown = track.velocity is None and not static
         if seen is None or confidence <= 0 or (motion_unknown and track.label not in self.top_speeds):
             return None
@@ -378,10 +383,12 @@ class Tracker:
                                    speed_uncertainty=uncertainty, confidence=confidence, box=None,
                                    coasted=True)
 
-    def _remembered(self, track: Track, time_s: float) -> bool:
-        """A confirmed track of a class with a memory, unseen for no longer than that memory."""
+    def _remembered_confidence(self, track: Track, time_s: float) -> float:
+        """The best confidence a confirmed track of a class with a memory was seen with within it (else 0)."""
         horizon = self.memory_s.get(track.label, 0.0)
-        return horizon > 0 and track.num_hits >= self.existence_window and time_s - track.time_s <= horizon + 1e-9
+        if horizon <= 0 or track.num_hits < self.existence_window:
+            return 0.0
+        return max((score for seen_at, score in track.sightings if time_s - seen_at <= horizon + 1e-9), default=0.0)
 
     def _match(self, objects, road_positions, time_s) -> dict[int, int]:
         """Object index -> track index."""

@@ -316,6 +316,17 @@ def test_a_confirmed_pedestrian_is_remembered_while_occluded_and_found_again_und
     assert [len(tracker.update([], ego, time_s=t)) for t in (2.5, 2.6, 2.7, 4.4, 4.5)] == [1, 1, 1, 1, 0]
 
 
+def test_a_remembered_pedestrian_seen_only_as_a_weak_trace_keeps_its_confidence():
+    ego = EgoState(lane=0, speed=0.0, odometry=0.0)
+    tracker = Tracker(existence_window=3, memory_s={"pedestrian": 1.0})
+    for k in range(4):
+        tracker.update([_pedestrian(1.0, 8.0, confidence=0.85)], ego, time_s=0.1 * k)
+    traces = [tracker.update([_pedestrian(1.0, 8.0, confidence=0.01)], ego, time_s=0.3 + 0.1 * k)[0].confidence
+              for k in range(1, 13)]
+    assert traces[:10] == [pytest.approx(0.85)] * 10        # within 1 s of the last confident sighting
+    assert traces[-1] == pytest.approx(0.01)                # then the trace is all there is
+
+
 def test_an_unconfirmed_detection_is_not_remembered():
     ego = EgoState(lane=0, speed=0.0, odometry=0.0)
     tracker = Tracker(coast=True, existence_window=3, max_misses=1, top_speeds={"pedestrian": 3.0},
