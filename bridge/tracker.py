@@ -253,8 +253,10 @@ class Tracker:
             the time unseen, its motion unknown. Without it (or for a class
             left out) such a track is not coasted.
         memory_s: class -> seconds a confirmed track of that class (seen in
-            at least ``existence_window`` frames) keeps the best confidence
-            it was seen with in that time, seen or not: a pedestrian who
+            at least ``existence_window`` frames) keeps the confidence it
+            was seen with in that time (the ``existence_window``-th best of
+            its sightings there, so one confident blip is not remembered),
+            seen or not: a pedestrian who
             walks under a tree or behind a truck is still there, whether the
             detector then misses it or sees only a weak trace of it. Unseen
             for longer than ``max_misses`` it is still reported while that
@@ -384,11 +386,14 @@ class Tracker:
                                    coasted=True)
 
     def _remembered_confidence(self, track: Track, time_s: float) -> float:
-        """The best confidence a confirmed track of a class with a memory was seen with within it (else 0)."""
+        """What a confirmed track of a class with a memory was seen with within it: the
+        ``existence_window``-th best confidence there (one confident blip is not remembered), else 0."""
         horizon = self.memory_s.get(track.label, 0.0)
         if horizon <= 0 or track.num_hits < self.existence_window:
             return 0.0
-        return max((score for seen_at, score in track.sightings if time_s - seen_at <= horizon + 1e-9), default=0.0)
+        recent = sorted((score for seen_at, score in track.sightings if time_s - seen_at <= horizon + 1e-9),
+                        reverse=True)
+        return recent[self.existence_window - 1] if len(recent) >= self.existence_window else 0.0
 
     def _match(self, objects, road_positions, time_s) -> dict[int, int]:
         """Object index -> track index."""
