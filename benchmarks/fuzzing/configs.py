@@ -18,6 +18,7 @@ The peak memory over a run, and the case that reached it::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import random
 import tempfile
@@ -29,6 +30,7 @@ import yaml
 from benchmarks.fuzzing import Case
 from bridge.errors import ConfigError
 from bridge.experiment import load_config
+from perception.world import WorldConfig, generate_episode, generate_scene
 
 MEMORY_LIMIT_BYTES = 200 * 1024 * 1024
 _CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -51,9 +53,6 @@ def base_document() -> dict:
 
 def _world_section(rng: random.Random) -> dict:
     """A random world section, mostly valid: each knob at a random point or an edge of its range."""
-    from perception.world.config import WorldConfig
-    import dataclasses
-
     section = {"image_size": rng.choice((32, 40, 48, 64)),
                "metres_per_pixel": rng.choice((0.01, 0.02, 0.05, 0.1, 0.2, 0.8, 2.0, 5.0, rng.uniform(0.01, 5.0))),
                "preset": rng.choice(("easy", "default", "hard"))}
@@ -164,8 +163,6 @@ def load_measured(case: Case, folder: Path) -> tuple[object, int]:
 
 def check(case: Case) -> str | None:
     """None when the config is refused with one line naming its file, or loads and generates."""
-    from perception.world import generate_episode, generate_scene
-
     with tempfile.TemporaryDirectory() as folder:
         result, peak = load_measured(case, Path(folder))
         path = str(Path(folder) / "experiment.yaml")

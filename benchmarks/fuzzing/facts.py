@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.fuzzing import Case
+from bridge.cli import main
 from symbolic.reasoning.facts import FactBase
 
 RULES = Path(__file__).resolve().parents[2] / "configs" / "rules" / "traffic.rules"
@@ -240,8 +241,6 @@ def check(case: Case) -> str | None:
 
 
 def _check_cli(path: Path, place: str | None) -> str | None:
-    from bridge.cli import main
-
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["rules", "explain", str(RULES), "--facts", str(path), "--time-budget-ms", "60000"])
