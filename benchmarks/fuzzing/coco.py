@@ -66,6 +66,9 @@ def _base_dataset() -> tuple[dict, list[str], dict[str, bytes]]:
 
 
 def _mutate_annotations(rng: random.Random, data: dict) -> tuple[str, object]:
+    sections = ("images", "annotations", "categories")
+    if not all(isinstance(data.get(name), list) and all(isinstance(e, dict) for e in data[name]) for name in sections):
+        return "whole_document", data  # broken by an earlier mutation: keep it so
     choice = rng.randrange(9)
     if choice == 0 and data["images"]:
         data["images"][rng.randrange(len(data["images"]))]["file_name"] = rng.choice(_FILE_NAMES)
@@ -91,7 +94,7 @@ def _mutate_annotations(rng: random.Random, data: dict) -> tuple[str, object]:
             annotation["bbox"] = rng.choice(([0, 0, 10 ** 400, 1], [math.nan, 0, 1, 1], [0, 0, -1, 1], [0, 0, 1e308, 1],
                                              [1, 2, 3], "0 0 1 1", [True, 0, 1, 1], [0, 0, 1, 1, 1]))
         return "bbox", data
-    if choice == 5:
+    if choice == 5 and data["images"]:
         image = data["images"][0]
         image[rng.choice(("width", "height"))] = rng.choice((0, -5, 10 ** 12, 2 ** 31, 32.0, "32", True))
         return "image_size", data
