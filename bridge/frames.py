@@ -131,7 +131,7 @@ def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
                                       f"{expected[0]}x{expected[1]}"))
                 continue
             scene = Scene.from_json(record, image=image)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
             skipped.append((name, f"malformed world state in world.jsonl scene {line} ({_short(error)})"))
             continue
         scene.file_name = name  # the frame's display name in outputs and reports

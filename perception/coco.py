@@ -207,7 +207,7 @@ def annotations_path(path: str | Path) -> Path:
 def read_coco(path: str | Path) -> dict:
     """Read and check a COCO detection file (or a folder holding ``annotations.json``).
 
-    Checks the top-level keys, each category's ``id`` and ``name``, each
+    Checks the top-level keys, each category's ``id`` (an integer) and ``name``, each
     image's ``id`` (an integer or string, given once), ``file_name`` (a
     relative path inside the dataset folder: :func:`check_file_name`),
     ``width``/``height``, each annotation's ``image_id``/``category_id``/
@@ -249,7 +249,7 @@ def read_coco(path: str | Path) -> dict:
     for index, category in enumerate(data["categories"]):
         where = f"categories[{index}]"
         _require(path, category, ("id", "name"), where)
-        _check_id(path, category["id"], f"{where}.id", category_ids)
+        _check_id(path, category["id"], f"{where}.id", category_ids, integer=True)
         if not isinstance(category["name"], str) or not category["name"].strip():
             raise CocoError(f"{path}: {where}.name: expected a non-empty string. Received {_shown(category['name'])}")
         category_ids.add(category["id"])
@@ -268,7 +268,7 @@ def read_coco(path: str | Path) -> dict:
         where = f"annotations[{index}]"
         _require(path, annotation, ("image_id", "category_id", "bbox"), where)
         _check_id(path, annotation["image_id"], f"{where}.image_id")
-        _check_id(path, annotation["category_id"], f"{where}.category_id")
+        _check_id(path, annotation["category_id"], f"{where}.category_id", integer=True)
         if annotation["image_id"] not in sizes:
             raise CocoError(f"{path}: {where}: image_id {annotation['image_id']!r} is not among the images")
         if annotation["category_id"] not in category_ids:
@@ -373,7 +373,9 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> np.nd
         raise CocoError(f"{path}: cannot decode image ({detail})") from None
 
 
-def _check_id(path, value, where: str, taken=None) -> None:
+def _check_id(path, value, where: str, taken=None, *, integer: bool = False) -> None:
+    if integer and (isinstance(value, bool) or not isinstance(value, int)):
+        raise CocoError(f"{path}: {where}: expected an integer. Received {_shown(value)}")
     if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
         raise CocoError(f"{path}: {where}: expected an integer or a non-empty string. Received {_shown(value)}")
     if taken is not None and value in taken:
