@@ -230,7 +230,7 @@ def check_detector_classes(class_names, ruleset, *, detector: str = "the detecto
         >>> check_detector_classes(("automobile", "pedestrian"), rules, detector="a.safetensors")
         Traceback (most recent call last):
         ...
-        bridge.vocabulary.VocabularyError: a.safetensors: detector class 'automobile' is not a class of the rules in r.rules (they know car, pedestrian); retrain or rename it to one of them
+        bridge.vocabulary.VocabularyError: a.safetensors: detector class 'automobile' is not a class of the rules in r.rules (they know car, pedestrian); train the detector with the rules' class names
     """
     declared = getattr(ruleset, "predicates", {}) or {}
     known = [name for name in vocabulary.class_names if name in declared]
@@ -239,7 +239,7 @@ def check_detector_classes(class_names, ruleset, *, detector: str = "the detecto
         if name not in known:
             raise VocabularyError(f"{detector}: detector class {name!r} is not a class of the rules in {rules_file} "
                                   f"(they know {', '.join(known) or 'no class'}){_did_you_mean(str(name), known)}; "
-                                  "retrain or rename it to one of them")
+                                  "train the detector with the rules' class names")
 
 
 def _problem(name: str, ruleset, vocabulary: Vocabulary) -> str | None:
