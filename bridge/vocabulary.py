@@ -238,8 +238,8 @@ def check_detector_classes(class_names, ruleset, *, detector: str = "the detecto
     for name in class_names:
         if name not in known:
             raise VocabularyError(f"{detector}: detector class {name!r} is not a class of the rules in {rules_file} "
-                                  f"(they know {', '.join(known) or 'no class'}){_did_you_mean(str(name), known)}; "
-                                  "train the detector with the rules' class names")
+                                  f"(they know {', '.join(known) or 'no class'}); train the detector with the rules' class names"
+                                  f"{_did_you_mean(str(name), known)}")
 
 
 def _problem(name: str, ruleset, vocabulary: Vocabulary) -> str | None:
