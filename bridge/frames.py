@@ -107,15 +107,15 @@ def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
     data = read_coco(folder)
     records = read_world(folder)
     by_id = {}
-    for line, record in enumerate(records, start=1):
+    for number, record in enumerate(records, start=1):
         image_id = record.get("image_id")
         if isinstance(image_id, (int, str)) and not isinstance(image_id, bool):
-            by_id.setdefault(image_id, (line, record))
+            by_id.setdefault(image_id, (number, record))
     frames, skipped = [], []
     for entry in data["images"]:
         path = folder / IMAGE_FOLDER / entry["file_name"]
         name = f"{IMAGE_FOLDER}/{entry['file_name']}"
-        line, record = by_id.get(entry["id"], (None, None))
+        number, record = by_id.get(entry["id"], (None, None))
         if record is None:
             skipped.append((name, f"no world state for image id {entry['id']!r} in world.jsonl"))
             continue
@@ -132,7 +132,7 @@ def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
                 continue
             scene = Scene.from_json(record, image=image)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
-            skipped.append((name, f"malformed world state in world.jsonl scene {line} ({_short(error)})"))
+            skipped.append((name, f"malformed world state (world.jsonl record {number}: {_short(error)})"))
             continue
         scene.file_name = name  # the frame's display name in outputs and reports
         frames.append(scene)
