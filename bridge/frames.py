@@ -90,15 +90,15 @@ def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
     Returns:
         ``(frames, skipped)``: scenes with their images (ground truth from
         ``world.jsonl``, each with ``file_name``), and ``(file name, reason)``
-        for every image that is missing, unreadable or of the wrong size.
+        for every image that is missing, unreadable, of the wrong size, over
+        :data:`perception.coco.MAX_IMAGE_PIXELS` (refused before decoding)
+        or without a well-formed world state: one bad frame never stops the rest.
 
     Raises:
         ValueError: the folder, its annotations or its world state are
             missing or malformed (one line naming the file).
     """
-    from PIL import Image
-
-    from perception.coco import IMAGE_FOLDER, read_coco, read_world
+    from perception.coco import IMAGE_FOLDER, CocoError, read_coco, read_image, read_world
     from perception.world import Scene
 
     folder = Path(folder)
@@ -106,30 +106,34 @@ def read_frames(folder) -> tuple[list, list[tuple[str, str]]]:
         raise ValueError(f"`folder` must be a dataset folder. Received: folder={str(folder)!r} (not a folder)")
     data = read_coco(folder)
     records = read_world(folder)
-    by_id = {record.get("image_id"): record for record in records}
+    by_id = {}
+    for number, record in enumerate(records, start=1):
+        image_id = record.get("image_id")
+        if isinstance(image_id, (int, str)) and not isinstance(image_id, bool):
+            by_id.setdefault(image_id, (number, record))
     frames, skipped = [], []
     for entry in data["images"]:
         path = folder / IMAGE_FOLDER / entry["file_name"]
         name = f"{IMAGE_FOLDER}/{entry['file_name']}"
-        record = by_id.get(entry["id"])
+        number, record = by_id.get(entry["id"], (None, None))
         if record is None:
-            skipped.append((name, f"no world state for image id {entry['id']} in world.jsonl"))
+            skipped.append((name, f"no world state for image id {entry['id']!r} in world.jsonl"))
             continue
         try:
-            with Image.open(path) as handle:
-                image = np.asarray(handle.convert("RGB"))
-        except FileNotFoundError:
-            skipped.append((name, "image file not found"))
+            image = read_image(path)
+        except CocoError as error:  # missing, undecodable or over the pixel limit: this frame only
+            skipped.append((name, str(error).removeprefix(f"{path}: ")))
             continue
-        except (OSError, ValueError) as error:
-            skipped.append((name, f"cannot decode image ({_short(error)})"))
+        try:
+            expected = tuple(record["calibration"]["image_size"])  # (W, H)
+            if (image.shape[1], image.shape[0]) != expected or (entry["width"], entry["height"]) != expected:
+                skipped.append((name, f"image is {image.shape[1]}x{image.shape[0]} pixels; expected "
+                                      f"{expected[0]}x{expected[1]}"))
+                continue
+            scene = Scene.from_json(record, image=image)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
+            skipped.append((name, f"malformed world state (world.jsonl record {number}: {_short(error)})"))
             continue
-        expected = tuple(record["calibration"]["image_size"])  # (W, H)
-        if (image.shape[1], image.shape[0]) != expected or (entry["width"], entry["height"]) != expected:
-            skipped.append((name, f"image is {image.shape[1]}x{image.shape[0]} pixels; expected "
-                                  f"{expected[0]}x{expected[1]}"))
-            continue
-        scene = Scene.from_json(record, image=image)
         scene.file_name = name  # the frame's display name in outputs and reports
         frames.append(scene)
     return frames, skipped
@@ -205,4 +209,5 @@ def generate_episode_frames(world, num_frames: int, *, episode_length: int = 20,
 
 
 def _short(error: BaseException) -> str:
-    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+    text = str(error).splitlines()[0][:160] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

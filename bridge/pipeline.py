@@ -47,11 +47,11 @@ from bridge.experiment import PipelineConfig, pipeline_config
 from bridge.frames import continues_episode, frame_name, frame_time
 from bridge.grounding import DrivingGrounder
 from bridge.motion_prior import MotionPrior
-from bridge.perception_stage import DetectorPerception, OraclePerception, load_detector
+from bridge.perception_stage import DetectorPerception, OraclePerception, load_detector, weights_path
 from bridge.conformal import ConformalCalibration
 from bridge.postprocess import PostProcess, load_calibration
 from bridge.tracker import Tracker
-from bridge.vocabulary import check_rules_vocabulary
+from bridge.vocabulary import check_detector_classes, check_rules_vocabulary
 
 STAGES = ("perception", "grounding", "reasoning")
 
@@ -204,7 +204,8 @@ class Pipeline:
                 replace, e.g. ``robust=False``.
 
         Raises:
-            VocabularyError: a rule uses a predicate the grounding never produces.
+            VocabularyError: a rule uses a predicate the grounding never produces,
+                or the detector reports a class the rules do not know.
         """
         settings = pipeline_config(config)
         if overrides:
@@ -219,6 +220,7 @@ class Pipeline:
             return cls(reasoner=reasoner, planners=planners, config=settings, oracle=True)
         weights = weights or settings.weights or None
         detector = load_detector(weights)
+        check_detector_classes(detector.class_names, reasoner.ruleset, detector=str(weights_path(weights)))
         calibration = load_calibration(settings.calibration, weights) if settings.calibration else None
         postprocess = PostProcess(calibration, settings.duplicate_iou, settings.class_groups, settings.class_share_iou)
         return cls(perception=detector, postprocess=postprocess, reasoner=reasoner, planners=planners,

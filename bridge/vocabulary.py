@@ -205,6 +205,43 @@ def check_rules_vocabulary(ruleset, vocabulary: Vocabulary = DRIVING_VOCABULARY)
                 raise VocabularyError(f"{source or '<rules>'}: {kind} '{name}' uses {problem}")
 
 
+def check_detector_classes(class_names, ruleset, *, detector: str = "the detector",
+                           vocabulary: Vocabulary = DRIVING_VOCABULARY) -> None:
+    """Refuse a detector that reports a class the rules do not know.
+
+    A detection's class becomes the class fact ``label(o)``; a class the rules
+    do not declare (a checkpoint trained with ``automobile`` for ``car``) would
+    switch every rule about that class off without a word. The classes the
+    rules know are the vocabulary's class names that the rule file declares.
+
+    Args:
+        class_names: the detector's class map (``Detector.class_names``).
+        ruleset: the loaded :class:`symbolic.language.ruleset.RuleSet`.
+        detector: how messages name the detector, e.g. its checkpoint path.
+        vocabulary: what the grounding produces.
+
+    Raises:
+        VocabularyError: one line naming the detector, the class and the rule file.
+
+    Example:
+        >>> from symbolic.language.loader import parse_rules
+        >>> rules = parse_rules("pred car(o)\\npred pedestrian(o)\\nactions stop\\nsafe stop", "r.rules")
+        >>> check_detector_classes(("car", "pedestrian"), rules)
+        >>> check_detector_classes(("automobile", "pedestrian"), rules, detector="a.safetensors")
+        Traceback (most recent call last):
+        ...
+        bridge.vocabulary.VocabularyError: a.safetensors: detector class 'automobile' is not a class of the rules in r.rules (they know car, pedestrian); train the detector with the rules' class names
+    """
+    declared = getattr(ruleset, "predicates", {}) or {}
+    known = [name for name in vocabulary.class_names if name in declared]
+    rules_file = ruleset.files[0] if getattr(ruleset, "files", None) else "<rules>"
+    for name in class_names:
+        if name not in known:
+            raise VocabularyError(f"{detector}: detector class {name!r} is not a class of the rules in {rules_file} "
+                                  f"(they know {', '.join(known) or 'no class'}); train the detector with the rules' class names"
+                                  f"{_did_you_mean(str(name), known)}")
+
+
 def _problem(name: str, ruleset, vocabulary: Vocabulary) -> str | None:
     if name not in vocabulary:
         hint = _did_you_mean(name, vocabulary.names)

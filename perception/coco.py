@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 import struct
+import warnings
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterable
 
 import numpy as np
@@ -206,10 +207,12 @@ def annotations_path(path: str | Path) -> Path:
 def read_coco(path: str | Path) -> dict:
     """Read and check a COCO detection file (or a folder holding ``annotations.json``).
 
-    Checks the top-level keys, each image's ``id``/``file_name``/``width``/
-    ``height``, each annotation's ``image_id``/``category_id``/``bbox`` (four
-    finite numbers, non-negative size, inside its image) and that the ids it
-    refers to exist.
+    Checks the top-level keys, each category's ``id`` (an integer) and ``name``, each
+    image's ``id`` (an integer or string, given once), ``file_name`` (a
+    relative path inside the dataset folder: :func:`check_file_name`),
+    ``width``/``height``, each annotation's ``image_id``/``category_id``/
+    ``bbox`` (four finite numbers, non-negative size, inside its image) and
+    ``attributes``, and that the ids it refers to exist.
 
     Returns:
         The parsed mapping.
@@ -228,13 +231,12 @@ def read_coco(path: str | Path) -> dict:
     """
     path = annotations_path(path)
     try:
-        data = json.loads(Path(path).read_text())
+        text = Path(path).read_text()
     except FileNotFoundError:
         raise CocoError(f"{path}: annotations file not found") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CocoError(f"{path}: cannot read annotations file ({error})") from None
-    except json.JSONDecodeError as error:
-        raise CocoError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+    data = _parse_json(text, path)
     if not isinstance(data, dict):
         raise CocoError(f"{path}: expected a JSON object at the top level. Received {type(data).__name__}")
     for key in ("images", "annotations", "categories"):
@@ -245,30 +247,43 @@ def read_coco(path: str | Path) -> dict:
             raise CocoError(f"{path}: '{key}' must be a list. Received {type(data[key]).__name__}")
     category_ids = set()
     for index, category in enumerate(data["categories"]):
-        _require(path, category, ("id", "name"), f"categories[{index}]")
+        where = f"categories[{index}]"
+        _require(path, category, ("id", "name"), where)
+        _check_id(path, category["id"], f"{where}.id", category_ids, integer=True)
+        if not isinstance(category["name"], str) or not category["name"].strip():
+            raise CocoError(f"{path}: {where}.name: expected a non-empty string. Received {_shown(category['name'])}")
         category_ids.add(category["id"])
     sizes = {}
     for index, image in enumerate(data["images"]):
-        _require(path, image, ("id", "file_name", "width", "height"), f"images[{index}]")
+        where = f"images[{index}]"
+        _require(path, image, ("id", "file_name", "width", "height"), where)
+        _check_id(path, image["id"], f"{where}.id", sizes)
+        check_file_name(image["file_name"], f"{path}: {where}.file_name")
         width, height = image["width"], image["height"]
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
-            raise CocoError(f"{path}: images[{index}] (id {image['id']}): width and height must be positive "
-                            f"integers. Received width={width!r}, height={height!r}")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_IMAGE_SIDE for v in (width, height)):
+            raise CocoError(f"{path}: {where} (id {image['id']!r}): width and height must be positive integers "
+                            f"of at most {MAX_IMAGE_SIDE}. Received width={_shown(width)}, height={_shown(height)}")
         sizes[image["id"]] = (width, height)
     for index, annotation in enumerate(data["annotations"]):
         where = f"annotations[{index}]"
         _require(path, annotation, ("image_id", "category_id", "bbox"), where)
+        _check_id(path, annotation["image_id"], f"{where}.image_id")
+        _check_id(path, annotation["category_id"], f"{where}.category_id", integer=True)
         if annotation["image_id"] not in sizes:
             raise CocoError(f"{path}: {where}: image_id {annotation['image_id']!r} is not among the images")
         if annotation["category_id"] not in category_ids:
             raise CocoError(f"{path}: {where}: unknown category_id {annotation['category_id']!r}. "
-                            f"Expected one of {sorted(category_ids)}")
+                            f"Expected one of {sorted(category_ids, key=str)[:20]}")
+        attributes = annotation.get("attributes")
+        if attributes is not None and not isinstance(attributes, dict):
+            raise CocoError(f"{path}: {where}.attributes: expected an object such as {{\"light_state\": \"red\"}}. "
+                            f"Received {_shown(attributes)}")
         bbox = annotation["bbox"]
         if not (isinstance(bbox, list) and len(bbox) == 4
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bbox)
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and _is_finite(v) for v in bbox)
                 and bbox[2] >= 0 and bbox[3] >= 0):
             raise CocoError(f"{path}: {where}: bbox must be [x, y, width, height] with finite numbers and "
-                            f"non-negative size. Received {bbox!r}")
+                            f"non-negative size. Received {_shown(bbox)}")
         width, height = sizes[annotation["image_id"]]
         x, y, w, h = bbox
         tolerance = 0.5
@@ -276,6 +291,128 @@ def read_coco(path: str | Path) -> dict:
             raise CocoError(f"{path}: {where}: bbox {bbox!r} lies outside its {width}x{height} image "
                             f"(image_id {annotation['image_id']})")
     return data
+
+
+#: the longest image side a dataset may declare, in pixels.
+MAX_IMAGE_SIDE = 65_535
+#: the most pixels an image may have; a larger one is refused from its header, before decoding
+#: (a small file may declare gigapixels: a decompression bomb).
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def check_file_name(file_name, where: str) -> str:
+    """Refuse an image ``file_name`` that is not a relative path inside the dataset folder.
+
+    Args:
+        file_name: the ``file_name`` of a COCO image entry.
+        where: the place named in the message, e.g. ``"annotations.json: images[3].file_name"``.
+
+    Returns:
+        ``file_name`` unchanged.
+
+    Raises:
+        CocoError: not a non-empty string, absolute (``/x``, ``C:\\x``), or with a ``..`` part.
+
+    Example:
+        >>> check_file_name("000001.png", "a.json: images[0].file_name")
+        '000001.png'
+        >>> check_file_name("../../etc/passwd", "a.json: images[0].file_name")
+        Traceback (most recent call last):
+        ...
+        perception.coco.CocoError: a.json: images[0].file_name: must be a relative path inside the dataset folder (no '..', not absolute). Received '../../etc/passwd'
+    """
+    if not isinstance(file_name, str) or not file_name.strip() or "\0" in file_name:
+        raise CocoError(f"{where}: expected a non-empty string naming an image file. Received {_shown(file_name)}")
+    posix, windows = PurePosixPath(file_name), PureWindowsPath(file_name)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive or windows.root \
+            or ".." in posix.parts or ".." in windows.parts:
+        raise CocoError(f"{where}: must be a relative path inside the dataset folder (no '..', not absolute). "
+                        f"Received {_shown(file_name)}")
+    return file_name
+
+
+def read_image(path: str | Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """An image file's pixels as (H, W, 3) uint8, refusing one over ``max_pixels`` before decoding it.
+
+    Raises:
+        CocoError: one line naming the file: missing, over the pixel limit (a
+            decompression bomb), or not a readable image.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "x.png"
+        >>> save_png(np.zeros((4, 6, 3), dtype=np.uint8), path)
+        >>> read_image(path).shape
+        (4, 6, 3)
+        >>> read_image(path, max_pixels=20)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        perception.coco.CocoError: .../x.png: image is 6x4 = 24 pixels, over the limit of 20; refused before decoding
+    """
+    from PIL import Image
+
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as file:
+                width, height = file.size
+                if width * height > max_pixels:
+                    raise CocoError(f"{path}: image is {width}x{height} = {width * height} pixels, over the limit "
+                                    f"of {max_pixels}; refused before decoding")
+                return np.asarray(file.convert("RGB"))
+    except CocoError:
+        raise
+    except FileNotFoundError:
+        raise CocoError(f"{path}: image file not found") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise CocoError(f"{path}: image declares more pixels than the limit of {max_pixels}; "
+                        "refused before decoding") from None
+    except Exception as error:  # a malformed file makes PIL's decoders raise many kinds of error
+        detail = _short(error).replace(f" {str(path)!r}", "").replace(str(path), "it")
+        raise CocoError(f"{path}: cannot decode image ({detail})") from None
+
+
+def _check_id(path, value, where: str, taken=None, *, integer: bool = False) -> None:
+    if integer and (isinstance(value, bool) or not isinstance(value, int)):
+        raise CocoError(f"{path}: {where}: expected an integer. Received {_shown(value)}")
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
+        raise CocoError(f"{path}: {where}: expected an integer or a non-empty string. Received {_shown(value)}")
+    if taken is not None and value in taken:
+        raise CocoError(f"{path}: {where}: id {_shown(value)} is given twice")
+
+
+def _parse_json(text: str, path):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CocoError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+    except RecursionError:
+        raise CocoError(f"{path}: invalid JSON: nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise CocoError(f"{path}: invalid JSON: {_short(error)}") from None
+
+
+def _is_finite(number) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _shown(value, limit: int = 60) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).splitlines()[0][:160] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _require(path, entry, keys, where) -> None:
@@ -302,13 +439,13 @@ def read_world(path: str | Path) -> list[dict]:
     path = path / WORLD_NAME if path.is_dir() else path
     try:
         lines = path.read_text().splitlines()
-    except OSError as error:
-        raise CocoError(f"{path}: cannot read world state ({error.strerror})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CocoError(f"{path}: cannot read world state ({getattr(error, 'strerror', None) or error})") from None
     records = []
     for number, line in enumerate(lines, start=1):
         if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise CocoError(f"{path}:{number}: invalid JSON: {error.msg}") from None
+            record = _parse_json(line, f"{path}:{number}")
+            if not isinstance(record, dict):
+                raise CocoError(f"{path}:{number}: expected a JSON object (one scene). Received {_shown(record)}")
+            records.append(record)
     return records

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 
-from perception.coco import IMAGE_FOLDER, CocoError, annotations_path, read_coco
+from perception.coco import IMAGE_FOLDER, CocoError, annotations_path, read_coco, read_image
 from perception.world.config import CLASS_NAMES, LIGHT_STATES, WorldConfig
 from perception.world.episode import SceneGenerator, scene_seed
 
@@ -226,14 +225,10 @@ class CocoDataset(torch.utils.data.Dataset):
         """Item ``index``'s pixels as (H, W, 3) uint8, checked against its annotated size."""
         image = self.images[index]
         path = self.image_path(image)
-        if not path.exists():
-            raise CocoError(f"{path}: image file not found (image id {image['id']} in {self.path})")
         try:
-            with Image.open(path) as file:
-                pixels = np.asarray(file.convert("RGB"))
-        except (UnidentifiedImageError, OSError, ValueError) as error:
-            raise CocoError(f"{path}: cannot read image (image id {image['id']} in {self.path}): "
-                            f"{str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
+            pixels = read_image(path)
+        except CocoError as error:  # missing, undecodable or over the pixel limit
+            raise CocoError(f"{error} (image id {image['id']!r} in {self.path})") from None
         height, width = pixels.shape[:2]
         if (width, height) != (image["width"], image["height"]):
             raise CocoError(f"{path}: image is {width}x{height} but {self.path} says "

@@ -56,8 +56,10 @@ class Simulation:
         self.calibration = Calibration.from_config(config)
         self.view = self.calibration.view_bounds()
         _, _, view_y_min, view_y_max = self.view
-        if road_rng.random() < config.control_ahead:
-            first = float(road_rng.uniform(5.0, min(45.0, view_y_max - 1.0)))
+        # a control ahead stands 5-45 m ahead and inside the view; a view shorter than that shows none
+        nearest, farthest = 5.0, min(45.0, view_y_max - 1.0)
+        if road_rng.random() < config.control_ahead and farthest > nearest:
+            first = float(road_rng.uniform(nearest, farthest))
         else:
             first = float(road_rng.uniform(view_y_max + 2.0, view_y_max + 60.0))
         # Its own stream: a preset without open roads keeps every scene it had.

@@ -12,13 +12,34 @@ The JSON form of a frame (what ``nesy rules explain --facts`` reads)::
                {"func": "dist", "args": ["o1"], "value": 12.5, "tolerance": 0.3}]}
 
 ``confidence`` defaults to 1; ``tolerance`` (a measured value's known error,
-the true value lies in ``value ± tolerance``) to 0. ``objects`` names each object's class; it adds
-the class fact ``car(o1)`` unless the list already has it.
+the true value lies in ``value ± tolerance``) to 0; ``args`` to ``[]``. ``objects`` names each object's
+class; it adds the class fact ``car(o1)``, which an entry of ``facts`` on the same atom replaces
+(to give the class a confidence).
+
+The JSON form is read strictly, by one validator (:meth:`FactBase.from_json`, which
+:meth:`FactBase.from_file` and ``nesy rules explain --facts`` use): nothing in it is
+ignored or converted, so no typo changes a decision silently. Each of these is a
+``ValueError`` naming the file and the entry (``f.json: objects["o1"]: ...``,
+``f.json: facts[3].args[0]: ...``):
+
+- a key other than ``objects`` and ``facts`` at the top level, or other than ``pred``/``func``,
+  ``args``, ``confidence``, ``value``, ``tolerance`` in an entry; a key given twice in one object;
+- a name (``pred``, ``func``, an object's class) that is not a rule-language name
+  (``[A-Za-z_][A-Za-z0-9_]*``);
+- an argument or object id that is not a *constant*: a JSON string of letters, digits,
+  ``_``, ``-``, ``.`` or ``:`` (``"o3"``, ``"red"``, ``"t-12"``); numbers, ``true`` and
+  ``""`` are refused, never turned into text;
+- ``confidence`` not a number in [0, 1], ``value`` not a finite number (JSON's ``NaN``,
+  ``Infinity`` and numbers too large for a float included), ``tolerance`` not a finite
+  number >= 0; ``true``/``false`` are not numbers;
+- two entries of ``facts`` on the same atom.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -61,28 +82,38 @@ class Fact:
             raise ValueError(f"a fact's predicate must be a non-empty string. Received {self.predicate!r}")
         args = self.args
         if args.__class__ is not tuple:
-            object.__setattr__(self, "args", tuple(str(a) for a in args))
+            self._set_args(args)
         else:
             for arg in args:
-                if arg.__class__ is not str:
-                    object.__setattr__(self, "args", tuple(str(a) for a in args))
+                if arg.__class__ is not str or not arg:
+                    self._set_args(args)
                     break
         confidence = self.confidence
         if confidence.__class__ is not float or not 0.0 <= confidence <= 1.0:
-            if not isinstance(confidence, (int, float)) or not 0.0 <= confidence <= 1.0:  # NaN fails the range too
+            if not _is_number(confidence) or not 0.0 <= confidence <= 1.0:  # NaN fails the range too
                 raise ValueError(f"confidence of {self.atom} must be a number in [0, 1]. Received {confidence!r}")
         value = self.value
         if value is not None and (value.__class__ is not float or not -math.inf < value < math.inf):
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"value of {self.atom} must be a finite number. Received {self.value!r}")
+            if not _is_number(value) or not _is_finite(value):
+                raise ValueError(f"value of {self.atom} must be a finite number. Received {_shown(self.value)}")
         tolerance = self.tolerance
         if tolerance.__class__ is not float or tolerance != 0.0:  # the common case costs one test
             if tolerance.__class__ is not float or not 0.0 <= tolerance < math.inf or value is None:
                 self._check_tolerance(tolerance)
 
+    def _set_args(self, args) -> None:
+        """Keep ``args`` as a tuple of non-empty strings; anything else is refused, never turned into text."""
+        if isinstance(args, str) or not isinstance(args, (tuple, list)):
+            raise TypeError(f"the args of a {self.predicate!r} fact must be a tuple of strings. "
+                            f"Received {_shown(args)}")
+        for arg in args:
+            if not isinstance(arg, str) or not arg:
+                raise TypeError(f"the args of a {self.predicate!r} fact must be non-empty strings (constants such "
+                                f"as 'o3' or 'red'). Received {_shown(arg)} in {_shown(args)}")
+        object.__setattr__(self, "args", tuple(str(arg) for arg in args))
+
     def _check_tolerance(self, tolerance) -> None:
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
-                or not math.isfinite(tolerance) or tolerance < 0:
+        if not _is_number(tolerance) or not _is_finite(tolerance) or tolerance < 0:
             raise ValueError(f"tolerance of {self.atom} must be a finite number >= 0. Received {tolerance!r}")
         if tolerance and self.value is None:
             raise ValueError(f"{self.atom} is a predicate: only a function value takes a tolerance. "
@@ -194,59 +225,183 @@ class FactBase:
 
     @classmethod
     def from_json(cls, data: dict, source: str = "<facts>") -> "FactBase":
-        """Build a fact base from its JSON form, naming the bad entry on error."""
-        if not isinstance(data, dict) or "facts" not in data:
-            raise ValueError(f"{source}: expected an object with a 'facts' list. Received {type(data).__name__}")
+        """Build a fact base from its JSON form, strictly (the module docstring lists every check).
+
+        Raises:
+            ValueError: one line naming ``source``, the entry and what was expected.
+
+        Example:
+            >>> FactBase.from_json({"objects": {"o1": "car"}, "facts": [{"pred": "ahead", "args": ["o1"]}]})
+            FactBase(2 facts, 1 objects)
+            >>> FactBase.from_json({"object": {"o1": "car"}, "facts": []}, "f.json")
+            Traceback (most recent call last):
+            ...
+            ValueError: f.json: unknown key 'object' at the top level; expected objects, facts. Did you mean 'objects'?
+            >>> FactBase.from_json({"facts": [{"pred": "ahead", "args": [7]}]}, "f.json")
+            Traceback (most recent call last):
+            ...
+            ValueError: f.json: facts[0].args[0]: expected a constant: a non-empty string of letters, digits, _ - . : (e.g. 'o3'). Received 7
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"{source}: expected an object with a 'facts' list. Received {_json_type(data)}")
+        _refuse_unknown_keys(data, ("objects", "facts"), f"{source}: ", "at the top level")
+        if "facts" not in data:
+            raise ValueError(f"{source}: missing key 'facts' at the top level (a list of facts, maybe empty)")
         objects = data.get("objects", {})
         if not isinstance(objects, dict):
-            raise ValueError(f"{source}: 'objects' must map object ids to class names. Received {objects!r}")
+            raise ValueError(f"{source}: objects: expected an object mapping object ids to class names, "
+                             f"e.g. {{\"o1\": \"car\"}}. Received {_json_type(objects)}")
         if not isinstance(data["facts"], list):
-            raise ValueError(f"{source}: 'facts' must be a list. Received {type(data['facts']).__name__}")
+            raise ValueError(f"{source}: facts: expected a list. Received {_json_type(data['facts'])}")
+        for obj, label in objects.items():
+            _check_constant(obj, f"{source}: objects[{_shown(obj)}]: object id")
+            _check_name(label, f"{source}: objects[{_shown(obj)}]: class name")
         facts = [Fact(label, (obj,)) for obj, label in objects.items()]
+        first_entry: dict[tuple[str, tuple[str, ...]], int] = {}
         for index, entry in enumerate(data["facts"]):
-            facts.append(_fact_from_json(entry, f"{source}: facts[{index}]"))
-        return cls(facts, objects={str(k): str(v) for k, v in objects.items()})
+            fact = _fact_from_json(entry, f"{source}: facts[{index}]")
+            atom = (fact.predicate, fact.args)
+            if atom in first_entry:
+                raise ValueError(f"{source}: facts[{index}]: {fact.atom} is already given by "
+                                 f"facts[{first_entry[atom]}]; give each atom once")
+            first_entry[atom] = index
+            facts.append(fact)
+        return cls(facts, objects=dict(objects))
 
     @classmethod
     def from_file(cls, path: str | Path) -> "FactBase":
+        """Read a facts JSON file (:meth:`from_json`'s checks, every message naming the file).
+
+        Example:
+            >>> FactBase.from_file("configs/rules/examples/traffic.facts.json").objects["o3"]
+            'traffic_light'
+        """
         path = Path(path)
         try:
             text = path.read_text()
-        except OSError as error:
-            raise ValueError(f"{path}: cannot read facts file ({error.strerror})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
-        return cls.from_json(data, source=str(path))
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path}: cannot read facts file ({getattr(error, 'strerror', None) or error})") from None
+        return cls.from_json(_parse_json(text, path), source=str(path))
+
+
+#: a name of the rule language: a predicate, function or class.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: a constant: an object id or a sort value.
+_CONSTANT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")
+_ENTRY_KEYS = ("pred", "func", "args", "confidence", "value", "tolerance")
+
+
+def _parse_json(text: str, path: Path):
+    """The JSON value of ``text``, refusing a key given twice in one object; errors name ``path``."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+    except _DuplicateKey as error:
+        raise ValueError(f"{path}: key {_shown(error.args[0])} appears twice in one object; give it once") from None
+    except RecursionError:
+        raise ValueError(f"{path}: invalid facts file: JSON nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise ValueError(f"{path}: invalid JSON: {_first_line(error)}") from None
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    found = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 def _fact_from_json(entry, where: str) -> Fact:
     if not isinstance(entry, dict):
-        raise ValueError(f"{where}: expected an object like {{\"pred\": \"car\", \"args\": [\"o1\"]}}. Received {entry!r}")
-    unknown = set(entry) - {"pred", "func", "args", "confidence", "value", "tolerance"}
-    if unknown:
-        raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r}; expected pred/func, args, confidence, "
-                         "value, tolerance")
+        raise ValueError(f"{where}: expected an object like {{\"pred\": \"car\", \"args\": [\"o1\"]}}. "
+                         f"Received {_json_type(entry)}")
+    _refuse_unknown_keys(entry, _ENTRY_KEYS, f"{where}: ", "")
     if ("pred" in entry) == ("func" in entry):
-        raise ValueError(f"{where}: expected exactly one of 'pred' or 'func'. Received {entry!r}")
+        raise ValueError(f"{where}: expected exactly one of 'pred' or 'func'. Received keys {_shown(list(entry))}")
+    kind = "func" if "func" in entry else "pred"
+    name = entry[kind]
+    _check_name(name, f"{where}.{kind}")
     args = entry.get("args", [])
-    if not isinstance(args, list) or not all(isinstance(a, (str, int)) for a in args):
-        raise ValueError(f"{where}: 'args' must be a list of constants. Received {args!r}")
+    if not isinstance(args, list):
+        raise ValueError(f"{where}.args: expected a list of constants, e.g. [\"o1\"]. Received {_json_type(args)}")
+    for position, arg in enumerate(args):
+        _check_constant(arg, f"{where}.args[{position}]")
     confidence = entry.get("confidence", 1.0)
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or math.isnan(confidence) or not 0 <= confidence <= 1:
-        raise ValueError(f"{where}: confidence must be a number in [0, 1]. Received {confidence!r}")
-    if "func" in entry:
-        value = entry.get("value")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"{where}: function {entry['func']!r} needs a finite numeric 'value'. Received {value!r}")
+    if not _is_number(confidence) or not _is_finite(confidence) or not 0 <= confidence <= 1:
+        raise ValueError(f"{where}: confidence must be a number in [0, 1]. Received {_shown(confidence)}")
+    if kind == "func":
+        if "value" not in entry:
+            raise ValueError(f"{where}: function {name!r} needs a finite numeric 'value'. Received none")
+        value = entry["value"]
+        if not _is_number(value) or not _is_finite(value):
+            raise ValueError(f"{where}: function {name!r} needs a finite numeric 'value'. Received {_shown(value)}")
         tolerance = entry.get("tolerance", 0.0)
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not math.isfinite(tolerance) \
-                or tolerance < 0:
-            raise ValueError(f"{where}: tolerance must be a finite number >= 0. Received {tolerance!r}")
-        return Fact(str(entry["func"]), tuple(args), float(confidence), float(value), float(tolerance))
+        if not _is_number(tolerance) or not _is_finite(tolerance) or tolerance < 0:
+            raise ValueError(f"{where}: tolerance must be a finite number >= 0. Received {_shown(tolerance)}")
+        return Fact(name, tuple(args), float(confidence), float(value), float(tolerance))
     for key in ("value", "tolerance"):
         if key in entry:
-            raise ValueError(f"{where}: predicate {entry['pred']!r} takes no {key!r} (use 'func' for numbers)")
-    return Fact(str(entry["pred"]), tuple(args), float(confidence))
+            raise ValueError(f"{where}: predicate {name!r} takes no {key!r} (use 'func' for numbers)")
+    return Fact(name, tuple(args), float(confidence))
 
+
+def _refuse_unknown_keys(data: dict, expected: tuple[str, ...], prefix: str, place: str) -> None:
+    for key in data:
+        if key not in expected:
+            close = difflib.get_close_matches(str(key), expected, n=1, cutoff=0.6)
+            hint = f". Did you mean {close[0]!r}?" if close else ""
+            where = f" {place}" if place else ""
+            raise ValueError(f"{prefix}unknown key {_shown(key)}{where}; expected {', '.join(expected)}{hint}")
+
+
+def _check_name(value, where: str) -> None:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise ValueError(f"{where}: expected a name (a letter or _, then letters, digits or _, e.g. 'car'). "
+                         f"Received {_shown(value)}")
+
+
+def _check_constant(value, where: str) -> None:
+    if not isinstance(value, str) or not _CONSTANT.fullmatch(value):
+        raise ValueError(f"{where}: expected a constant: a non-empty string of letters, digits, _ - . : "
+                         f"(e.g. 'o3'). Received {_shown(value)}")
+
+
+def _is_number(value) -> bool:
+    """An int or float, not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_finite(number) -> bool:
+    """Whether ``number`` is finite as a float: an int too large for a float is not."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
+def _json_type(value) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return f"{names.get(type(value), type(value).__name__)} {_shown(value)}"
+
+
+def _shown(value, limit: int = 60) -> str:
+    """``value``'s repr, cut to ``limit`` characters (inputs may be huge)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__

@@ -107,3 +107,54 @@ def test_mapping_checks_each_key_and_value(tmp_path):
         build(tmp_path, "speeds: {car: fast}\n")
     with pytest.raises(ConfigError, match=r"`speeds` must be a mapping"):
         build(tmp_path, "speeds: [1, 2]\n")
+
+
+# ---------------------------------------------------------------- hostile YAML
+
+def load(tmp_path, text):
+    path = tmp_path / "exp.yaml"
+    path.write_text(text)
+    return load_yaml(path)
+
+
+def test_an_alias_bomb_is_refused_before_it_grows(tmp_path):
+    """Nine levels of ten aliases each: 10**10 nodes once expanded (it used to reach gigabytes)."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    with pytest.raises(ConfigError, match=r"exp\.yaml:4:\d+: aliases expand the document past 10000 nodes"):
+        load(tmp_path, "\n".join(lines) + "\n")
+
+
+def test_a_few_aliases_and_merges_still_load(tmp_path):
+    data, lines = load(tmp_path, "base: &b {seed: 1, noise: 0.2}\nworld:\n  <<: *b\n  seed: 2\nother: *b\n")
+    assert data["world"] == {"seed": 2, "noise": 0.2} and data["other"] == {"seed": 1, "noise": 0.2}
+    assert lines["world.seed"] == 4
+
+
+@pytest.mark.parametrize("text, message", [
+    ("world:\n  seed: 1\npipeline: {}\nworld:\n  seed: 2\n", r"exp\.yaml:4:1: duplicate key 'world' \(first given on line 1\)"),
+    ("world:\n  seed: 1\n  seed: 2\n", r"exp\.yaml:3:3: duplicate key 'seed' \(first given on line 2\)"),
+])
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, text)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("world: &w\n  x: *w\n", r"exp\.yaml:2:6: alias \*w refers to the collection that holds it"),
+    ("&w [*w]\n", r"exp\.yaml:1:5: alias \*w refers"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", r"exp\.yaml:1(:\d+)?: nested more than 20 levels deep"),
+    ("world:\n  seed: 1" + "0" * 5000 + "\n", r"exp\.yaml: invalid YAML: an integer has more than \d+ digits"),
+])
+def test_recursive_aliases_deep_nesting_and_huge_numbers_are_config_errors(tmp_path, text, message):
+    """These used to escape as RecursionError or a ValueError naming no file."""
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, text)
+
+
+@pytest.mark.parametrize("text, key", [("inner:\n  noise: .nan\n", "inner.noise"),
+                                        ("seed: 1\nspeeds:\n  car: .inf\n", "speeds.car"),
+                                        ("sizes: [1, -.inf]\n", r"sizes\[1\]")])
+def test_numbers_must_be_finite(tmp_path, text, key):
+    with pytest.raises(ConfigError, match=rf"exp\.yaml:\d+: `{key}` must be a finite number"):
+        build(tmp_path, text)

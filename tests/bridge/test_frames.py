@@ -27,3 +27,24 @@ def test_the_generators_say_what_differs():
 def test_a_missing_folder_is_named_by_its_parameter(tmp_path):
     with pytest.raises(ValueError, match="`folder` must be a dataset folder. Received: folder="):
         read_frames(tmp_path / "nowhere")
+
+
+def test_a_malformed_world_state_skips_its_frame_by_name(tmp_path):
+    import json
+
+    from bridge.frames import read_frames
+    from perception.coco import write_coco
+    from perception.world import CLASS_NAMES, generate_scene
+
+    config = WorldConfig(image_size=32, metres_per_pixel=1.5)
+    scenes = [generate_scene(config, seed=seed) for seed in range(2)]
+    for index, scene in enumerate(scenes):
+        scene.image_id = index
+    write_coco(scenes, tmp_path, class_names=CLASS_NAMES)
+    lines = (tmp_path / "world.jsonl").read_text().splitlines()
+    record = json.loads(lines[1])
+    record["ego"] = [1, 2]
+    (tmp_path / "world.jsonl").write_text(lines[0] + "\n" + json.dumps(record) + "\n")
+    frames, skipped = read_frames(tmp_path)
+    assert [f.file_name for f in frames] == ["images/000000.png"]
+    assert skipped[0][0] == "images/000001.png" and "malformed world state (world.jsonl record 2" in skipped[0][1]

@@ -298,3 +298,24 @@ def test_the_garbage_collector_is_paused_only_while_a_batch_is_decided(reasoner)
         with garbage_collection_paused():
             raise RuntimeError("stop")
     assert gc.isenabled()
+
+
+def test_from_config_refuses_a_detector_whose_class_the_rules_do_not_know(tmp_path):
+    """A checkpoint with ``car`` renamed ``automobile`` used to switch every rule about cars off silently."""
+    from bridge.vocabulary import VocabularyError
+    from perception.model import Detector
+
+    def saved(class_names, name):
+        detector = Detector(width=8, depth=0, head_width=8, class_names=class_names)
+        detector.network_ = detector.build_network().eval()
+        return detector.save(tmp_path / name)
+
+    classes = ("automobile", "truck", "pedestrian", "cyclist", "traffic_light", "stop_sign")
+    weights = saved(classes, "renamed.safetensors")
+    config = tmp_path / "drive.yaml"
+    config.write_text(f"pipeline:\n  rules: {RULES}\n  calibration: null\n")
+    with pytest.raises(VocabularyError, match=r"renamed\.safetensors: detector class 'automobile' is not a class of "
+                                              r"the rules in .*traffic\.rules \(they know car, truck, pedestrian"):
+        Pipeline.from_config(config, weights=str(weights))
+    same = saved(classes[1:], "fewer.safetensors")
+    assert Pipeline.from_config(config, weights=str(same)).perception is not None  # known classes only: accepted

@@ -125,3 +125,26 @@ def test_calibrate_needs_a_place_to_write(tmp_path, capsys):
     assert "no pipeline.calibration file is set; pass --out FILE" in capsys.readouterr().err
     assert exits_2(["calibrate", "--scenes", "0", "--out", str(tmp_path / "c.json")])
     assert "argument --scenes: expected an integer >= 1, got '0'" in capsys.readouterr().err
+
+
+def test_a_decompression_bomb_is_skipped_by_name_and_the_run_goes_on(tmp_path, capsys):
+    """A tiny PNG declaring 100000 x 100000 pixels used to abort the whole run (DecompressionBombError)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    data = tmp_path / "data"
+    scenes = [generate_scene(preset_config("easy"), seed=seed) for seed in range(3)]
+    for i, scene in enumerate(scenes):
+        scene.image_id = i
+    write_coco(scenes, data, class_names=CLASS_NAMES)
+    (data / "images" / "000001.png").write_bytes(bomb)
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(data), "--oracle", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped images/000001.png: image declares more pixels than the limit" in err
+    assert [line["frame"] for line in read_lines(out / "frames.jsonl")] == ["images/000000.png", "images/000002.png"]

@@ -109,3 +109,73 @@ def test_png_encoding_is_lossless(shape):
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(encode_png(image)))), image)
     with pytest.raises(ValueError, match=r"`image` must be \(H, W, 3\) uint8. Received shape \(4, 4\)"):
         encode_png(np.zeros((4, 4), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("file_name, message", [
+    ("../outside.png", r"images\[0\]\.file_name: must be a relative path inside the dataset folder"),
+    ("sub/../../outside.png", r"images\[0\]\.file_name: must be a relative path inside"),
+    ("/etc/passwd", r"images\[0\]\.file_name: must be a relative path inside"),
+    ("C:\\data\\x.png", r"images\[0\]\.file_name: must be a relative path inside"),
+    ("..\\outside.png", r"images\[0\]\.file_name: must be a relative path inside"),
+    (12, r"images\[0\]\.file_name: expected a non-empty string naming an image file. Received 12"),
+    ("", r"images\[0\]\.file_name: expected a non-empty string"),
+])
+def test_file_names_stay_inside_the_dataset_folder(dataset, file_name, message):
+    """A ``..`` or absolute file name used to be followed outside the folder; ``12`` gave a Python type error."""
+    _broken(dataset, lambda d: d["images"][0].update(file_name=file_name))
+    with pytest.raises(CocoError, match=message) as error:
+        read_coco(dataset)
+    assert "\n" not in str(error.value) and str(error.value).startswith(str(dataset))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["images"][0].update(id=[1]), r"images\[0\]\.id: expected an integer or a non-empty string"),
+    (lambda d: d["images"][1].update(id=d["images"][0]["id"]), r"images\[1\]\.id: id 1 is given twice"),
+    (lambda d: d["annotations"][0].update(image_id={"a": 1}), r"annotations\[0\]\.image_id: expected an integer"),
+    (lambda d: d["annotations"][0].update(bbox=[1, 2, 10 ** 400, 3]), r"bbox must be .*Received \[1, 2, 1000"),
+    (lambda d: d["annotations"][0].update(attributes=["red"]), r"annotations\[0\]\.attributes: expected an object"),
+    (lambda d: d["categories"][0].update(name=None), r"categories\[0\]\.name: expected a non-empty string"),
+])
+def test_wrong_types_are_named_not_python_errors(dataset, change, message):
+    _broken(dataset, change)
+    with pytest.raises(CocoError, match=message) as error:
+        read_coco(dataset)
+    assert "\n" not in str(error.value) and str(error.value).startswith(str(dataset))
+
+
+def test_huge_numbers_and_deep_nesting_name_the_file(tmp_path):
+    path = tmp_path / "annotations.json"
+    path.write_text('{"images": [{"id": 1' + "0" * 5000 + "}]}")
+    with pytest.raises(CocoError, match=r"annotations\.json: invalid JSON: ValueError: Exceeds the limit"):
+        read_coco(path)
+    path.write_text('{"images": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(CocoError, match=r"annotations\.json: invalid JSON: nested too deeply"):
+        read_coco(path)
+    world = tmp_path / "world.jsonl"
+    world.write_text('{"image_id": 1}\n[1, 2]\n')
+    with pytest.raises(CocoError, match=r"world\.jsonl:2: expected a JSON object"):
+        read_world(world)
+
+
+def bomb_png(width, height):
+    """A tiny PNG file whose header declares ``width`` x ``height`` pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [7000, 100_000])  # over our limit; over PIL's own (DecompressionBombError)
+def test_a_decompression_bomb_is_refused_before_decoding(tmp_path, side):
+    from perception.coco import MAX_IMAGE_PIXELS, read_image
+
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bomb_png(side, side))
+    assert path.stat().st_size < 200 and side * side > MAX_IMAGE_PIXELS
+    with pytest.raises(CocoError, match=r"bomb\.png: image .*refused before decoding") as error:
+        read_image(path)
+    assert "\n" not in str(error.value)

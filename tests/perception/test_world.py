@@ -210,3 +210,15 @@ def test_any_seed_gives_a_valid_scene(seed, preset):
         assert 0 <= x1 < x2 <= 128 and 0 <= y1 < y2 <= 128
         assert (obj.label == "traffic_light") == ("light_state" in obj.attributes)
     json.dumps(scene.to_json())
+
+
+@pytest.mark.parametrize("image_size, metres_per_pixel", [(32, 0.2), (64, 0.05), (256, 0.01)])
+def test_a_view_too_short_for_a_control_ahead_still_generates(image_size, metres_per_pixel):
+    """A valid config whose view ends under 6 m ahead used to crash (``high - low < 0``)."""
+    from perception.world import generate_episode
+
+    config = WorldConfig(image_size=image_size, metres_per_pixel=metres_per_pixel, control_ahead=1.0)
+    for seed in range(3):
+        scene = generate_scene(config, seed=seed)
+        assert scene.image.shape == (image_size, image_size, 3)
+    assert len(generate_episode(config, seed=1, num_frames=2)) == 2

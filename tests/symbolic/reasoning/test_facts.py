@@ -71,12 +71,93 @@ def test_a_bad_fact_is_refused_whatever_its_types(kwargs, message):
         Fact(**fields)
 
 
-def test_arguments_and_numbers_of_other_types_are_accepted_and_arguments_become_strings():
+def test_string_arguments_and_numbers_of_other_types_are_accepted():
     class Name(str):
         pass
 
-    fact = Fact("near", [Name("o1"), 2], True, tolerance=0)
-    assert fact.args == ("o1", "2") and all(type(a) is str for a in fact.args) and fact.confidence is True
+    fact = Fact("near", [Name("o1"), "o2"], 1, tolerance=0)
+    assert fact.args == ("o1", "o2") and all(type(a) is str for a in fact.args) and fact.confidence == 1
     assert Fact("dist", ("o1",), 1, value=3, tolerance=1).tolerance == 1.0
     assert type(Fact("dist", ("o1",), 1, value=3, tolerance=1).tolerance) is float
     assert Fact("dist", ("o1",), 0.5, value=4.0, tolerance=0.25) == Fact("dist", ("o1",), 0.5, 4.0, 0.25)
+
+
+@pytest.mark.parametrize("args", [("o1", 2), (True,), ("",), "o1", [None]])
+def test_an_argument_that_is_not_a_non_empty_string_is_refused_not_turned_into_text(args):
+    with pytest.raises(TypeError, match="non-empty strings|tuple of strings"):
+        Fact("near", args)
+
+
+@pytest.mark.parametrize("confidence", [True, False])
+def test_a_boolean_is_not_a_confidence(confidence):
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        Fact("car", ("o1",), confidence)
+
+
+# ---------------------------------------------------------------- the JSON form is read strictly
+
+def write_facts(tmp_path, text):
+    path = tmp_path / "facts.json"
+    path.write_text(text if isinstance(text, str) else json.dumps(text))
+    return path
+
+
+def test_a_misspelled_top_level_key_is_refused_not_ignored(tmp_path):
+    """``"object"`` for ``"objects"`` used to drop every class fact silently (and flip a decision)."""
+    path = write_facts(tmp_path, {"object": {"o1": "pedestrian"}, "facts": [{"pred": "ahead", "args": ["o1"]}]})
+    with pytest.raises(ValueError, match=r"facts\.json: unknown key 'object' at the top level; .*Did you mean 'objects'"):
+        FactBase.from_file(path)
+
+
+@pytest.mark.parametrize("args, shown", [([7], "7"), ([True], "True"), ([""], "''"), ([None], "None"),
+                                         (["o 1"], "'o 1'"), ([["o1"]], r"\['o1'\]")])
+def test_an_argument_must_be_a_constant_string(tmp_path, args, shown):
+    """``args: [7]`` and ``[true]`` used to become ``"7"`` and ``"True"``."""
+    path = write_facts(tmp_path, {"facts": [{"pred": "ahead", "args": args}]})
+    with pytest.raises(ValueError, match=rf"facts\.json: facts\[0\]\.args\[0\]: expected a constant.*Received {shown}$"):
+        FactBase.from_file(path)
+
+
+def test_an_empty_object_id_or_a_class_that_is_not_a_name_is_refused(tmp_path):
+    path = write_facts(tmp_path, {"objects": {"o1": "car", "": "pedestrian"}, "facts": []})
+    with pytest.raises(ValueError, match=r"facts\.json: objects\[''\]: object id: expected a constant.*Received ''"):
+        FactBase.from_file(path)
+    path = write_facts(tmp_path, {"objects": {"o1": 3}, "facts": []})
+    with pytest.raises(ValueError, match=r"facts\.json: objects\['o1'\]: class name: expected a name.*Received 3"):
+        FactBase.from_file(path)
+
+
+@pytest.mark.parametrize("entry, message", [
+    ('{"pred": "car", "args": ["o1"], "confidence": NaN}', r"facts\[0\]: confidence must be .*Received nan"),
+    ('{"func": "dist", "args": ["o1"], "value": Infinity}', r"facts\[0\]: function 'dist' needs a finite.*Received inf"),
+    ('{"func": "dist", "args": ["o1"], "value": 1e999}', r"facts\[0\]: function 'dist' needs a finite.*Received inf"),
+    ('{"func": "dist", "args": ["o1"], "value": 1' + "0" * 400 + "}",
+     r"facts\[0\]: function 'dist' needs a finite.*Received an integer of 401 digits"),
+    ('{"func": "dist", "args": ["o1"], "value": 1' + "0" * 5000 + "}", r"facts\.json: invalid JSON: .*digits"),
+    ('{"func": "dist", "args": ["o1"], "value": true}', r"facts\[0\]: function 'dist' needs a finite.*Received True"),
+    ('{"pred": 5, "args": ["o1"]}', r"facts\[0\]\.pred: expected a name.*Received 5"),
+    ('{"pred": "car", "pred": "truck", "args": ["o1"]}', r"facts\.json: key 'pred' appears twice in one object"),
+    ('{"pred": "car", "args": "o1"}', r"facts\[0\]\.args: expected a list of constants"),
+])
+def test_numbers_names_and_keys_are_checked_and_every_error_names_the_file(tmp_path, entry, message):
+    path = write_facts(tmp_path, '{"facts": [' + entry + "]}")
+    with pytest.raises(ValueError, match=message) as error:
+        FactBase.from_file(path)
+    assert str(error.value).startswith(str(path)) and "\n" not in str(error.value)
+
+
+def test_an_atom_given_twice_is_refused_and_deep_nesting_names_the_file(tmp_path):
+    path = write_facts(tmp_path, {"facts": [{"pred": "car", "args": ["o1"], "confidence": 0.2},
+                                            {"pred": "car", "args": ["o1"], "confidence": 0.9}]})
+    with pytest.raises(ValueError, match=r"facts\[1\]: car\(o1\) is already given by facts\[0\]"):
+        FactBase.from_file(path)
+    path = write_facts(tmp_path, '{"facts": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ValueError, match=r"facts\.json: .*nested too deeply"):
+        FactBase.from_file(path)
+
+
+def test_python_and_files_share_one_validator():
+    with pytest.raises(ValueError, match=r"<facts>: facts\[0\]\.args\[0\]: expected a constant"):
+        FactBase.from_json({"facts": [{"pred": "car", "args": [1]}]})
+    facts = FactBase.from_json({"objects": {"o1": "car"}, "facts": [{"pred": "car", "args": ["o1"], "confidence": 0.6}]})
+    assert facts.confidence("car", "o1") == 0.6  # an entry on an object's class fact gives its confidence
