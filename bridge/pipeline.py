@@ -43,12 +43,12 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from symbolic.reasoning.reasoner import Reasoner
 
+from bridge.conformal import ConformalCalibration
 from bridge.experiment import PipelineConfig, pipeline_config
 from bridge.frames import continues_episode, frame_name, frame_time
 from bridge.grounding import DrivingGrounder
 from bridge.motion_prior import MotionPrior
 from bridge.perception_stage import DetectorPerception, OraclePerception, load_detector, weights_path
-from bridge.conformal import ConformalCalibration
 from bridge.postprocess import PostProcess, load_calibration
 from bridge.tracker import Tracker
 from bridge.vocabulary import check_detector_classes, check_rules_vocabulary
