@@ -75,6 +75,7 @@ DEFAULT_SPEEDS_KMH = {  # by `highway` type, for edges whose maxspeed gives no n
 ONEWAY_VALUES = {"true": True, "yes": True, "1": True, "-1": True, "reverse": True, "t": True, "reversible": True,
                  "alternating": True, "false": False, "no": False, "0": False, "f": False}
 FLAG_TAGS = ("bridge", "tunnel", "toll")  # way tags that become edge tags when set (not "no")
+WAY_KEYS = ("highway", "maxspeed", "speed_kph", "oneway", "reversed", "name", "ref", "junction") + FLAG_TAGS
 WGS84_A = 6378137.0  # semi-major axis (m)
 WGS84_F = 1 / 298.257223563  # flattening
 MAX_PROJECTION_ERROR = 0.01  # warn above this relative distance error
@@ -170,7 +171,7 @@ def parse_maxspeed(value: Any) -> float | None:
     for text in osm_values(value):
         for token in re.split(r"[;|]", text):
             token = token.strip().lower()
-            if not token or token in NO_NUMBER or re.fullmatch(r"[a-z]{2}:[a-z_:]+", token):
+            if not token or token in NO_NUMBER or re.fullmatch(r"[a-z]{2}:[a-z0-9_:.]+", token):
                 continue
             match = _SPEED.match(token.replace("km/h", " km/h"))
             unit = match and (match.group(2) or "km/h")
@@ -311,12 +312,23 @@ def road_from_osmnx(graph: nx.MultiDiGraph, source: str = "<osmnx>") -> RoadNetw
         else:
             road.add_node(node, **dict(zip(("x", "y"), projection.to_metres(x, y))), lon=x, lat=y)
     speed_problems: list[str] = []
+    ways: dict[tuple, tuple[dict, bool]] = {}  # way tags -> road attributes: many edges share their way's tags
     multigraph = graph.is_multigraph()
     edges = graph.edges(keys=True, data=True) if multigraph else ((u, v, 0, a) for u, v, a in graph.edges(data=True))
     for u, v, key, attributes in sorted(edges, key=_edge_order):
         u, v = str(u), str(v)
         where = f"{source}: edge {u}->{v} (key {key})"
-        edge, points = _edge_attributes(attributes, where, projection, speed_problems)
+        tags = tuple(repr(attributes.get(key)) for key in WAY_KEYS)
+        if tags not in ways:
+            try:
+                ways[tags] = _way_attributes(attributes)
+            except ValueError as error:
+                raise MapError(f"{where}: {error}") from None
+        way, no_speed = ways[tags]
+        if no_speed:
+            speed_problems.append(f"edge {u}->{v} (key {key}) maxspeed={attributes.get('maxspeed')!r}")
+        edge, points = _edge_geometry(attributes, where, projection)
+        edge.update(way)
         if not road.has_edge(u, v):
             edge.setdefault("length", _polyline_length(points or [road.nodes[u], road.nodes[v]]))
             road.add_edge(u, v, **edge)
@@ -369,10 +381,9 @@ def _node_position(node: str, attributes: dict, geographic: bool, source: str) -
     return position[0], position[1]
 
 
-def _edge_attributes(attributes: dict, where: str, projection: LocalProjection | None,
-                     speed_problems: list[str]) -> tuple[dict, list[tuple[float, float]]]:
-    """The RoadNetwork attributes of one OSMnx edge, and its geometry in metres (empty without one)."""
-    edge: dict[str, Any] = {"kind": "lane", "turn": "straight"}
+def _edge_geometry(attributes: dict, where: str, projection: LocalProjection | None) -> tuple[dict, list]:
+    """An edge's ``length`` (when given) and its geometry in metres (empty without one)."""
+    edge: dict[str, Any] = {}
     if attributes.get("length") is not None:
         try:
             length = float(attributes["length"])
@@ -389,44 +400,49 @@ def _edge_attributes(attributes: dict, where: str, projection: LocalProjection |
             raise MapError(f"{where}: {error}") from None
         if projection is not None:
             points = [projection.to_metres(lon, lat) for lon, lat in points]
-    edge["speed_limit"] = _speed(attributes, where, speed_problems)
-    tags = list(dict.fromkeys(osm_values(attributes.get("highway"))))
-    try:
-        if parse_oneway(attributes.get("oneway", False)):
-            tags.append("oneway")
-        for text in osm_values(attributes.get("reversed")):
-            if text.strip().lower() not in ("true", "false", "1", "0"):
-                raise ValueError(f"`reversed` must be True or False. Received reversed={text!r}")
-    except ValueError as error:
-        raise MapError(f"{where}: {error}") from None
-    for flag in FLAG_TAGS:
-        if any(value.strip().lower() not in ("no", "false", "0", "") for value in osm_values(attributes.get(flag))):
-            tags.append(flag)
-    if "roundabout" in osm_values(attributes.get("junction")):
-        tags.append("roundabout")
-    edge["tags"] = [tag.strip() for tag in tags if tag.strip()]
-    names = osm_values(attributes.get("name")) or osm_values(attributes.get("ref"))
-    if names:
-        edge["road"] = "; ".join(dict.fromkeys(names))
     return edge, points
 
 
-def _speed(attributes: dict, where: str, speed_problems: list[str]) -> float:
-    """``maxspeed``, else ``speed_kph``, else the ``highway`` type's default (m/s)."""
+def _way_attributes(attributes: dict) -> tuple[dict, bool]:
+    """The RoadNetwork attributes that come from an edge's way tags (:data:`WAY_KEYS`).
+
+    Returns:
+        ``(attributes, no_speed)``: ``no_speed`` is True when ``maxspeed`` was
+        no speed and the default was used.
+
+    Raises:
+        ValueError: a bad ``oneway``, ``reversed`` or ``speed_kph``, naming it.
+    """
+    way: dict[str, Any] = {"kind": "lane", "turn": "straight"}
     try:
-        speed = parse_maxspeed(attributes.get("maxspeed"))
+        speed, no_speed = parse_maxspeed(attributes.get("maxspeed")), False
     except ValueError:
-        speed_problems.append(f"{where.split(': ', 1)[-1]} maxspeed={attributes.get('maxspeed')!r}")
-        speed = None
+        speed, no_speed = None, True
     if speed is None and attributes.get("speed_kph") is not None:
         try:
             kph = float(attributes["speed_kph"])
         except (TypeError, ValueError):
             kph = math.nan
         if not (math.isfinite(kph) and kph > 0):
-            raise MapError(f"{where}: `speed_kph` must be a positive number. Received speed_kph={attributes['speed_kph']!r}")
+            raise ValueError(f"`speed_kph` must be a positive number. Received speed_kph={attributes['speed_kph']!r}")
         speed = kph * KMH
-    return default_speed(attributes.get("highway")) if speed is None else speed
+    way["speed_limit"] = default_speed(attributes.get("highway")) if speed is None else speed
+    tags = list(dict.fromkeys(osm_values(attributes.get("highway"))))
+    if parse_oneway(attributes.get("oneway", False)):
+        tags.append("oneway")
+    for text in osm_values(attributes.get("reversed")):
+        if text.strip().lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"`reversed` must be True or False. Received reversed={text!r}")
+    for flag in FLAG_TAGS:
+        if any(value.strip().lower() not in ("no", "false", "0", "") for value in osm_values(attributes.get(flag))):
+            tags.append(flag)
+    if "roundabout" in osm_values(attributes.get("junction")):
+        tags.append("roundabout")
+    way["tags"] = tuple(tag.strip() for tag in tags if tag.strip())
+    names = osm_values(attributes.get("name")) or osm_values(attributes.get("ref"))
+    if names:
+        way["road"] = "; ".join(dict.fromkeys(names))
+    return way, no_speed
 
 
 def _polyline_length(points: list) -> float:
