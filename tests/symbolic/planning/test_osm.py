@@ -252,3 +252,31 @@ def test_a_map_without_coordinates_needs_lengths_and_all_or_no_positions(tmp_pat
     road = RoadNetwork.from_json({"nodes": [{"id": "A"}, {"id": "B"}],
                                   "edges": [{"from": "A", "to": "B", "length": 10}]}, "plain.json")
     assert RoutePlanner(algorithm="dijkstra").fit(road).plan("A", "B").length == 10.0
+
+
+class LineString:
+    """Stands in for shapely's LineString, which OSMnx puts on edges in memory."""
+
+    def __init__(self, coords):
+        self.coords = coords
+
+
+def test_an_osmnx_graph_in_memory_converts_with_its_native_values():
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    graph.add_node(101, x=13.400, y=52.520, street_count=3)
+    graph.add_node(102, x=13.402, y=52.520, street_count=3)
+    graph.add_edge(101, 102, osmid=[1, 2], oneway=True, reversed=False, maxspeed=["30", "20 mph"],
+                   highway="tertiary", name=["Hauptstraße", "Marktplatz"],
+                   geometry=LineString([(13.400, 52.520), (13.401, 52.5205), (13.402, 52.520)]))
+    graph.add_edge(102, 101, oneway=True, reversed=True, highway="tertiary", length=140.0)
+    road = road_from_osmnx(graph)
+    edge = road.edge("101", "102")
+    assert edge["speed_limit"] == pytest.approx(30 * KMH) and edge["road"] == "Hauptstraße; Marktplatz"
+    assert edge["length"] == pytest.approx(2 * math.hypot(68.0, 55.6), rel=0.01)  # along the geometry
+    assert road.edge("102", "101")["speed_limit"] == pytest.approx(50 * KMH)  # tertiary's default
+
+
+def test_a_loaded_osm_map_survives_a_graphml_round_trip(mitte, tmp_path):
+    again = RoadNetwork.load(mitte.save(tmp_path / "mitte.graphml"))
+    assert dict(again.graph.nodes(data=True)) == dict(mitte.graph.nodes(data=True))
+    assert sorted(again.graph.edges(data=True)) == sorted(mitte.graph.edges(data=True))
