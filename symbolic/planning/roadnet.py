@@ -315,7 +315,7 @@ class RoadNetwork:
         try:
             return cls(simple, name=str(name)).validate(source)
         except MapError as error:
-            if "osmid" in str(error) or "'highway'" in str(error):
+            if any(f"attribute {key!r}" in str(error) for key in ("osmid", "street_count", "highway", "oneway")):
                 raise MapError(f"{error}. An OSMnx file needs its graph attribute `crs` (e.g. crs=\"epsg:4326\")") from None
             raise
 
