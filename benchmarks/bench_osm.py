@@ -8,7 +8,7 @@ value as text, ``maxspeed`` among "30", "50", "20 mph" and "50;70", a one-way
 street every fifth row, a parallel service road every seventh block), blocks
 of 100 x 110 m around 52.5 N, written with networkx's GraphML writer. The
 table gives the seconds networkx takes to read the file, the seconds
-:func:`symbolic.planning.osm.road_from_osmnx` takes to convert it (projection,
+:meth:`RoadNetwork.from_osmnx` takes to convert it (projection,
 tag parsing, validation), and the time of one corner-to-corner route (A*,
 ``cost="time"``): wall clock, and the process's CPU time (which leaves out
 waiting while other programs hold the cores).
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from symbolic.planning.osm import road_from_osmnx
+from symbolic.planning.roadnet import RoadNetwork
 from symbolic.planning.routing import RoutePlanner
 
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
             began, began_cpu = time.perf_counter(), time.process_time()
             graph = nx.read_graphml(path, node_type=str, force_multigraph=True)
             parsed, parsed_cpu = time.perf_counter(), time.process_time()
-            road = road_from_osmnx(graph, str(path))
+            road = RoadNetwork.from_osmnx(graph, str(path))
             converted, converted_cpu = time.perf_counter(), time.process_time()
             megabytes = path.stat().st_size / 1e6
         planner = RoutePlanner(cost="time").fit(road)

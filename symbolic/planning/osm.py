@@ -6,9 +6,10 @@ nodes carry ``x`` (longitude), ``y`` (latitude) and ``street_count``, whose
 edges carry ``length`` (metres), ``highway``, ``maxspeed``, ``oneway``,
 ``reversed``, ``name``, ``osmid``, ``geometry`` (WKT) and more, every value
 written as text (lists as ``"['30 mph', '40 mph']"``), and whose graph carries
-``crs`` (``"epsg:4326"``). :func:`road_from_osmnx` turns such a graph into a
-:class:`~symbolic.planning.roadnet.RoadNetwork`; ``RoadNetwork.load`` calls it
-for every GraphML file whose graph has a ``crs``:
+``crs`` (``"epsg:4326"``). :func:`osmnx_to_graph` turns such a graph into the
+``DiGraph`` of a :class:`~symbolic.planning.roadnet.RoadNetwork`, which
+``RoadNetwork.from_osmnx`` validates; ``RoadNetwork.load`` calls it for every
+GraphML file whose graph has a ``crs``:
 
 - **Positions.** Longitude/latitude are projected to metres around the map's
   centre (:class:`LocalProjection`: ``x`` east, ``y`` north, the WGS84
@@ -60,8 +61,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import networkx as nx
-
-from symbolic.planning.roadnet import DEFAULT_SPEED_LIMIT, MapError, RoadNetwork
 
 KMH = 1 / 3.6  # m/s per km/h
 SPEED_UNITS = {"km/h": KMH, "kmh": KMH, "kph": KMH, "mph": 0.44704, "knots": 0.514444, "knot": 0.514444,
@@ -192,7 +191,7 @@ def default_speed(highway: Any) -> float:
         (30, 30)
     """
     speeds = [DEFAULT_SPEEDS_KMH[kind] * KMH for kind in osm_values(highway) if kind in DEFAULT_SPEEDS_KMH]
-    return min(speeds, default=DEFAULT_SPEED_LIMIT)
+    return min(speeds, default=50 * KMH)
 
 
 def parse_oneway(value: Any) -> bool:
@@ -263,8 +262,10 @@ def parse_linestring(value: Any) -> list[tuple[float, float]]:
     raise ValueError(f"`geometry` must be WKT like 'LINESTRING (lon lat, lon lat, ...)'. Received geometry={shown!r}")
 
 
-def road_from_osmnx(graph: nx.MultiDiGraph, source: str = "<osmnx>") -> RoadNetwork:
-    """A :class:`RoadNetwork` from an OSMnx street graph (read from GraphML, or in memory).
+def osmnx_to_graph(graph: nx.MultiDiGraph, source: str = "<osmnx>") -> tuple[nx.DiGraph, str]:
+    """The road map of an OSMnx street graph (read from GraphML, or in memory), and its name.
+
+    ``RoadNetwork.from_osmnx(graph)`` wraps this and validates the result.
 
     Args:
         graph: a networkx ``MultiDiGraph`` (or ``DiGraph``) in OSMnx's form
@@ -273,24 +274,26 @@ def road_from_osmnx(graph: nx.MultiDiGraph, source: str = "<osmnx>") -> RoadNetw
         source: the file name for messages and the map's name.
 
     Returns:
-        A validated :class:`RoadNetwork` named after ``source``'s stem.
+        ``(digraph, name)``: a ``DiGraph`` with the node and edge attributes of
+        a :class:`~symbolic.planning.roadnet.RoadNetwork`, and ``source``'s stem.
 
     Raises:
-        MapError: naming the file, the node or edge, and what was expected.
+        ValueError: naming the file, the node or edge, and what was expected.
 
     Example:
         >>> graph = nx.MultiDiGraph(crs="epsg:4326")
         >>> graph.add_node(1, x="13.400", y="52.500", street_count="3")
         >>> graph.add_node(2, x="13.401", y="52.500", street_count="1")
         >>> _ = graph.add_edge(1, 2, length="67.9", maxspeed="30 mph", oneway="True", highway="residential")
-        >>> road = road_from_osmnx(graph, "berlin.graphml")
-        >>> road.edge("1", "2")["tags"], round(road.edge("1", "2")["speed_limit"], 2), road.graph.has_edge("2", "1")
-        (('residential', 'oneway'), 13.41, False)
-        >>> [round(value, 1) for value in road.position("2")]
+        >>> road, name = osmnx_to_graph(graph, "berlin.graphml")
+        >>> edge = road.edges["1", "2"]
+        >>> name, edge["tags"], round(edge["speed_limit"], 2), road.has_edge("2", "1")
+        ('berlin', ('residential', 'oneway'), 13.41, False)
+        >>> [round(road.nodes["2"][key], 1) for key in ("x", "y")]
         [34.0, 0.0]
     """
     if not graph.is_directed():
-        raise MapError(f"{source}: the graph must be directed (an OSMnx MultiDiGraph); an undirected graph "
+        raise ValueError(f"{source}: the graph must be directed (an OSMnx MultiDiGraph); an undirected graph "
                        f"cannot say which way a one-way street runs")
     geographic = _is_geographic(graph.graph.get("crs"), source)
     nodes = {str(node): _node_position(str(node), attributes, geographic, source)
@@ -323,7 +326,7 @@ def road_from_osmnx(graph: nx.MultiDiGraph, source: str = "<osmnx>") -> RoadNetw
             try:
                 ways[tags] = _way_attributes(attributes)
             except ValueError as error:
-                raise MapError(f"{where}: {error}") from None
+                raise ValueError(f"{where}: {error}") from None
         way, no_speed = ways[tags]
         if no_speed:
             speed_problems.append(f"edge {u}->{v} (key {key}) maxspeed={attributes.get('maxspeed')!r}")
@@ -338,7 +341,7 @@ def road_from_osmnx(graph: nx.MultiDiGraph, source: str = "<osmnx>") -> RoadNetw
         warnings.warn(f"{source}: {len(speed_problems)} edge(s) have a maxspeed that is no speed (first: "
                       f"{speed_problems[0]}); they get the default speed of their highway type", stacklevel=3)
     name = str(graph.graph.get("name") or Path(source).stem)
-    return RoadNetwork(road, name=name).validate(source)
+    return road, name
 
 
 def _edge_order(edge: tuple) -> tuple:
@@ -359,7 +362,7 @@ def _is_geographic(crs: Any, source: str) -> bool:
         return True
     if re.search(r"\+proj=utm|\+units=m\b|epsg:(326|327)\d\d\b", text):
         return False
-    raise MapError(f"{source}: graph attribute `crs` must be longitude/latitude (epsg:4326) or a metric projection "
+    raise ValueError(f"{source}: graph attribute `crs` must be longitude/latitude (epsg:4326) or a metric projection "
                    f"(UTM, +units=m). Received crs={crs!r}")
 
 
@@ -368,7 +371,7 @@ def _node_position(node: str, attributes: dict, geographic: bool, source: str) -
     position = []
     for key, limit, what in (("x", 180.0, "longitude"), ("y", 90.0, "latitude")):
         if key not in attributes:
-            raise MapError(f"{where}: missing `{key}`; expected OSMnx node attributes x (longitude) and y (latitude)"
+            raise ValueError(f"{where}: missing `{key}`; expected OSMnx node attributes x (longitude) and y (latitude)"
                            if geographic else f"{where}: missing `{key}` (metres)")
         try:
             value = float(attributes[key])
@@ -376,7 +379,7 @@ def _node_position(node: str, attributes: dict, geographic: bool, source: str) -
             value = math.nan
         if not math.isfinite(value) or (geographic and abs(value) > limit):
             expected = f"a {what} in [-{limit:g}, {limit:g}]" if geographic else "a finite number (metres)"
-            raise MapError(f"{where}: `{key}` must be {expected}. Received {key}={attributes[key]!r}")
+            raise ValueError(f"{where}: `{key}` must be {expected}. Received {key}={attributes[key]!r}")
         position.append(value)
     return position[0], position[1]
 
@@ -390,14 +393,14 @@ def _edge_geometry(attributes: dict, where: str, projection: LocalProjection | N
         except (TypeError, ValueError):
             length = math.nan
         if not math.isfinite(length) or length < 0:
-            raise MapError(f"{where}: `length` must be a number of metres >= 0. Received length={attributes['length']!r}")
+            raise ValueError(f"{where}: `length` must be a number of metres >= 0. Received length={attributes['length']!r}")
         edge["length"] = length
     points: list[tuple[float, float]] = []
     if attributes.get("geometry") is not None:
         try:
             points = parse_linestring(attributes["geometry"])
         except ValueError as error:
-            raise MapError(f"{where}: {error}") from None
+            raise ValueError(f"{where}: {error}") from None
         if projection is not None:
             points = [projection.to_metres(lon, lat) for lon, lat in points]
     return edge, points

@@ -35,7 +35,7 @@ The JSON form (``configs/maps/*.json``)::
 attributes, ``tags`` as comma-separated text. A GraphML file whose graph has a
 ``crs`` attribute is read as OpenStreetMap data the way OSMnx writes it
 (longitude/latitude projected to metres, ``maxspeed`` text, one-way streets,
-parallel edges): see :mod:`symbolic.planning.osm`.
+parallel edges): see :mod:`symbolic.planning.osm` and :meth:`RoadNetwork.from_osmnx`.
 """
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ from typing import Any, Iterator
 import networkx as nx
 
 from symbolic.files import write_text_atomic
+from symbolic.planning.osm import osmnx_to_graph
 
 KINDS = ("lane", "junction", "lane_change")
 TURNS = ("straight", "left", "right", "u_turn", "change_left", "change_right")
@@ -270,12 +271,36 @@ class RoadNetwork:
         self.graph.add_edge(u, v, **_checked_edge(attributes, where))
 
     @classmethod
+    def from_osmnx(cls, graph: nx.MultiDiGraph, source: str = "<osmnx>") -> "RoadNetwork":
+        """A validated network from an OSMnx street graph, read from GraphML or in memory.
+
+        See :mod:`symbolic.planning.osm` for what becomes of positions, speeds,
+        one-way streets and parallel edges.
+
+        Raises:
+            MapError: naming the file (``source``), the node or edge, and what was expected.
+
+        Example:
+            >>> graph = nx.MultiDiGraph(crs="epsg:4326")
+            >>> graph.add_node(1, x=13.400, y=52.5), graph.add_node(2, x=13.401, y=52.5)
+            (None, None)
+            >>> _ = graph.add_edge(1, 2, length=67.9, maxspeed="30 mph", oneway=True, highway="residential")
+            >>> road = RoadNetwork.from_osmnx(graph, "berlin.graphml")
+            >>> road, road.edge("1", "2")["tags"]
+            (RoadNetwork('berlin', num_nodes=2, num_edges=1), ('residential', 'oneway'))
+        """
+        try:
+            digraph, name = osmnx_to_graph(graph, source)
+        except ValueError as error:
+            raise MapError(str(error)) from None
+        return cls(digraph, name=name).validate(source)
+
+    @classmethod
     def load(cls, path: str | Path) -> "RoadNetwork":
         """Read a map from ``.json`` or ``.graphml`` (ours, or OSMnx's), validating every entry.
 
         A GraphML file with a graph attribute ``crs`` is OpenStreetMap data as
-        OSMnx saves it (``ox.save_graphml``) and is read by
-        :func:`symbolic.planning.osm.road_from_osmnx`.
+        OSMnx saves it (``ox.save_graphml``) and is read by :meth:`from_osmnx`.
 
         Raises:
             MapError: unreadable file, bad JSON/GraphML, or a bad node or edge, naming it.
@@ -299,9 +324,7 @@ class RoadNetwork:
                            f"graph cannot say which way a one-way street runs")
         _refuse_undeclared_nodes(graph, text, source)
         if "crs" in graph.graph:
-            from symbolic.planning.osm import road_from_osmnx  # the OpenStreetMap reader builds on this module
-
-            return road_from_osmnx(graph, source)
+            return cls.from_osmnx(graph, source)
         simple = nx.DiGraph()
         simple.add_nodes_from(graph.nodes(data=True))
         for u, v, attributes in graph.edges(data=True):

@@ -5,7 +5,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from symbolic.planning.osm import LocalProjection, parse_maxspeed, parse_oneway, road_from_osmnx
+from symbolic.planning.osm import LocalProjection, parse_maxspeed, parse_oneway
 from symbolic.planning.roadnet import MapError, RoadNetwork
 from symbolic.planning.routing import RoutePlanner
 
@@ -136,7 +136,7 @@ def test_raw_oneway_values_keep_the_edges_as_given():
         graph.add_node(node, x=str(lon), y="52.5")
     graph.add_edge("1", "2", oneway="yes", length="68")
     graph.add_edge("3", "2", oneway="-1", length="68", reversed="False")  # OSMnx has turned the way around
-    road = road_from_osmnx(graph, "raw.graphml")
+    road = RoadNetwork.from_osmnx(graph, "raw.graphml")
     assert sorted(road.graph.edges) == [("1", "2"), ("3", "2")]
     assert all("oneway" in tags for _, _, tags in road.graph.edges(data="tags"))
 
@@ -173,7 +173,7 @@ def test_a_projected_graph_keeps_its_metres():
     graph.add_node(1, x="391000.0", y="5820000.0")
     graph.add_node(2, x="391100.0", y="5820000.0")
     graph.add_edge(1, 2)
-    road = road_from_osmnx(graph, "utm.graphml")
+    road = RoadNetwork.from_osmnx(graph, "utm.graphml")
     assert road.position("2") == (391100.0, 5820000.0) and road.edge("1", "2")["length"] == 100.0
 
 
@@ -269,7 +269,7 @@ def test_an_osmnx_graph_in_memory_converts_with_its_native_values():
                    highway="tertiary", name=["Hauptstraße", "Marktplatz"],
                    geometry=LineString([(13.400, 52.520), (13.401, 52.5205), (13.402, 52.520)]))
     graph.add_edge(102, 101, oneway=True, reversed=True, highway="tertiary", length=140.0)
-    road = road_from_osmnx(graph)
+    road = RoadNetwork.from_osmnx(graph)
     edge = road.edge("101", "102")
     assert edge["speed_limit"] == pytest.approx(30 * KMH) and edge["road"] == "Hauptstraße; Marktplatz"
     assert edge["length"] == pytest.approx(2 * math.hypot(68.0, 55.6), rel=0.01)  # along the geometry
