@@ -14,7 +14,13 @@ Edge attributes: ``length`` (m, > 0), ``speed_limit`` (m/s, > 0), ``kind``,
 ``turn``, and optionally ``road`` (name), ``lane`` (index, 0 = leftmost) and
 ``tags`` (words such as ``toll`` or ``school_zone``). Node attributes: ``x``,
 ``y`` and optionally ``lane``, ``road``, ``intersection`` (the intersection an
-approach point belongs to) and ``label``. Anything else is refused by name.
+approach point belongs to), ``label`` and ``lon``, ``lat`` (degrees, kept from
+an OpenStreetMap file). Anything else is refused by name.
+
+Positions are optional as a whole: every node has ``x`` and ``y`` or none
+does. A map without them needs each edge's ``length``; it routes with
+Dijkstra, while A* (which bounds the cost still to go by straight-line
+distance) asks for coordinates.
 
 The JSON form (``configs/maps/*.json``)::
 
@@ -26,7 +32,10 @@ The JSON form (``configs/maps/*.json``)::
 ``kind`` defaults to ``lane``, ``turn`` to ``straight``, ``speed_limit`` to
 13.9 m/s (50 km/h) and ``length`` to the straight-line distance. GraphML files
 (:meth:`RoadNetwork.save` with a ``.graphml`` suffix) hold the same
-attributes, ``tags`` as comma-separated text.
+attributes, ``tags`` as comma-separated text. A GraphML file whose graph has a
+``crs`` attribute is read as OpenStreetMap data the way OSMnx writes it
+(longitude/latitude projected to metres, ``maxspeed`` text, one-way streets,
+parallel edges): see :mod:`symbolic.planning.osm` and :meth:`RoadNetwork.from_osmnx`.
 """
 from __future__ import annotations
 
@@ -34,16 +43,18 @@ import difflib
 import json
 import math
 import random
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any, Iterator
 
 import networkx as nx
 
 from symbolic.files import write_text_atomic
+from symbolic.planning.osm import osmnx_to_graph
 
 KINDS = ("lane", "junction", "lane_change")
 TURNS = ("straight", "left", "right", "u_turn", "change_left", "change_right")
-NODE_ATTRIBUTES = ("x", "y", "lane", "road", "intersection", "label")
+NODE_ATTRIBUTES = ("x", "y", "lane", "road", "intersection", "label", "lon", "lat")
 EDGE_ATTRIBUTES = ("length", "speed_limit", "kind", "turn", "road", "lane", "tags")
 DEFAULT_SPEED_LIMIT = 13.9  # m/s, 50 km/h
 
@@ -56,8 +67,9 @@ class RoadNetwork:
     """A directed graph of lane points and the ways to drive between them.
 
     Args:
-        graph: a :class:`networkx.DiGraph` whose nodes carry ``x``, ``y`` and
-            whose edges carry the attributes listed in the module docstring;
+        graph: a :class:`networkx.DiGraph` whose nodes carry ``x``, ``y`` (all
+            of them or none) and whose edges carry the attributes listed in
+            the module docstring;
             an empty graph when omitted. Use :meth:`add_node`/:meth:`add_edge`
             (which validate) or :meth:`validate` after building it by hand.
         name: the map's name, for messages and drawings.
@@ -76,11 +88,17 @@ class RoadNetwork:
         self.name = name
 
     # ------------------------------------------------------------------ building
-    def add_node(self, node: str, *, x: float, y: float, **attributes: Any) -> None:
-        """Add a lane point at ``(x, y)`` metres; extra attributes from :data:`NODE_ATTRIBUTES`."""
+    def add_node(self, node: str, *, x: float | None = None, y: float | None = None, **attributes: Any) -> None:
+        """Add a lane point at ``(x, y)`` metres (or without a position, on a map that has none).
+
+        Extra attributes come from :data:`NODE_ATTRIBUTES`.
+        """
         node = str(node)
-        attributes = {"x": x, "y": y, **attributes}
-        self.graph.add_node(node, **_checked_node(node, attributes, f"node {node!r}"))
+        attributes = {**({} if x is None else {"x": x}), **({} if y is None else {"y": y}), **attributes}
+        checked = _checked_node(node, attributes, f"node {node!r}")
+        if self.num_nodes and ("x" in checked) != self.has_coordinates:
+            raise MapError(_mixed_positions(f"node {node!r}", "x" in checked))
+        self.graph.add_node(node, **checked)
 
     def add_edge(self, u: str, v: str, **attributes: Any) -> None:
         """Add a way from ``u`` to ``v``; ``length`` defaults to the straight-line distance."""
@@ -89,7 +107,8 @@ class RoadNetwork:
         for end in (u, v):
             if end not in self.graph:
                 raise MapError(f"{where}: ends at unknown node {end!r} (dangling edge); add the node first")
-        attributes.setdefault("length", self.straight_line(u, v))
+        if "length" not in attributes:
+            attributes["length"] = self._straight_length(u, v, where)
         self.graph.add_edge(u, v, **_checked_edge(attributes, where))
 
     def validate(self, source: str = "<map>") -> "RoadNetwork":
@@ -98,14 +117,26 @@ class RoadNetwork:
         Raises:
             MapError: naming the first bad node or edge and what was expected.
         """
+        positioned = None
         for node, attributes in self.graph.nodes(data=True):
             self.graph.nodes[node].update(_checked_node(node, attributes, f"{source}: node {node!r}"))
+            if positioned is None:
+                positioned = "x" in attributes
+            elif ("x" in attributes) != positioned:
+                raise MapError(_mixed_positions(f"{source}: node {node!r}", "x" in attributes))
         for u, v, attributes in self.graph.edges(data=True):
             where = f"{source}: edge {u}->{v}"
             if "length" not in attributes:
-                attributes["length"] = self.straight_line(u, v)
+                attributes["length"] = self._straight_length(u, v, where)
             attributes.update(_checked_edge(attributes, where))
         return self
+
+    def _straight_length(self, u: str, v: str, where: str) -> float:
+        """The straight-line length of a new edge; one line naming it on a map without coordinates."""
+        if not self.has_coordinates:
+            raise MapError(f"{where}: missing `length` (metres); map {self.name or '<unnamed>'} has no node "
+                           f"coordinates to compute it from")
+        return self.straight_line(u, v)
 
     # ------------------------------------------------------------------ reading
     @property
@@ -116,9 +147,26 @@ class RoadNetwork:
     def num_edges(self) -> int:
         return self.graph.number_of_edges()
 
+    @property
+    def has_coordinates(self) -> bool:
+        """Whether the nodes carry positions ``x``, ``y`` (every node does or none does; True when empty).
+
+        Example:
+            >>> road = RoadNetwork(name="no positions")
+            >>> road.add_node("A"), road.add_node("B")
+            (None, None)
+            >>> road.add_edge("A", "B", length=80)
+            >>> road.has_coordinates
+            False
+        """
+        first = next(iter(self.graph.nodes(data="x")), None)
+        return first is None or first[1] is not None
+
     def position(self, node: str) -> tuple[float, float]:
         """``(x, y)`` of a node in metres."""
         attributes = self.node(node)
+        if "x" not in attributes:
+            raise MapError(f"map {self.name or '<unnamed>'} has no node coordinates (node {node!r} has no x, y)")
         return attributes["x"], attributes["y"]
 
     def node(self, node: str) -> dict:
@@ -199,7 +247,10 @@ class RoadNetwork:
             if node in road.graph:
                 raise MapError(f"{where}: duplicate node id {node!r}")
             attributes = {k: v for k, v in entry.items() if k != "id"}
-            road.graph.add_node(node, **_checked_node(node, attributes, f"{where} ({node})"))
+            checked = _checked_node(node, attributes, f"{where} ({node})")
+            if road.num_nodes and ("x" in checked) != road.has_coordinates:
+                raise MapError(_mixed_positions(f"{where} ({node})", "x" in checked))
+            road.graph.add_node(node, **checked)
         for index, entry in enumerate(data["edges"]):
             road._add_json_edge(entry, f"{source}: edges[{index}]")
         return road
@@ -215,12 +266,41 @@ class RoadNetwork:
         if self.graph.has_edge(u, v):
             raise MapError(f"{where}: duplicate edge {u}->{v}")
         attributes = {k: value for k, value in entry.items() if k not in ("from", "to")}
-        attributes.setdefault("length", self.straight_line(u, v))
+        if "length" not in attributes:
+            attributes["length"] = self._straight_length(u, v, where)
         self.graph.add_edge(u, v, **_checked_edge(attributes, where))
 
     @classmethod
+    def from_osmnx(cls, graph: nx.MultiDiGraph, source: str = "<osmnx>") -> "RoadNetwork":
+        """A validated network from an OSMnx street graph, read from GraphML or in memory.
+
+        See :mod:`symbolic.planning.osm` for what becomes of positions, speeds,
+        one-way streets and parallel edges.
+
+        Raises:
+            MapError: naming the file (``source``), the node or edge, and what was expected.
+
+        Example:
+            >>> graph = nx.MultiDiGraph(crs="epsg:4326")
+            >>> graph.add_node(1, x=13.400, y=52.5), graph.add_node(2, x=13.401, y=52.5)
+            (None, None)
+            >>> _ = graph.add_edge(1, 2, length=67.9, maxspeed="30 mph", oneway=True, highway="residential")
+            >>> road = RoadNetwork.from_osmnx(graph, "berlin.graphml")
+            >>> road, road.edge("1", "2")["tags"]
+            (RoadNetwork('berlin', num_nodes=2, num_edges=1), ('residential', 'oneway'))
+        """
+        try:
+            digraph, name = osmnx_to_graph(graph, source)
+        except ValueError as error:
+            raise MapError(str(error)) from None
+        return cls(digraph, name=name).validate(source)
+
+    @classmethod
     def load(cls, path: str | Path) -> "RoadNetwork":
-        """Read a map from ``.json`` or ``.graphml``, validating every entry.
+        """Read a map from ``.json`` or ``.graphml`` (ours, or OSMnx's), validating every entry.
+
+        A GraphML file with a graph attribute ``crs`` is OpenStreetMap data as
+        OSMnx saves it (``ox.save_graphml``) and is read by :meth:`from_osmnx`.
 
         Raises:
             MapError: unreadable file, bad JSON/GraphML, or a bad node or edge, naming it.
@@ -236,21 +316,31 @@ class RoadNetwork:
     @classmethod
     def _from_graphml(cls, text: str, source: str) -> "RoadNetwork":
         try:
-            graph = nx.parse_graphml(text, node_type=str)
+            graph = nx.parse_graphml(text, node_type=str, force_multigraph=True)
         except Exception as error:  # networkx raises several types for bad XML
             raise MapError(f"{source}: invalid GraphML: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
-        if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
-            raise MapError(f"{source}: the GraphML graph must be directed and simple (edgedefault=\"directed\")")
-        for node, attributes in graph.nodes(data=True):
-            if "x" not in attributes or "y" not in attributes:
-                raise MapError(f"{source}: node {node!r} has no position x, y; an edge ends at a node "
-                               f"the file does not declare (dangling edge)")
-        for _, _, attributes in graph.edges(data=True):
+        if not graph.is_directed():
+            raise MapError(f"{source}: the GraphML graph must be directed (edgedefault=\"directed\"); an undirected "
+                           f"graph cannot say which way a one-way street runs")
+        _refuse_undeclared_nodes(graph, text, source)
+        if "crs" in graph.graph:
+            return cls.from_osmnx(graph, source)
+        simple = nx.DiGraph()
+        simple.add_nodes_from(graph.nodes(data=True))
+        for u, v, attributes in graph.edges(data=True):
+            if simple.has_edge(u, v):
+                raise MapError(f"{source}: edge {u}->{v} appears twice; a map in this format has one edge per "
+                               f"ordered pair of nodes (an OSMnx file with parallel edges carries a graph attribute `crs`)")
             if isinstance(attributes.get("tags"), str):
                 attributes["tags"] = [t for t in attributes["tags"].split(",") if t]
-        name = graph.graph.pop("name", "") or Path(source).stem
-        graph.graph.clear()
-        return cls(graph, name=str(name)).validate(source)
+            simple.add_edge(u, v, **attributes)
+        name = graph.graph.get("name", "") or Path(source).stem
+        try:
+            return cls(simple, name=str(name)).validate(source)
+        except MapError as error:
+            if any(f"attribute {key!r}" in str(error) for key in ("osmid", "street_count", "highway", "oneway")):
+                raise MapError(f"{error}. An OSMnx file needs its graph attribute `crs` (e.g. crs=\"epsg:4326\")") from None
+            raise
 
     def save(self, path: str | Path) -> Path:
         """Write the map as ``.json`` or ``.graphml`` atomically (temp file, then rename)."""
@@ -308,6 +398,26 @@ def read_json(path: str | Path, what: str, *, error: type = ValueError):
 
 
 # ---------------------------------------------------------------------- validation
+def _refuse_undeclared_nodes(graph: nx.MultiDiGraph, text: str, source: str) -> None:
+    """Refuse an edge that ends at a node the file never declares (networkx adds such nodes bare)."""
+    if all(graph.nodes[n] for n in graph):
+        return  # every node carries data, so every node was declared
+    declared = {element.get("id") for element in ElementTree.fromstring(text).iter()
+                if element.tag.rsplit("}", 1)[-1] == "node"}
+    for u, v in graph.edges():
+        for end in (u, v):
+            if end not in declared:
+                raise MapError(f"{source}: edge {u}->{v} ends at node {end!r}, which the file does not declare "
+                               f"(dangling edge); expected <node id=\"{end}\"> in the graph")
+
+
+def _mixed_positions(where: str, has_position: bool) -> str:
+    """The message for a map whose nodes have positions and lack them; ``where`` names the odd node."""
+    found = "has a position x, y while the nodes before it have none" if has_position else \
+        "has no position x, y while the nodes before it have one"
+    return f"{where}: {found}; expected x and y (metres) on every node or on none"
+
+
 def _did_you_mean(word: str, options) -> str:
     close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""
@@ -332,14 +442,14 @@ def _checked_node(node: str, attributes: dict, where: str) -> dict:
         if key not in NODE_ATTRIBUTES:
             raise MapError(f"{where}: unknown node attribute {key!r}.{_did_you_mean(key, NODE_ATTRIBUTES)} "
                            f"Expected some of: {', '.join(NODE_ATTRIBUTES)}")
-        if key in ("x", "y"):
+        if key in ("x", "y", "lon", "lat"):
             checked[key] = _number(value, key, where)
         elif key == "lane":
             checked[key] = _lane(value, where)
         else:
             checked[key] = str(value)
-    for key in ("x", "y"):
-        if key not in checked:
+    for key, other in (("x", "y"), ("y", "x")):
+        if other in checked and key not in checked:
             raise MapError(f"{where}: missing position `{key}` (metres)")
     return checked
 

@@ -1,16 +1,18 @@
-"""Route constraints: avoid edges with a property, pass waypoints, no turns of a kind at a node.
+"""Route constraints: avoid edges with a property or a node, pass waypoints, no turns of a kind at a node.
 
-Three kinds, each enforced exactly:
+Four kinds, each enforced exactly:
 
 - :class:`Avoid` ``(key, value)``: use no edge whose attribute ``key`` equals
   ``value`` (for ``tags``: contains it), e.g. ``Avoid("tags", "toll")``,
   ``Avoid("road", "Main St")``, ``Avoid("kind", "lane_change")``;
+- :class:`AvoidNode` ``(node)``: never pass this node (a closed
+  intersection);
 - :class:`Via` ``(node)``: pass this node; several waypoints are passed in the
   order given;
 - :class:`NoTurn` ``(at, turn="left")``: make no ``turn`` at this node or at
   any approach of this intersection (node attribute ``intersection``).
 
-Avoid and no-turn constraints remove edges; waypoints split the route into
+Avoid, avoid-node and no-turn constraints remove edges; waypoints split the route into
 legs, each the cheapest on what is left. The result is the cheapest route
 that meets every constraint (it may pass a node twice when a waypoint asks
 for it). When none exists, :class:`UnsatisfiableRoute` names a smallest set
@@ -19,6 +21,7 @@ of constraints that together leave no route: dropping any one of them would.
 The file form (JSON or YAML; also ``nesy plan --constraints FILE``)::
 
     avoid: ["tags=toll", "road=Main St"]
+    avoid_node: ["2_2_inE"]
     via: ["3_4_inN"]
     no_turn: [{"at": "2_2", "turn": "left"}]   # or no_left_turn_at: ["2_2"]
 
@@ -54,6 +57,21 @@ class Avoid:
 
 
 @dataclass(frozen=True)
+class AvoidNode:
+    """Never pass the node ``node``: use no edge into or out of it.
+
+    Example:
+        >>> str(AvoidNode("N5"))
+        'avoid node N5'
+    """
+
+    node: str
+
+    def __str__(self) -> str:
+        return f"avoid node {self.node}"
+
+
+@dataclass(frozen=True)
 class Via:
     """Pass the node ``node``.
 
@@ -84,7 +102,7 @@ class NoTurn:
         return f"no {self.turn.replace('_', ' ')} turn at {self.at}"
 
 
-Constraint = Union[Avoid, Via, NoTurn]
+Constraint = Union[Avoid, AvoidNode, Via, NoTurn]
 
 
 class UnsatisfiableRoute(NoRouteError):
@@ -118,15 +136,15 @@ def constraints_from_json(data: Any, source: str = "<constraints>") -> list[Cons
     """Constraints from their file form (see the module docstring).
 
     Example:
-        >>> constraints_from_json({"avoid": ["tags=toll"], "via": ["N5"], "no_left_turn_at": ["X"]})
-        [Avoid(key='tags', value='toll'), Via(node='N5'), NoTurn(at='X', turn='left')]
+        >>> constraints_from_json({"avoid": ["tags=toll"], "avoid_node": ["N2"], "via": ["N5"], "no_left_turn_at": ["X"]})
+        [Avoid(key='tags', value='toll'), AvoidNode(node='N2'), Via(node='N5'), NoTurn(at='X', turn='left')]
     """
     if data is None:
         return []
     if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a mapping with avoid, via, no_turn or no_left_turn_at. "
+        raise ValueError(f"{source}: expected a mapping with avoid, via, no_turn, no_left_turn_at or avoid_node. "
                          f"Received {type(data).__name__}")
-    keys = ("avoid", "via", "no_turn", "no_left_turn_at")
+    keys = ("avoid", "via", "no_turn", "no_left_turn_at", "avoid_node")
     constraints: list[Constraint] = []
     for key, entries in data.items():
         if key not in keys:
@@ -140,10 +158,10 @@ def constraints_from_json(data: Any, source: str = "<constraints>") -> list[Cons
                     constraints.append(parse_avoid(entry))
                 except ValueError as error:
                     raise ValueError(f"{where}: {error}") from None
-            elif key in ("via", "no_left_turn_at"):
+            elif key in ("avoid_node", "via", "no_left_turn_at"):
                 if not isinstance(entry, (str, int)) or isinstance(entry, bool):
                     raise ValueError(f"{where}: expected a node id. Received {entry!r}")
-                constraints.append(Via(str(entry)) if key == "via" else NoTurn(str(entry)))
+                constraints.append({"avoid_node": AvoidNode, "via": Via, "no_left_turn_at": NoTurn}[key](str(entry)))
             else:
                 if not isinstance(entry, dict) or "at" not in entry or set(entry) - {"at", "turn"}:
                     raise ValueError(f"{where}: expected {{\"at\": NODE, \"turn\": \"left\"}}. Received {entry!r}")
@@ -191,7 +209,7 @@ def check_constraints(road: RoadNetwork, constraints: Iterable[Constraint]) -> l
             if constraint.key not in EDGE_ATTRIBUTES:
                 raise MapError(f"constraint '{constraint}': unknown edge attribute {constraint.key!r}; "
                                f"expected one of {', '.join(EDGE_ATTRIBUTES)}")
-        elif isinstance(constraint, Via):
+        elif isinstance(constraint, (AvoidNode, Via)):
             if constraint.node not in road.graph:
                 raise MapError(f"constraint '{constraint}': unknown node {constraint.node!r} in map {road.name}")
         elif isinstance(constraint, NoTurn):
@@ -202,23 +220,29 @@ def check_constraints(road: RoadNetwork, constraints: Iterable[Constraint]) -> l
                 raise MapError(f"constraint '{constraint}': {constraint.at!r} is neither a node nor an "
                                f"intersection of map {road.name}")
         else:
-            raise TypeError(f"a route constraint must be Avoid, Via or NoTurn. Received {type(constraint).__name__}")
+            raise TypeError(f"a route constraint must be Avoid, AvoidNode, Via or NoTurn. "
+                            f"Received {type(constraint).__name__}")
     return constraints
 
 
 def excluded_edges(road: RoadNetwork, constraints: Iterable[Constraint]) -> set[tuple[str, str]]:
-    """The edges that the avoid and no-turn constraints rule out.
+    """The edges that the avoid, avoid-node and no-turn constraints rule out.
 
     Example:
         >>> from symbolic.planning.roadnet import straight_road
         >>> road = straight_road(num_lanes=2, length=100, spacing=25, crossing_at=50)
         >>> sorted(excluded_edges(road, [NoTurn("X"), Avoid("turn", "right")]))
         [('L0_stop', 'W_out'), ('L1_stop', 'E_out')]
+        >>> sorted(excluded_edges(road, [AvoidNode("L0_1")]))
+        [('L0_0', 'L0_1'), ('L0_1', 'L0_stop'), ('L1_0', 'L0_1')]
     """
     excluded: set[tuple[str, str]] = set()
     for constraint in constraints:
         if isinstance(constraint, Avoid):
             excluded.update(road.edges_where(constraint.key, constraint.value))
+        elif isinstance(constraint, AvoidNode):
+            excluded.update(road.graph.in_edges(constraint.node))
+            excluded.update(road.graph.out_edges(constraint.node))
         elif isinstance(constraint, NoTurn):
             for u, v, turn in road.graph.edges(data="turn"):
                 if turn == constraint.turn and (u == constraint.at or road.graph.nodes[u].get("intersection") == constraint.at):
@@ -232,7 +256,7 @@ def plan_route(planner: RoutePlanner, origin: str, destination: str, constraints
     Args:
         planner: a fitted :class:`~symbolic.planning.routing.RoutePlanner` (its cost and blocked edges apply).
         origin, destination: node ids.
-        constraints: :class:`Avoid`, :class:`Via` and :class:`NoTurn` constraints.
+        constraints: :class:`Avoid`, :class:`AvoidNode`, :class:`Via` and :class:`NoTurn` constraints.
 
     Returns:
         A :class:`~symbolic.planning.routing.Route`.

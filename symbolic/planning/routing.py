@@ -171,7 +171,9 @@ class RoutePlanner:
         cost: ``"distance"`` (metres), ``"time"`` (seconds at the speed limit,
             plus delays), or a callable ``cost(u, v, attributes) -> float``
             (``None`` or ``inf``: impassable; delays are not added to it).
-        algorithm: ``"astar"`` or ``"dijkstra"``.
+        algorithm: ``"astar"`` or ``"dijkstra"``. A* bounds the cost still to go
+            by straight-line distances and places landmarks by position, so
+            it needs a map with node coordinates; Dijkstra routes any map.
         num_landmarks: with A*, also bound the remaining cost by the triangle
             inequality through this many landmarks (distances precomputed by
             :meth:`fit`); 0 keeps the straight-line bound alone.
@@ -212,14 +214,18 @@ class RoutePlanner:
             raise ValueError(f"`num_landmarks` must be an integer >= 0. Received num_landmarks={self.num_landmarks!r}")
         if not isinstance(road, RoadNetwork):
             raise TypeError(f"`road` must be a RoadNetwork. Received {type(road).__name__}")
+        if self.algorithm == "astar" and not road.has_coordinates:
+            raise MapError(f"algorithm='astar' needs node coordinates (x, y) to bound the cost still to go, and map "
+                           f"{road.name or '<unnamed>'} has none; use algorithm='dijkstra' or add x, y to every node")
         self.road_ = road
         self.updates_: dict[tuple[str, str], EdgeUpdate] = {}
         self.last_search_: dict = {}
         graph = road.graph
         self._names = list(graph)
         self._index = {n: i for i, n in enumerate(self._names)}
-        self._x = np.array([graph.nodes[n]["x"] for n in self._names], dtype=float)
-        self._y = np.array([graph.nodes[n]["y"] for n in self._names], dtype=float)
+        positioned = road.has_coordinates  # Dijkstra needs no positions: zeros stand in for them
+        self._x = np.array([graph.nodes[n]["x"] if positioned else 0.0 for n in self._names], dtype=float)
+        self._y = np.array([graph.nodes[n]["y"] if positioned else 0.0 for n in self._names], dtype=float)
         self._xs, self._ys = self._x.tolist(), self._y.tolist()
         self._succ: list[list[tuple[int, float]]] = [[] for _ in self._names]
         self._pred: list[list[tuple[int, float]]] = [[] for _ in self._names]
@@ -349,6 +355,27 @@ class RoutePlanner:
     def block_edge(self, u: str, v: str, reason: str = "") -> None:
         """Make the edge ``u -> v`` impassable."""
         self.update(EdgeUpdate(u, v, blocked=True, reason=reason))
+
+    def block_node(self, node: str, reason: str = "") -> None:
+        """Make ``node`` impassable (a closed intersection): block every edge into and out of it.
+
+        :meth:`clear_updates` opens it again.
+
+        Example:
+            >>> from symbolic.planning.roadnet import city_grid
+            >>> planner = RoutePlanner().fit(city_grid(3, 3, seed=0))
+            >>> route = planner.plan("0_0_outE", "2_2_inN")
+            >>> closed = route.nodes[2]
+            >>> planner.block_node(closed, reason="closed intersection")
+            >>> new = planner.replan()
+            >>> closed in new.nodes, new.cost > route.cost
+            (False, True)
+        """
+        self._check_fitted()
+        self.road_.node(node)  # a clear error for an unknown id
+        graph = self.road_.graph
+        edges = list(graph.in_edges(node)) + [e for e in graph.out_edges(node) if e[0] != e[1]]
+        self.update([EdgeUpdate(u, v, blocked=True, reason=reason or f"node {node} blocked") for u, v in edges])
 
     def add_delay(self, u: str, v: str, seconds: float, reason: str = "") -> None:
         """Expect ``seconds`` of waiting on ``u -> v`` (counts for ``cost="time"``)."""

@@ -111,3 +111,45 @@ def test_bad_maneuver_scenes_are_one_line_errors(tmp_path, capsys, scene, messag
 def test_route_mode_needs_both_ends(capsys):
     assert cli.main(["plan", "--map", TOWN, "--from", "0_0_outE"]) == 2
     assert "a route needs `--from NODE` and `--to NODE`" in capsys.readouterr().err
+
+
+OSMNX = str(Path(__file__).resolve().parents[2] / "tests" / "symbolic" / "planning" / "osmnx_mitte.graphml")
+
+
+def test_avoid_node_routes_around_a_closed_intersection(capsys):
+    assert cli.main(["plan", "--map", OSMNX, "--from", "29270410", "--to", "29270522", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["nodes"] == ["29270410", "29270411", "29270412", "29270522"]
+    assert cli.main(["plan", "--map", OSMNX, "--from", "29270410", "--to", "29270522", "--json",
+                     "--avoid-node", "29270412", "--avoid-node", "29270411"]) == 0
+    route = json.loads(capsys.readouterr().out)
+    assert route["nodes"] == ["29270410", "29270520", "29270521", "29270522"]
+    assert route["constraints"] == ["avoid node 29270412", "avoid node 29270411"]
+
+
+def test_avoid_node_refuses_an_unknown_id_naming_known_ones(capsys):
+    assert cli.main(["plan", "--map", TOWN, "--from", "0_0_outE", "--to", "2_3_inN", "--avoid-node", "1_1_inX"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("nesy plan: error: argument --avoid-node: unknown node '1_1_inX' in map town; "
+                          "known nodes include 1_1_in")
+    assert err.endswith("more) (see 'nesy plan --help')")
+
+
+def test_avoiding_the_only_way_is_an_unsatisfiable_route(capsys):
+    assert cli.main(["plan", "--map", OSMNX, "--from", "29270410", "--to", "29270522",
+                     "--avoid-node", "29270412", "--avoid-node", "29270521"]) == 1
+    assert "no route from 29270410 to 29270522 satisfies: avoid node 29270412; avoid node 29270521" in \
+        capsys.readouterr().err
+
+
+def test_a_map_without_coordinates_routes_with_dijkstra_by_default(tmp_path, capsys):
+    path = tmp_path / "plain.json"
+    path.write_text(json.dumps({"nodes": [{"id": "A"}, {"id": "B"}, {"id": "C"}],
+                                "edges": [{"from": "A", "to": "B", "length": 10}, {"from": "B", "to": "C", "length": 5},
+                                          {"from": "A", "to": "C", "length": 30}]}))
+    assert cli.main(["plan", "--map", str(path), "--from", "A", "--to", "C"]) == 0
+    assert "route: A -> B -> C" in capsys.readouterr().out
+    assert cli.main(["plan", "--map", str(path), "--from", "A", "--to", "C", "--algorithm", "astar"]) == 1
+    assert "algorithm='astar' needs node coordinates" in capsys.readouterr().err
+    assert cli.main(["plan", "--map", str(path), "--from", "A", "--to", "C", "--out", str(tmp_path / "r.png")]) == 1
+    assert "`--out` draws the map at its node coordinates, and map plain has none" in capsys.readouterr().err

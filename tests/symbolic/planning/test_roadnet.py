@@ -74,7 +74,8 @@ def test_graphml_dangling_edge_and_unknown_attribute_are_named(tmp_path):
     text = path.read_text()
     dangling = text.replace('target="B"', 'target="Q"')
     (tmp_path / "dangling.graphml").write_text(dangling)
-    with pytest.raises(MapError, match=r"node 'Q' has no position x, y; .*dangling edge"):
+    with pytest.raises(MapError, match=r"dangling.graphml: edge A->Q ends at node 'Q', which the file does not "
+                                       r"declare \(dangling edge\)"):
         RoadNetwork.load(tmp_path / "dangling.graphml")
     unknown = text.replace('attr.name="road"', 'attr.name="rood"')
     (tmp_path / "unknown.graphml").write_text(unknown)
