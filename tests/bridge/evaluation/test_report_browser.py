@@ -1,4 +1,5 @@
-"""The report renders in a real headless Chromium: every frame shows, the page logs no errors."""
+"""The report viewer in a real headless Chromium: one frame shows, the keyboard steps, the page logs no errors."""
+import contextlib
 import json
 import os
 import select
@@ -103,8 +104,43 @@ def fcntl_dup_high(fd):
     return high
 
 
-def render(path, tmp_path):
-    """Load ``path`` in headless Chromium; return (page facts, error messages)."""
+class Page:
+    """A page loaded in headless Chromium: evaluate JavaScript, press keys, collect console errors."""
+
+    def __init__(self, tools, session):
+        self.tools, self.session = tools, session
+
+    def evaluate(self, expression):
+        reply = self.tools.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                     "awaitPromise": True}, session=self.session)
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"{expression}: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def press(self, key, code=None, key_code=0):
+        for kind in ("keyDown", "keyUp"):
+            self.tools.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": code or key,
+                                                       "windowsVirtualKeyCode": key_code}, session=self.session)
+
+    def errors(self):
+        time.sleep(0.2)
+        self.evaluate("1")   # flush pending events
+        found = []
+        for event in self.tools.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                found.append(f"{details.get('text', '')} {details.get('exception', {}).get('description', '')}")
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
+                found.append(" ".join(str(a.get("value")) for a in params.get("args", [])))
+            elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):
+                found.append(params["entry"].get("text", ""))
+        return found
+
+
+@contextlib.contextmanager
+def open_page(path, tmp_path):
+    """``path`` loaded in headless Chromium (1440 x 1000) as a :class:`Page`."""
     tools = DevTools(tmp_path / "profile")
     try:
         targets = tools.send("Target.getTargets")["targetInfos"]
@@ -112,39 +148,35 @@ def render(path, tmp_path):
         session = tools.send("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})["sessionId"]
         for domain in ("Runtime.enable", "Log.enable", "Page.enable"):
             tools.send(domain, session=session)
+        tools.send("Emulation.setDeviceMetricsOverride", {"width": 1440, "height": 1000, "deviceScaleFactor": 1,
+                                                          "mobile": False}, session=session)
         tools.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
         tools.wait_for("Page.loadEventFired", timeout=60.0)
-        script = """JSON.stringify({
-            sections: document.querySelectorAll('section.frame').length,
-            shown: Array.from(document.querySelectorAll('section.frame')).filter(function (s) {
-                var image = s.querySelector('img.frame-image');
-                var box = s.getBoundingClientRect();
-                return image && image.complete && image.naturalWidth > 0 && box.height > 0
-                    && s.querySelector('svg.scene-graph') !== null; }).length,
-            summaryImages: Array.from(document.querySelectorAll('.plots img')).filter(function (i) {
-                return i.complete && i.naturalWidth > 0; }).length,
-            button: document.getElementById('only-disagreements') !== null})"""
-        value = tools.send("Runtime.evaluate", {"expression": script, "returnByValue": True}, session=session)
-        facts = json.loads(value["result"]["value"])
-        click = ("(function () { var b = document.getElementById('only-disagreements'); if (b) { b.click(); }"
-                 " return document.querySelectorAll('section.frame.hidden').length; })()")
-        clicked = tools.send("Runtime.evaluate", {"expression": click, "returnByValue": True}, session=session)
-        facts["hidden_after_click"] = clicked["result"]["value"]
-        time.sleep(0.2)
-        tools.send("Runtime.evaluate", {"expression": "1"}, session=session)   # flush pending events
-        errors = []
-        for event in tools.events:
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                errors.append(f"{details.get('text', '')} {details.get('exception', {}).get('description', '')}")
-            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                errors.append(" ".join(str(a.get("value")) for a in params.get("args", [])))
-            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-                errors.append(params["entry"].get("text", ""))
-        return facts, errors
+        yield Page(tools, session)
     finally:
         tools.close()
+
+
+VISIBLE = """new Promise(function (done) { setTimeout(function () {
+    var sections = document.querySelectorAll('#stage section.frame');
+    var section = sections[0], image = section && section.querySelector('img.frame-image');
+    var box = section ? section.getBoundingClientRect() : {height: 0};
+    done(JSON.stringify({
+        shown: sections.length,
+        id: section ? section.id : null,
+        current: document.getElementById('viewer').getAttribute('data-current'),
+        slider: document.getElementById('frame-slider').value,
+        label: document.getElementById('frame-label').textContent,
+        image: !!(image && image.complete && image.naturalWidth > 0 && box.height > 0),
+        graph: !!(section && section.querySelector('svg.scene-graph')),
+        ego: !!(section && section.querySelector('svg.overlay .ego')),
+        currentTicks: document.querySelectorAll('#frame-timeline .tick.current').length,
+        play: document.getElementById('play').textContent}));
+}, 150); })"""
+
+
+def visible(page):
+    return json.loads(page.evaluate(VISIBLE))
 
 
 @pytest.fixture(scope="module")
@@ -156,21 +188,61 @@ def report(tmp_path_factory, traffic_reasoner, oracle_stream):
     return write_report(results, path, truth=True, reasoner=traffic_reasoner, title="browser test"), len(results)
 
 
-def test_every_frame_shows_and_the_page_logs_no_errors(report, tmp_path):
+def test_the_viewer_shows_one_frame_and_the_page_logs_no_errors(report, tmp_path):
     path, num_frames = report
-    facts, errors = render(path, tmp_path)
-    assert errors == []
-    assert facts["sections"] == num_frames and facts["shown"] == num_frames
-    assert facts["summaryImages"] == 1 and facts["button"] is True
-    assert facts["hidden_after_click"] == num_frames        # the oracle agrees everywhere: all hidden
+    with open_page(path, tmp_path) as page:
+        shown = visible(page)
+        assert shown["shown"] == 1 and shown["id"] == "frame-0" and shown["label"] == f"frame 1 / {num_frames}"
+        assert shown["image"] and shown["graph"] and shown["ego"] and shown["currentTicks"] == 1
+        assert page.evaluate("document.querySelectorAll('template.frame-template').length") == num_frames
+        assert page.evaluate("document.querySelectorAll('#frame-timeline .tick').length") == num_frames
+        assert page.evaluate("document.getElementById('frame-slider').max") == str(num_frames - 1)
+        assert page.evaluate("document.querySelectorAll('svg.latency').length") == 1
+        # one frame fits the window: the page is not thousands of pixels tall
+        assert page.evaluate("document.getElementById('viewer').getBoundingClientRect().height") < 1400
+        assert page.errors() == []
+
+
+def test_the_keyboard_steps_through_the_frames(report, tmp_path):
+    path, num_frames = report
+    with open_page(path, tmp_path) as page:
+        page.press("ArrowRight", key_code=39)
+        assert visible(page)["id"] == "frame-1"
+        page.press("ArrowRight", key_code=39)
+        after = visible(page)
+        assert (after["id"], after["current"], after["slider"]) == ("frame-2", "2", "2") and after["image"]
+        page.press("ArrowLeft", key_code=37)
+        assert visible(page)["id"] == "frame-1"
+        page.press("End", key_code=35)
+        end = visible(page)
+        assert end["id"] == f"frame-{num_frames - 1}" and end["label"] == f"frame {num_frames} / {num_frames}"
+        page.press("ArrowRight", key_code=39)                       # past the end: stays
+        assert visible(page)["id"] == f"frame-{num_frames - 1}"
+        page.press("Home", key_code=36)
+        assert visible(page)["id"] == "frame-0"
+        page.press(" ", code="Space", key_code=32)                  # play ...
+        time.sleep(0.7)                                            # 4 frames/s
+        playing = visible(page)
+        assert playing["play"].endswith("pause") and int(playing["current"]) >= 1
+        page.press(" ", code="Space", key_code=32)                  # ... and pause
+        paused = visible(page)["current"]
+        time.sleep(0.6)
+        assert visible(page)["current"] == paused and visible(page)["play"].endswith("play")
+        page.evaluate("document.querySelector('#frame-timeline .tick[data-frame=\"3\"]').click()")
+        assert visible(page)["id"] == "frame-3"
+        assert page.errors() == []
 
 
 def test_the_checker_sees_a_broken_page(tmp_path):
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (scripts/install-browser.sh installs it; it needs root and apt)")
     broken = tmp_path / "broken.html"
-    broken.write_text('<html><body><section class="frame"><img class="frame-image" src="data:image/png;base64,AAAA">'
+    broken.write_text('<html><body><section id="viewer" data-current="0"><input id="frame-slider"><output '
+                      'id="frame-label"></output><button id="play"></button><div id="stage"><section class="frame" '
+                      'id="frame-0"><img class="frame-image" src="data:image/png;base64,AAAA"></section></div>'
                       '</section><script>undefinedFunction();</script></body></html>')
-    facts, errors = render(broken, tmp_path)
-    assert facts["sections"] == 1 and facts["shown"] == 0
-    assert any("undefinedFunction" in e for e in errors)
+    with open_page(broken, tmp_path) as page:
+        shown = visible(page)
+        page.press("ArrowRight", key_code=39)
+        assert shown["shown"] == 1 and not shown["image"] and visible(page)["id"] == "frame-0"   # keys do nothing
+        assert any("undefinedFunction" in e for e in page.errors())
