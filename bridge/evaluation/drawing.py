@@ -240,7 +240,7 @@ def frame_picture(result, *, scale: float = 2.0) -> str:
     source = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     font = LABEL_PX / scale                       # image pixels
     labels = _Labels(font, width, height)
-    shapes = []
+    shapes, tabs = [], []   # labels go last, above every box
     calibration = getattr(frame, "calibration", None)
     ego = getattr(frame, "ego", None)
     if calibration is not None:
@@ -250,7 +250,8 @@ def frame_picture(result, *, scale: float = 2.0) -> str:
         shapes.append(f'<g class="ego"><rect x="{u0:.1f}" y="{v0:.1f}" width="{u1 - u0:.1f}" height="{v1 - v0:.1f}" '
                       f'fill="{EGO_COLOR}" fill-opacity="0.35" stroke="{EGO_COLOR}" stroke-width="{1.5 / scale:.2f}" '
                       f'rx="{1.5 / scale:.2f}"><title>{html.escape(text)}</title></rect>'
-                      f'{labels.place(text, (u0, v0, u1, v1), EGO_COLOR, beside=True)}</g>')
+                      '</g>')
+        tabs.append(labels.place(text, (u0, v0, u1, v1), EGO_COLOR, beside=True))
     kept = set()
     for obj in result.objects:
         box = obj.box
@@ -273,7 +274,8 @@ def frame_picture(result, *, scale: float = 2.0) -> str:
                 f"{obj.position[1]:.1f}) m"
         shapes.append(f'<g class="object"><rect x="{x1:.1f}" y="{y1:.1f}" width="{x2 - x1:.1f}" height="{y2 - y1:.1f}" '
                       f'fill="none" stroke="{color}" stroke-width="{2 / scale:.2f}"{dashed}>'
-                      f'<title>{html.escape(title)}</title></rect>{labels.place(text, (x1, y1, x2, y2), color)}</g>')
+                      f'<title>{html.escape(title)}</title></rect></g>')
+        tabs.append(labels.place(text, (x1, y1, x2, y2), color))
     detections = result.detections
     names = detections.label_names()
     for box, name, score in zip(detections.boxes.tolist(), names, detections.scores.tolist()):
@@ -288,7 +290,7 @@ def frame_picture(result, *, scale: float = 2.0) -> str:
     return (f'<div class="picture" style="width:{shown_w}px;height:{shown_h}px">'
             f'<img class="frame-image" alt="{html.escape(result.name)}" width="{shown_w}" height="{shown_h}" '
             f'src="{source}"><svg class="overlay" xmlns="http://www.w3.org/2000/svg" width="{shown_w}" '
-            f'height="{shown_h}" viewBox="0 0 {width} {height}" font-size="{font:.2f}">{"".join(shapes)}</svg></div>')
+            f'height="{shown_h}" viewBox="0 0 {width} {height}" font-size="{font:.2f}">{"".join(shapes + tabs)}</svg></div>')
 
 
 class _Labels:
