@@ -14,9 +14,9 @@ with their tolerances. The run's figures (agreement, unsafe decisions,
 latency) head the page; the latency histogram, action counts and the
 confusion matrix follow the viewer.
 
-Each frame's HTML sits in an inert ``<template>`` and is copied into the page
-when shown, so a long run loads as fast as a short one: images of hidden
-frames are not decoded.
+Each frame's HTML waits as text in a ``<script type="text/html">`` and is
+parsed when shown, so the browser builds one frame's elements, not every
+frame's, and decodes one image at a time.
 """
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ _SCRIPT = r"""
 (function () {
   var viewer = document.getElementById('viewer');
   if (!viewer) { return; }
-  var templates = document.querySelectorAll('template.frame-template');
+  var templates = document.querySelectorAll('script.frame-template');
+  var holder = document.createElement('template');
   var stage = document.getElementById('stage');
   var slider = document.getElementById('frame-slider');
   var label = document.getElementById('frame-label');
@@ -112,7 +113,8 @@ _SCRIPT = r"""
     if (index === current || count === 0) { return; }
     if (current >= 0) { ticks[current].classList.remove('current'); }
     current = index;
-    stage.replaceChildren(templates[index].content.cloneNode(true));
+    holder.innerHTML = templates[index].textContent;
+    stage.replaceChildren(holder.content);
     ticks[index].classList.add('current');
     slider.value = String(index);
     label.textContent = 'frame ' + (index + 1) + ' / ' + count;
@@ -201,7 +203,7 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
         >>> results = list(pipeline.stream(generate_episode(preset_config("easy"), seed=2, num_frames=2)))
         >>> page = write_report(results, tempfile.mkdtemp() + "/report.html", truth=True,
         ...                     reasoner=pipeline.reasoner).read_text()
-        >>> page.count('<template class="frame-template"'), page.count('class="tick')
+        >>> page.count('<script type="text/html" class="frame-template"'), page.count('class="tick')
         (2, 2)
     """
     if metrics is None and truth and results:
@@ -215,13 +217,18 @@ def write_report(results: Sequence, path: str | Path, *, metrics=None, title: st
              summary_html(results, metrics, skipped)]
     for index, result in enumerate(results):
         evaluation = evaluations[index] if evaluations else None
-        parts.append(f'<template class="frame-template" data-frame="{index}">'
-                     f'{frame_html(index, result, evaluation)}</template>')
+        parts.append(f'<script type="text/html" class="frame-template" data-frame="{index}">'
+                     f'{_script_text(frame_html(index, result, evaluation))}</script>')
     parts.append(f"</main><script>{_SCRIPT}</script></body></html>")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, "".join(parts))
     return path
+
+
+def _script_text(markup: str) -> str:
+    """``markup`` made safe inside a ``<script>`` element (every text in it is escaped; this guards the rest)."""
+    return re.sub(r"</(script)", r"<\\/\1", markup, flags=re.IGNORECASE).replace("<!--", "<\\!--")
 
 
 def perception_name(*, oracle: bool = False, weights: str | Path | None = None) -> str:

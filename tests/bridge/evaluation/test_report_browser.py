@@ -48,7 +48,7 @@ def test_the_viewer_shows_one_frame_and_the_page_logs_no_errors(report, tmp_path
         shown = visible(page)
         assert shown["shown"] == 1 and shown["id"] == "frame-0" and shown["label"] == f"frame 1 / {num_frames}"
         assert shown["image"] and shown["graph"] and shown["ego"] and shown["currentTicks"] == 1
-        assert page.evaluate("document.querySelectorAll('template.frame-template').length") == num_frames
+        assert page.evaluate("document.querySelectorAll('script.frame-template').length") == num_frames
         assert page.evaluate("document.querySelectorAll('#frame-timeline .tick').length") == num_frames
         assert page.evaluate("document.getElementById('frame-slider').max") == str(num_frames - 1)
         assert page.evaluate("document.querySelectorAll('svg.latency').length") == 1
