@@ -76,7 +76,7 @@ section.frame{border-top:1px solid #e3e6ea;padding-top:8px}
 .bad{color:#b52b27;font-weight:600}.good{color:#2a7a2e;font-weight:600}
 h3{font-size:14px;margin:10px 0 4px}h4{font-size:13px;margin:8px 0 3px;color:#334}
 table{border-collapse:collapse;font-size:12px;width:100%}
-td,th{border-bottom:1px solid #eef0f3;padding:2px 6px;text-align:left;vertical-align:top}
+td,th{border-bottom:1px solid #eef0f3;padding:2px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.mattered td{background:#fff4d6}
@@ -367,7 +367,7 @@ def latency_histogram_svg(values_ms: Sequence[float], *, width: int = 440, heigh
             over += 1
         else:
             counts[min(int(value / top * bins), bins - 1)] += 1
-    left, bottom, plot_w, plot_h = 34, height - 22, width - 34 - 40, height - 22 - 10
+    left, bottom, plot_w, plot_h = 34, height - 30, width - 34 - 40, height - 30 - 10
     tallest = max(counts + [over, 1])
     bar_w = plot_w / bins
     parts = [f'<svg class="latency" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -517,6 +517,25 @@ def graph_legend_html(graph) -> str:
 _LONG_NUMBER = re.compile(r"-?\d+\.\d{3,}")
 
 
+def short_source(source: str) -> str:
+    """A rule's ``file:line`` with the file relative to the working folder when it lies under it.
+
+    Example:
+        >>> import os
+        >>> short_source(os.path.join(os.getcwd(), "configs", "rules", "traffic.rules") + ":44")
+        'configs/rules/traffic.rules:44'
+        >>> short_source("/elsewhere/x.rules:3"), short_source("")
+        ('/elsewhere/x.rules:3', '')
+    """
+    file, colon, line = source.rpartition(":")
+    if not colon or not file:
+        return source
+    try:
+        return f"{Path(file).relative_to(Path.cwd()).as_posix()}:{line}"
+    except ValueError:
+        return source
+
+
 def round_numbers(text: str, digits: int = 2) -> str:
     """``text`` with every number of more than ``digits`` decimals rounded to ``digits``.
 
@@ -530,11 +549,11 @@ def round_numbers(text: str, digits: int = 2) -> str:
 def decision_html(decision) -> str:
     """The decision: status, rules that fired (why) and why not each other action, numbers rounded."""
     status = html.escape(decision.status) + (" (safe fallback)" if decision.fallback else "")
-    fired = "".join(f'<li><code>{html.escape(r.name)}</code> <small class="source">{html.escape(r.source)}</small></li>'
+    fired = "".join(f'<li><code>{html.escape(r.name)}</code> <small class="source">{html.escape(short_source(r.source))}</small></li>'
                     for r in decision.fired) or "<li>no rule fired</li>"
     rows = []
     for action, why in decision.why_not.items():
-        rules = "<br>".join(f'<code>{html.escape(r.name)}</code> <small class="source">{html.escape(r.source)}</small>'
+        rules = "<br>".join(f'<code>{html.escape(r.name)}</code> <small class="source">{html.escape(short_source(r.source))}</small>'
                             for r in why.rules)
         because = ", ".join(f"<code>{html.escape(round_numbers(f))}</code>" for f in why.facts)
         if not rules:
