@@ -334,9 +334,10 @@ class Pipeline:
 
         Args:
             frame: a frame like the ones to come (the first of them).
-            mode: ``"stream"`` (perception at the config's ``stream_precision``
-                and ``stream_threads``, as :meth:`stream` runs it) or
-                ``"batch"`` (its ``precision``, as :meth:`__call__` runs it).
+            mode: ``"stream"`` (perception of the one frame at the config's
+                ``stream_precision`` and ``stream_threads``, as :meth:`stream`
+                runs it) or ``"batch"`` (a full batch of copies of it at its
+                ``precision``, as :meth:`__call__` runs it).
 
         Raises:
             ValueError: ``mode`` is neither.
@@ -356,8 +357,9 @@ class Pipeline:
             return
         streaming = mode == "stream"
         precision = self.config.stream_precision if streaming else self.config.precision
+        batch = [frame] if streaming else [frame] * self.config.batch_size   # the shapes the timed frames will have
         with torch_threads(self.config.stream_threads if streaming else 0):
-            [detections] = self.perceive([frame], precision=precision)
+            detections = self.perceive(batch, precision=precision)[0]
         if self.tracker is not None:
             self.tracker.reset()
         self.decide(frame, detections, tracker=self.tracker)

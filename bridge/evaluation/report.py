@@ -56,6 +56,7 @@ kbd{border:1px solid #bbb;border-bottom-width:2px;border-radius:3px;padding:0 4p
 #frame-timeline .tick.fallback::after{background:#f0ad4e}
 #frame-timeline .tick.disagree::after{background:#d9534f}
 #frame-timeline .tick.unsafe::after{background:#5b0f8a}
+#frame-timeline.dense .tick{margin-right:0;border-radius:0}
 #frame-timeline .tick.current{outline:2px solid #1d2330;outline-offset:1px;z-index:1}
 #frame-timeline .tick:hover::before{filter:brightness(0.85)}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:#445;align-items:center;margin:2px 0 6px}
@@ -298,6 +299,7 @@ def viewer_html(results: Sequence, evaluations: Sequence = ()) -> str:
     speeds = "".join(f'<option value="{fps}"{" selected" if fps == 4 else ""}>{fps} frames/s</option>'
                      for fps in PLAYBACK_FPS)
     last = max(len(results) - 1, 0)
+    dense = ' class="dense"' if len(results) > 300 else ""   # ticks without gaps
     return (f'<section id="viewer" data-num-frames="{len(results)}" data-current="0">'
             f'<div class="controls"><button id="play" type="button" title="play / pause (space)">&#9654; play</button>'
             f'<button id="previous" type="button" title="previous frame (&#8592;)">&#9664;</button>'
@@ -307,7 +309,7 @@ def viewer_html(results: Sequence, evaluations: Sequence = ()) -> str:
             f'<select id="speed" aria-label="playback speed">{speeds}</select>'
             f'<button id="previous-flagged" type="button" title="previous flagged frame (P)">&#9664; flagged</button>'
             f'<button id="next-flagged" type="button" title="next flagged frame (N)">flagged &#9654;</button></div>'
-            f'<div id="frame-timeline" aria-label="frames">{"".join(ticks)}</div>'
+            f'<div id="frame-timeline"{dense} aria-label="frames">{"".join(ticks)}</div>'
             f'<div class="legend">{legend}{marks}<span class="keys"><kbd>&#8592;</kbd> <kbd>&#8594;</kbd> step '
             f'(<kbd>Shift</kbd> 10), <kbd>Home</kbd> <kbd>End</kbd>, <kbd>space</kbd> play, <kbd>N</kbd> <kbd>P</kbd> '
             f'flagged</span></div><div id="stage"><noscript>The viewer needs JavaScript.</noscript></div></section>')

@@ -71,7 +71,7 @@ def test_detector_path_feeds_float_images_and_the_score_threshold(reasoner):
     detector = FakeDetector(lambda i: scene_detections(scene))
     pipeline = Pipeline(perception=detector, reasoner=reasoner, config=PipelineConfig(score_threshold=0.12))
     results = pipeline([scene, scene])
-    assert detector.calls == [((1, 3, 256, 256), 0.0, 0.0, 0.12),    # the untimed warm-up
+    assert detector.calls == [((32, 3, 256, 256), 0.0, 0.0, 0.12),   # the untimed warm-up: one full batch
                               ((2, 3, 256, 256), 0.0, 0.0, 0.12)]
     assert [r.action for r in results] == ["stop", "stop"]
     assert results[0].objects[0].id == "o1"
@@ -150,13 +150,13 @@ def test_batched_episodes_tracked_decide_as_streaming_and_independent_images_kee
     frames = first + second
 
     def true_boxes():
-        queue = iter([frames[0], *frames])    # the untimed warm-up sees the first frame first
+        queue = iter(frames)                  # one detection per frame, in order: no warm-up pass
         return FakeDetector(lambda i: scene_detections(next(queue)))
 
     config = PipelineConfig(batch_size=4)
-    streamed = list(Pipeline(perception=true_boxes(), reasoner=reasoner, config=config).stream(frames))
-    tracked = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames, track=True)
-    alone = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames)
+    streamed = list(Pipeline(perception=true_boxes(), reasoner=reasoner, config=config).stream(frames, warm_up=False))
+    tracked = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames, track=True, warm_up=False)
+    alone = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames, warm_up=False)
     assert [r.facts for r in tracked] == [r.facts for r in streamed]
     assert [r.decision.to_json()["why_not"] for r in tracked] == [r.decision.to_json()["why_not"] for r in streamed]
     assert [r.action for r in tracked] == [r.action for r in streamed]
@@ -359,3 +359,19 @@ def test_warm_up_leaves_no_trace_and_runs_once_per_mode(reasoner):
     assert pipeline.warmed_up_ == {"stream", "batch"} and len(detector.calls) == 9
     with pytest.raises(ValueError, match="`mode` must be 'stream' or 'batch'. Received: mode='fast'"):
         pipeline.warm_up(frames[0], mode="fast")
+
+
+def test_after_the_warm_up_no_frame_imports_a_module(reasoner):
+    """Imports belong to start-up: once warmed up, deciding frames (tracker, grounding, rules, planner) imports nothing."""
+    import sys
+
+    from bridge.planning import RouteStage
+
+    frames = generate_episode(preset_config("default"), seed=7, num_frames=4)
+    queue = iter([frames[0], *frames])
+    pipeline = Pipeline(perception=FakeDetector(lambda i: scene_detections(next(queue))), reasoner=reasoner,
+                        planners=[RouteStage()])
+    pipeline.warm_up(frames[0], mode="stream")
+    before = set(sys.modules)
+    results = list(pipeline.stream(frames))
+    assert len(results) == 4 and sorted(set(sys.modules) - before) == []
