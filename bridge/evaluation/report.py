@@ -73,11 +73,13 @@ section.frame{border-top:1px solid #e3e6ea;padding-top:8px}
 .picture{position:relative;border:1px solid #c6ccd4;border-radius:4px;overflow:hidden;background:#000}
 .picture img,.picture svg{position:absolute;left:0;top:0}
 .picture svg text{fill:#111;font-family:ui-monospace,Menlo,Consolas,monospace}
-.action{font-size:18px;font-weight:700;padding:1px 12px;border-radius:12px;background:var(--action);color:#111}
+.action{font-size:18px;font-weight:700;padding:1px 12px;border-radius:12px;background:var(--action);color:#111;white-space:nowrap}
+.frame-body>.col{overflow-x:auto}
 .bad{color:#b52b27;font-weight:600}.good{color:#2a7a2e;font-weight:600}
 h3{font-size:14px;margin:10px 0 4px}h4{font-size:13px;margin:8px 0 3px;color:#334}
 table{border-collapse:collapse;font-size:12px;width:100%}
-td,th{border-bottom:1px solid #eef0f3;padding:2px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td,th{border-bottom:1px solid #eef0f3;padding:2px 6px;text-align:left;vertical-align:top}
+td.because{overflow-wrap:anywhere}
 th{font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.mattered td{background:#fff4d6}
@@ -555,13 +557,14 @@ def decision_html(decision) -> str:
                     for r in decision.fired) or "<li>no rule fired</li>"
     rows = []
     for action, why in decision.why_not.items():
-        rules = "<br>".join(f'<code>{html.escape(r.name)}</code> <small class="source">{html.escape(short_source(r.source))}</small>'
+        rules = "<br>".join(f'<code title="{html.escape(short_source(r.source))}">{html.escape(r.name)}</code> '
+                            f'<small class="source">:{html.escape(r.source.rpartition(":")[2])}</small>'
                             for r in why.rules)
         because = ", ".join(f"<code>{html.escape(round_numbers(f))}</code>" for f in why.facts)
         if not rules:
             rules = html.escape(round_numbers(why.text))
         rows.append(f'<tr><th><span class="action" style="--action:{_action_color(action)};font-size:12px">'
-                    f'{html.escape(action)}</span></th><td>{rules}</td><td>{because}</td></tr>')
+                    f'{html.escape(action)}</span></th><td>{rules}</td><td class="because">{because}</td></tr>')
     extra = ""
     if decision.tied:
         extra += f"<p>tied with: {html.escape(', '.join(decision.tied))} (broken by the order of the actions)</p>"
