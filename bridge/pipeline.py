@@ -32,14 +32,24 @@ With ``oracle=True`` perception is the ground truth
 score 1, one-hot light states, true motion), with no calibration, duplicate
 suppression, class sharing, tracker or motion prior: what the rules decide
 with a perfect eye, for rule authors.
+
+Before its first timed frame a pipeline warms up (:meth:`Pipeline.warm_up`):
+the first frame goes once through every stage, untimed, and is forgotten, so
+the detector's first forward pass, z3's first queries and the planners'
+first road network are start-up, not the latency of frame 0.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
+import itertools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
+
+import torch
 
 from symbolic.reasoning.reasoner import Reasoner
 
@@ -182,6 +192,7 @@ class Pipeline:
         self.reasoner = reasoner
         self.planners = list(planners)
         self.config = config
+        self.warmed_up_: set[str] = set()   # the modes ("stream", "batch") warmed up
 
     @property
     def oracle(self) -> bool:
@@ -229,7 +240,7 @@ class Pipeline:
     # ------------------------------------------------------------ public entry points
 
     def __call__(self, frames: Sequence, *, explain: bool = True, overlap: bool = False,
-                 track: bool = False) -> list[FrameResult]:
+                 track: bool = False, warm_up: bool = True) -> list[FrameResult]:
         """Decide frames with perception batched; independently, or tracked when they are episodes in order.
 
         Frames go to perception ``batch_size`` at a time. By default each
@@ -249,14 +260,16 @@ class Pipeline:
             explain: compute why-not answers for rejected actions.
             overlap: run the next batch's perception while deciding.
             track: the frames are episodes in time order; track objects across them.
+            warm_up: first run the first frame once through every stage,
+                untimed (:meth:`warm_up`; once per pipeline and mode).
 
         Returns:
             One :class:`FrameResult` per frame, in order.
         """
-        from concurrent.futures import ThreadPoolExecutor
-
         frames = list(frames)
         self._check_ready()
+        if warm_up and frames:
+            self.warm_up(frames[0], mode="batch")
         size = self.config.batch_size
         batches = [frames[begin:begin + size] for begin in range(0, len(frames), size)]
         tracker = self.tracker if track else None
@@ -279,20 +292,32 @@ class Pipeline:
                                                    perception_ms=perception_ms))
         return results
 
-    def stream(self, frames: Iterable, *, explain: bool = True) -> Iterator[FrameResult]:
+    def stream(self, frames: Iterable, *, explain: bool = True, warm_up: bool = True) -> Iterator[FrameResult]:
         """Decide frame by frame (batch 1), tracking objects across each episode.
 
         The tracker restarts when a frame's ``episode_id`` differs from the
         previous frame's or its ``time_s`` goes back. One stream at a time
         uses the pipeline's tracker.
 
+        Args:
+            frames: scenes or frames (see :mod:`bridge.frames`), any iterable.
+            explain: compute why-not answers for rejected actions.
+            warm_up: first run the first frame once through every stage,
+                untimed (:meth:`warm_up`; once per pipeline and mode).
+
         Yields:
             One :class:`FrameResult` per frame, as soon as it is decided.
         """
         self._check_ready()
+        frames = iter(frames)
+        first = next(frames, None)
+        if first is None:
+            return
+        if warm_up:
+            self.warm_up(first, mode="stream")
         tracker = self.tracker
         previous = None
-        for frame in frames:
+        for frame in itertools.chain([first], frames):
             if tracker is not None and not continues_episode(previous, frame):
                 tracker.reset()
             previous = frame
@@ -301,6 +326,55 @@ class Pipeline:
                 [detections] = self.perceive([frame], precision=self.config.stream_precision)
             perception_ms = (time.perf_counter() - start) * 1000
             yield self.decide(frame, detections, explain=explain, tracker=tracker, perception_ms=perception_ms)
+
+    def warm_up(self, frame, *, mode: str = "batch") -> None:
+        """Run ``frame`` once through every stage, untimed, and forget it.
+
+        The first pass through a stage pays its start-up: the detector's first
+        forward pass (kernels chosen, buffers allocated), the reasoner's first
+        queries, a planner's first road network. :meth:`stream` and
+        :meth:`__call__` call this before their first timed frame, so those
+        costs are not counted as frame 0's latency. Nothing is kept: the
+        tracker is reset, and a multi-frame perception stage forgets the frame
+        (``history_``). Once per pipeline and mode; later calls return at once.
+
+        Args:
+            frame: a frame like the ones to come (the first of them).
+            mode: ``"stream"`` (perception of the one frame at the config's
+                ``stream_precision`` and ``stream_threads``, as :meth:`stream`
+                runs it) or ``"batch"`` (a full batch of copies of it at its
+                ``precision``, as :meth:`__call__` runs it).
+
+        Raises:
+            ValueError: ``mode`` is neither.
+
+        Example:
+            >>> from symbolic.reasoning.reasoner import Reasoner
+            >>> from perception.world import preset_config, generate_scene
+            >>> pipeline = Pipeline(reasoner=Reasoner.from_file(PipelineConfig().rules_path()), oracle=True)
+            >>> pipeline.warm_up(generate_scene(preset_config("easy"), seed=1))
+            >>> sorted(pipeline.warmed_up_)
+            ['batch']
+        """
+        if mode not in ("stream", "batch"):
+            raise ValueError(f"`mode` must be 'stream' or 'batch'. Received: mode={mode!r}")
+        self._check_ready()
+        if mode in self.warmed_up_:
+            return
+        streaming = mode == "stream"
+        precision = self.config.stream_precision if streaming else self.config.precision
+        batch = [frame] if streaming else [frame] * self.config.batch_size   # the shapes the timed frames will have
+        with torch_threads(self.config.stream_threads if streaming else 0):
+            detections = self.perceive(batch, precision=precision)[0]
+        if self.tracker is not None:
+            self.tracker.reset()
+        self.decide(frame, detections, tracker=self.tracker)
+        if self.tracker is not None:
+            self.tracker.reset()
+        history = getattr(self.perception, "history_", None)
+        if isinstance(history, list):
+            history.clear()
+        self.warmed_up_.add(mode)
 
     # ------------------------------------------------------------ the two halves of a frame
 
@@ -414,8 +488,6 @@ def garbage_collection_paused():
         >>> gc.isenabled()
         True
     """
-    import gc
-
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -441,8 +513,6 @@ def torch_threads(num_threads: int):
     if not num_threads:
         yield
         return
-    import torch
-
     previous = torch.get_num_threads()
     torch.set_num_threads(num_threads)
     try:

@@ -28,7 +28,9 @@ class ManeuverStage:
 
     The frame's road becomes a ``RoadLayout`` of the lanes running the ego's
     way (the nearest governing stop line and crosswalk ahead included) and its
-    objects ``TrackedObject`` records moving at their tracked velocity.
+    objects ``TrackedObject`` records moving at their tracked velocity. The
+    plan starts with the frame's decision (``first_action``): the reasoner
+    judged the present on the frame's own facts, the planner predicts the rest.
 
     Args:
         target_lane: the lane to reach, counted from 0 = the leftmost lane
@@ -63,7 +65,7 @@ class ManeuverStage:
         planner = ManeuverPlanner(reasoner, layout, predict_facts=predicted_fact_list, horizon=self.horizon,
                                   step_s=self.step_s)
         return planner.plan(ManeuverState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects,
-                            ManeuverTarget(lane=self.target_lane))
+                            ManeuverTarget(lane=self.target_lane), first_action=result.decision.action)
 
 
 class RouteStage(ManeuverStage):
@@ -126,7 +128,8 @@ class RouteStage(ManeuverStage):
         objects = [tracked_object(o, left_edge) for o in result.objects]
         planner = ManeuverPlanner(reasoner, layout, predict_facts=predicted_fact_list, horizon=self.horizon,
                                   step_s=self.step_s)
-        return planner.plan(ManeuverState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects, target)
+        return planner.plan(ManeuverState(lane=ego_lane, y=0.0, speed=float(frame.ego.speed)), objects, target,
+                            first_action=result.decision.action)
 
 
 def default_destination(road, ego_lane: int) -> str:

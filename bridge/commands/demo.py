@@ -1,6 +1,7 @@
 """``nesy demo``: the whole project in one command.
 
-Drives a generated episode through the shipped detector, the grounding and the
+Drives a generated episode through the detector (the shipped one unless the
+config's ``pipeline.weights`` or ``--weights`` names another; the report's title names it), the grounding and the
 traffic rules (with a route and maneuver plan per frame), judges every decision against the ground truth, and writes
 ``OUT/report.html`` (open it in a browser), ``OUT/frames.jsonl``,
 ``OUT/metrics.json`` and ``OUT/preview.png`` (the frames with their
@@ -44,7 +45,7 @@ def run(args) -> int:
 
     from perception.world import WorldConfig, generate_episode
     from bridge.evaluation.metrics import evaluate_results, timed_stream
-    from bridge.evaluation.report import write_report
+    from bridge.evaluation.report import perception_name, write_report
     from bridge.experiment import load_config
     from bridge.pipeline import Pipeline
     from bridge.planning import RouteStage
@@ -64,8 +65,7 @@ def run(args) -> int:
     preview = io.BytesIO()
     ground_truth_preview(frames[:: max(1, len(frames) // 8)][:8]).save(preview, format="PNG")
     write_atomic(out / "preview.png", preview.getvalue())
-    perception = "ground-truth detections" if args.oracle else "the shipped detector" if not args.weights \
-        else args.weights
+    perception = perception_name(oracle=args.oracle, weights=args.weights or config.pipeline.weights)
     report = write_report(results, out / "report.html", metrics=metrics,
                           title=f"nesy demo: {len(frames)} frames, {world.preset} preset, seed {args.seed}, {perception}")
     print(f"agreement {metrics.agreement:.1%}, unsafe decisions {metrics.num_unsafe}, "

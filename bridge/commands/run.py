@@ -74,9 +74,11 @@ def run(args) -> int:
     summary = run_summary(results, skipped, stream=stream, oracle=args.oracle)
     write_atomic(out / "summary.json", json.dumps(summary, indent=1))
     if args.report:
-        from bridge.evaluation.report import write_report
+        from bridge.evaluation.report import perception_name, write_report
 
-        write_report(results, out / "report.html", title=f"nesy run: {args.data or f'{args.generate} generated frames'}",
+        perception = perception_name(oracle=args.oracle, weights=args.weights or config.pipeline.weights)
+        write_report(results, out / "report.html",
+                     title=f"nesy run: {args.data or f'{args.generate} generated frames'}, {perception}",
                      skipped=skipped, truth=_has_truth(frames), reasoner=pipeline.reasoner)
     counts = ", ".join(f"{action} {n}" for action, n in summary["actions"].items())
     print(f"{len(results)} frames ({len(skipped)} skipped) -> {out / 'frames.jsonl'}; actions: {counts or 'none'}")

@@ -1,16 +1,25 @@
-"""Pictures for people: a route on its road map, a maneuver plan, and frames with their ground-truth boxes.
+"""Pictures for people: a route on its road map, a maneuver plan, frames with their ground-truth boxes,
+and a pipeline frame with what it found, for the report.
 
 The route and maneuver drawings are matplotlib figures saved as PNG files, each written atomically
-(:func:`perception.files.write_atomic`); the ground-truth preview is a PIL image. matplotlib is imported
-inside the functions that draw with it, so importing this module stays cheap.
+(:func:`perception.files.write_atomic`); the ground-truth preview is a PIL image; :func:`frame_picture`
+is HTML (the image as an embedded JPEG under an SVG of boxes, labels and the ego, so labels stay sharp
+at any zoom). matplotlib is imported inside the functions that draw with it, so importing this module
+stays cheap.
 """
 from __future__ import annotations
 
+import base64
+import html
 import io
 from pathlib import Path
 
-from perception.draw import draw_boxes, image_grid
+from perception.draw import color_for, draw_boxes, image_grid, to_pil
 from perception.files import write_atomic
+
+#: CSS pixels of a box label on screen, whatever the image's size
+LABEL_PX = 13.0
+EGO_COLOR = "#3d8bfd"
 
 ACTION_COLORS = {"go": "#2ca02c", "slow": "#bcbd22", "yield": "#ff7f0e", "stop": "#d62728",
                  "change_left": "#1f77b4", "change_right": "#9467bd"}
@@ -191,6 +200,124 @@ def ground_truth_preview(scenes, columns: int = 4, scale: int = 2):
                   for o in scene.objects]
         pictures.append(draw_boxes(scene.image, [o.box for o in scene.objects], labels, scale=scale))
     return image_grid(pictures, columns=columns, padding=4)
+
+
+def frame_picture(result, *, scale: float = 2.0) -> str:
+    """A pipeline frame for the report: its image with the grounded objects, dropped detections and the ego.
+
+    The image is an embedded JPEG shown ``scale`` times its size; above it an
+    SVG in the image's pixels draws each grounded object's box labelled with
+    its id, class (a light's state) and confidence, each detection read as
+    absent as a faint dashed box, objects the tracker coasted (not seen this
+    frame) as dashed boxes where their velocity puts them, and the ego's
+    outline with its speed. Labels are ``LABEL_PX`` CSS pixels at any image
+    size and are moved so that they do not cover each other.
+
+    Args:
+        result: a :class:`bridge.pipeline.FrameResult` whose ``frame`` has an ``image``
+            (and, to draw the ego and coasted objects, a ``calibration`` and ``ego``).
+        scale: display size over image size.
+
+    Returns:
+        HTML: ``<div class="picture">`` holding the ``<img>`` and the ``<svg>``.
+
+    Example:
+        >>> from perception.world import generate_scene, preset_config
+        >>> from symbolic.reasoning.reasoner import Reasoner
+        >>> from bridge.experiment import PipelineConfig
+        >>> from bridge.pipeline import Pipeline
+        >>> pipeline = Pipeline(reasoner=Reasoner.from_file(PipelineConfig().rules_path()), oracle=True)
+        >>> [result] = pipeline([generate_scene(preset_config("easy"), seed=1)])
+        >>> picture = frame_picture(result)
+        >>> picture.count('class="object"') == len(result.objects), 'class="ego"' in picture
+        (True, True)
+    """
+    frame = result.frame
+    picture = to_pil(frame.image)
+    width, height = picture.size
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=90)
+    source = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    font = LABEL_PX / scale                       # image pixels
+    labels = _Labels(font, width, height)
+    shapes, tabs = [], []   # labels go last, above every box
+    calibration = getattr(frame, "calibration", None)
+    ego = getattr(frame, "ego", None)
+    if calibration is not None:
+        u0, v0 = calibration.ego_to_pixel(-0.9, 2.25)      # the ego's 1.8 x 4.5 m outline
+        u1, v1 = calibration.ego_to_pixel(0.9, -2.25)
+        text = "ego" + (f" {float(ego.speed):.1f} m/s" if ego is not None and hasattr(ego, "speed") else "")
+        shapes.append(f'<g class="ego"><rect x="{u0:.1f}" y="{v0:.1f}" width="{u1 - u0:.1f}" height="{v1 - v0:.1f}" '
+                      f'fill="{EGO_COLOR}" fill-opacity="0.35" stroke="{EGO_COLOR}" stroke-width="{1.5 / scale:.2f}" '
+                      f'rx="{1.5 / scale:.2f}"><title>{html.escape(text)}</title></rect>'
+                      '</g>')
+        tabs.append(labels.place(text, (u0, v0, u1, v1), EGO_COLOR, beside=True))
+    kept = set()
+    for obj in result.objects:
+        box = obj.box
+        dashed = ""
+        if box is None:
+            if calibration is None:
+                continue
+            (length, width_m), (x, y) = obj.size, obj.position
+            ua, va = calibration.ego_to_pixel(x - width_m / 2, y + length / 2)
+            ub, vb = calibration.ego_to_pixel(x + width_m / 2, y - length / 2)
+            box, dashed = (ua, va, ub, vb), f' stroke-dasharray="{4 / scale:.1f},{3 / scale:.1f}"'
+        else:
+            kept.add(tuple(round(float(c)) for c in box))
+        x1, y1, x2, y2 = (float(c) for c in box)
+        color = "#%02x%02x%02x" % color_for(obj.label)
+        states = obj.attributes.get("light_state") or {}
+        kind = f"light {max(states, key=states.get)}" if states else obj.label.replace("_", " ")
+        text = f"{obj.id} {kind} {obj.confidence:.0%}"
+        title = f"{text}; {'coasted: not seen this frame' if dashed else 'seen'}; at ({obj.position[0]:.1f}, " \
+                f"{obj.position[1]:.1f}) m"
+        shapes.append(f'<g class="object"><rect x="{x1:.1f}" y="{y1:.1f}" width="{x2 - x1:.1f}" height="{y2 - y1:.1f}" '
+                      f'fill="none" stroke="{color}" stroke-width="{2 / scale:.2f}"{dashed}>'
+                      f'<title>{html.escape(title)}</title></rect></g>')
+        tabs.append(labels.place(text, (x1, y1, x2, y2), color))
+    detections = result.detections
+    names = detections.label_names()
+    for box, name, score in zip(detections.boxes.tolist(), names, detections.scores.tolist()):
+        if tuple(round(c) for c in box) in kept:
+            continue
+        x1, y1, x2, y2 = box
+        shapes.append(f'<rect class="dropped" x="{x1:.1f}" y="{y1:.1f}" width="{x2 - x1:.1f}" height="{y2 - y1:.1f}" '
+                      f'fill="none" stroke="#dddddd" stroke-opacity="0.6" stroke-width="{1 / scale:.2f}" '
+                      f'stroke-dasharray="{2 / scale:.1f},{2 / scale:.1f}"><title>{html.escape(name)} {score:.2f}: '
+                      f'not grounded (read as absent)</title></rect>')
+    shown_w, shown_h = round(width * scale), round(height * scale)
+    return (f'<div class="picture" style="width:{shown_w}px;height:{shown_h}px">'
+            f'<img class="frame-image" alt="{html.escape(result.name)}" width="{shown_w}" height="{shown_h}" '
+            f'src="{source}"><svg class="overlay" xmlns="http://www.w3.org/2000/svg" width="{shown_w}" '
+            f'height="{shown_h}" viewBox="0 0 {width} {height}" font-size="{font:.2f}">{"".join(shapes + tabs)}</svg></div>')
+
+
+class _Labels:
+    """Places box labels (text on a coloured tab) so that no two cover each other."""
+
+    def __init__(self, font: float, width: float, height: float):
+        self.font, self.width, self.height = font, width, height
+        self.placed: list[tuple[float, float, float, float]] = []
+
+    def place(self, text: str, box, color: str, *, beside: bool = False) -> str:
+        """A label tab above the box (else below, inside, then further away); ``beside``: right of it."""
+        x1, y1, x2, y2 = box
+        tab_w, tab_h = 0.62 * self.font * len(text) + 0.5 * self.font, 1.3 * self.font
+        left = min(max(x2 + 0.3 * self.font if beside else x1, 0.0), max(self.width - tab_w, 0.0))
+        tops = [(y1 + y2 - tab_h) / 2, y1 - tab_h] if beside else [y1 - tab_h, y2, y1]
+        tops += [tops[-1] + k * tab_h for k in range(1, 6)] + [tops[0] - k * tab_h for k in range(1, 6)]
+        candidates = [min(max(t, 0.0), self.height - tab_h) for t in tops]
+        top = next((t for t in candidates if not any(_overlaps((left, t, left + tab_w, t + tab_h), other)
+                                                     for other in self.placed)), candidates[0])
+        self.placed.append((left, top, left + tab_w, top + tab_h))
+        return (f'<rect class="tab" x="{left:.1f}" y="{top:.1f}" width="{tab_w:.1f}" height="{tab_h:.1f}" '
+                f'fill="{color}" fill-opacity="0.85" rx="{0.2 * self.font:.1f}"/>'
+                f'<text x="{left + 0.25 * self.font:.1f}" y="{top + 1.0 * self.font:.1f}">{html.escape(text)}</text>')
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _png_path(path: str | Path) -> Path:

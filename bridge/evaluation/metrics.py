@@ -466,6 +466,8 @@ def evaluate_pipeline(pipeline, frames: Sequence, *, stream: bool = True, truth_
     if stream:
         results, wall_s = timed_stream(pipeline, frames, explain=explain, progress=progress, desc="evaluate")
     else:
+        if frames:
+            pipeline.warm_up(frames[0], mode="batch")   # start-up, not frames: left out of wall_s
         start = time.perf_counter()
         results = pipeline(frames, explain=explain)
         wall_s = time.perf_counter() - start
@@ -474,7 +476,7 @@ def evaluate_pipeline(pipeline, frames: Sequence, *, stream: bool = True, truth_
 
 def timed_stream(pipeline, frames: Sequence, *, explain: bool = True, progress: bool = False,
                  desc: str = "stream") -> tuple[list[FrameResult], float]:
-    """Stream ``frames`` through ``pipeline``, timing the pipeline alone.
+    """Stream ``frames`` through ``pipeline``, timing the pipeline alone (after its warm-up).
 
     Returns:
         ``(results, seconds)``: one result per frame and the seconds spent inside the pipeline.
@@ -483,6 +485,8 @@ def timed_stream(pipeline, frames: Sequence, *, explain: bool = True, progress: 
 
     results: list[FrameResult] = []
     wall_s = 0.0
+    if len(frames):
+        pipeline.warm_up(frames[0], mode="stream")   # start-up, not frames: left out of the seconds
     iterator = pipeline.stream(frames, explain=explain)
     with tqdm(total=len(frames), desc=desc, unit="frame", disable=not progress) as bar:
         while True:

@@ -12,6 +12,13 @@ objects move at constant velocity). The frame's action is the plan's first
 step. When no plan exists, the plan is the rule file's safe action, and the
 rules that forbid the needed lane change are named.
 
+The present is not predicted: a pipeline that has already decided the frame
+(on the frame's own facts: their uncertainty, the soft rules and preferences)
+passes that decision as ``first_action``, and the plan starts with it. Facts
+predicted for t = 0 from point velocities can differ from the frame's (a time to
+collision read with the tracker's speed uncertainty), so a planner that judged
+step 0 itself could start with ``slow`` in a frame the reasoner stopped in.
+
 The plans searched: per lane still to cross, hold one longitudinal action
 (``go``, ``slow``, ``yield`` or ``stop``) for 0 or more steps, then change
 lane; the earliest change wins, ties go to that order. One reasoner call per
@@ -265,21 +272,43 @@ class ManeuverPlanner:
         ruleset = getattr(reasoner, "ruleset", None)
         self.safe_action = safe_action or getattr(ruleset, "safe_action", None) or "stop"
 
-    def plan(self, ego: ManeuverState, objects: Sequence[TrackedObject], target: ManeuverTarget) -> ManeuverPlan:
+    def plan(self, ego: ManeuverState, objects: Sequence[TrackedObject], target: ManeuverTarget, *,
+             first_action: str | None = None) -> ManeuverPlan:
         """Plan from ``ego`` to ``target`` with ``objects`` moving at constant velocity.
+
+        Args:
+            ego: the ego now.
+            objects: the tracked objects now.
+            target: the lane to reach.
+            first_action: the action already decided for now (the reasoner's
+                decision on the frame's facts): the plan's first step, and the
+                action of a plan that fails. None: the planner judges step 0 on
+                the facts it predicts for t = 0, and a failed plan is the safe action.
 
         Returns:
             A :class:`ManeuverPlan`; ``plan.action`` is this frame's action.
+
+        Example:
+            >>> class NoChangeNow:
+            ...     def allowed_actions(self, facts): return list(ACTION_EFFECTS)
+            ...     def violations(self, facts, action): return []
+            >>> def no_facts(ego, objects, road, t): return []
+            >>> planner = ManeuverPlanner(NoChangeNow(), RoadLayout(num_lanes=2), predict_facts=no_facts)
+            >>> planner.plan(ManeuverState(lane=1, speed=10.0), [], ManeuverTarget(lane=0), first_action="stop").actions
+            ['stop', 'change_left']
         """
         began = time.perf_counter()
         self._check(ego, target)
-        search = _Search(self, list(objects))
+        if first_action is not None and first_action not in ACTION_EFFECTS:
+            raise ValueError(f"`first_action` must be one of {', '.join(ACTION_EFFECTS)} or None. "
+                             f"Received first_action={first_action!r}")
+        search = _Search(self, list(objects), first_action)
         found = search.lanes_to(ego, 0, target)
         if found is not None:
             actions, states = found
             if not actions:  # already there: one step of the best action the rules allow
                 allowed = search.allowed(ego, 0)
-                first = next((a for a in HOLD_ACTIONS if a in allowed), self.safe_action)
+                first = first_action or next((a for a in HOLD_ACTIONS if a in allowed), self.safe_action)
                 actions, states = [first], [ego, step_ego(ego, first, self.road, self.step_s)]
             reason = (f"reaches lane {target.lane} in {len(actions)} steps" if ego.lane != target.lane
                       else f"already in lane {target.lane}")
@@ -290,7 +319,8 @@ class ManeuverPlanner:
         if search.out_of_budget:
             names += f" (search stopped after {self.max_checks} reasoner calls)"
         where = f" before y={target.before_y:g}" if target.before_y is not None else ""
-        return ManeuverPlan(self.safe_action, [self.safe_action], [ego], False, blocking=blocking,
+        action = first_action if first_action is not None else self.safe_action
+        return ManeuverPlan(action, [action], [ego], False, blocking=blocking,
                             reason=f"no plan reaches lane {target.lane}{where} within {self.horizon} steps; "
                                    f"blocked by {names}",
                             num_checks=search.num_checks, ms=(time.perf_counter() - began) * 1e3)
@@ -305,9 +335,10 @@ class ManeuverPlanner:
 class _Search:
     """One planning call: memoised reasoner checks over abstract ego states."""
 
-    def __init__(self, planner: ManeuverPlanner, objects: list[TrackedObject]):
+    def __init__(self, planner: ManeuverPlanner, objects: list[TrackedObject], first_action: str | None = None):
         self.planner = planner
         self.objects = objects
+        self.first_action = first_action
         self.num_checks = 0
         self.out_of_budget = False
         self._allowed: dict[tuple, list[str]] = {}
@@ -319,6 +350,8 @@ class _Search:
         return step, ego.lane, round(ego.y, 3), round(ego.speed, 3)
 
     def allowed(self, ego: ManeuverState, step: int) -> list[str]:
+        if step == 0 and self.first_action is not None:
+            return [self.first_action]  # decided on the frame's own facts: not judged again
         key = self._key(ego, step)
         if key not in self._allowed:
             self.num_checks += 1
@@ -360,7 +393,7 @@ class _Search:
                     rest = self.lanes_to(after, k + 1, target)
                     if rest is not None:
                         return actions + [change] + rest[0], states + rest[1]
-                else:
+                elif k > 0 or self.first_action is None:  # a refusal now is the decision's, not a rule's here
                     self.refused.append((state, k))
                 if hold not in allowed:
                     del chains[hold]

@@ -1,5 +1,6 @@
-"""The pipeline: oracle agreement by construction, detector path, streaming, robust mode, config."""
+"""The pipeline: oracle agreement by construction, detector path, streaming, robust mode, config, warm-up."""
 import dataclasses
+import time
 
 import numpy as np
 import pytest
@@ -70,7 +71,8 @@ def test_detector_path_feeds_float_images_and_the_score_threshold(reasoner):
     detector = FakeDetector(lambda i: scene_detections(scene))
     pipeline = Pipeline(perception=detector, reasoner=reasoner, config=PipelineConfig(score_threshold=0.12))
     results = pipeline([scene, scene])
-    assert detector.calls == [((2, 3, 256, 256), 0.0, 0.0, 0.12)]
+    assert detector.calls == [((32, 3, 256, 256), 0.0, 0.0, 0.12),   # the untimed warm-up: one full batch
+                              ((2, 3, 256, 256), 0.0, 0.0, 0.12)]
     assert [r.action for r in results] == ["stop", "stop"]
     assert results[0].objects[0].id == "o1"
     assert set(results[0].timings_ms) == {"perception", "grounding", "reasoning", "total"}
@@ -129,7 +131,7 @@ def test_stream_tracks_ids_and_restarts_per_episode(reasoner):
                                                                              num_frames=3)]
     frames = first + second
     detector = FakeDetector(lambda i: None)
-    queue = iter(frames)
+    queue = iter([frames[0], *frames])        # the untimed warm-up sees the first frame first
     detector.make = lambda i: scene_detections(next(queue))
     results = list(Pipeline(perception=detector, reasoner=reasoner).stream(frames))
     assert len(results) == 9
@@ -148,13 +150,13 @@ def test_batched_episodes_tracked_decide_as_streaming_and_independent_images_kee
     frames = first + second
 
     def true_boxes():
-        queue = iter(frames)
+        queue = iter(frames)                  # one detection per frame, in order: no warm-up pass
         return FakeDetector(lambda i: scene_detections(next(queue)))
 
     config = PipelineConfig(batch_size=4)
-    streamed = list(Pipeline(perception=true_boxes(), reasoner=reasoner, config=config).stream(frames))
-    tracked = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames, track=True)
-    alone = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames)
+    streamed = list(Pipeline(perception=true_boxes(), reasoner=reasoner, config=config).stream(frames, warm_up=False))
+    tracked = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames, track=True, warm_up=False)
+    alone = Pipeline(perception=true_boxes(), reasoner=reasoner, config=config)(frames, warm_up=False)
     assert [r.facts for r in tracked] == [r.facts for r in streamed]
     assert [r.decision.to_json()["why_not"] for r in tracked] == [r.decision.to_json()["why_not"] for r in streamed]
     assert [r.action for r in tracked] == [r.action for r in streamed]
@@ -195,7 +197,7 @@ def test_the_stages_are_public_and_swappable(reasoner):
 
     recording = Recording()
     [swapped] = Pipeline(perception=OraclePerception(), postprocess=PostProcess(), grounder=recording,
-                         reasoner=reasoner)([scene])
+                         reasoner=reasoner)([scene], warm_up=False)
     assert recording.calls == ["locate", "ground"] and swapped.action == "stop"
 
 
@@ -284,7 +286,7 @@ def test_the_garbage_collector_is_paused_only_while_a_batch_is_decided(reasoner)
 
     pipeline = Pipeline(reasoner=Watching(), oracle=True)
     scenes = [generate_scene(preset_config("easy"), seed=seed) for seed in range(3)]
-    assert len(pipeline(scenes, explain=False)) == 3
+    assert len(pipeline(scenes, explain=False, warm_up=False)) == 3
     assert states == [False] * 3 and gc.isenabled()
     # a collector already off stays off; an error inside the block still restores it
     gc.disable()
@@ -319,3 +321,78 @@ def test_from_config_refuses_a_detector_whose_class_the_rules_do_not_know(tmp_pa
         Pipeline.from_config(config, weights=str(weights))
     same = saved(classes[1:], "fewer.safetensors")
     assert Pipeline.from_config(config, weights=str(same)).perception is not None  # known classes only: accepted
+
+
+class SlowFirstCall:
+    """A detector (and planner stage) whose first call takes 300 ms: start-up, as a cold torch or z3 has."""
+
+    def __init__(self, make):
+        self.make, self.num_calls = make, 0
+
+    def _first_is_slow(self):
+        self.num_calls += 1
+        if self.num_calls == 1:
+            time.sleep(0.3)
+
+    def predict(self, images, *, score_threshold, batch_size, precision="auto"):
+        self._first_is_slow()
+        return [self.make(i) for i in range(images.shape[0])]
+
+    def __call__(self, result, reasoner):
+        self._first_is_slow()
+        return None
+
+
+@pytest.mark.parametrize("mode", ["stream", "batch"])
+def test_warm_up_keeps_start_up_out_of_the_first_frames_latency(reasoner, mode):
+    frames = generate_episode(preset_config("easy"), seed=5, num_frames=4)
+
+    def run(warm_up):
+        detector, planner = SlowFirstCall(lambda i: scene_detections(frames[0])), SlowFirstCall(None)
+        pipeline = Pipeline(perception=detector, reasoner=reasoner, planners=[planner])
+        results = list(pipeline.stream(frames, warm_up=warm_up)) if mode == "stream" \
+            else pipeline(frames, warm_up=warm_up)
+        return results, detector.num_calls, planner.num_calls
+
+    cold, _, _ = run(warm_up=False)
+    assert cold[0].timings_ms["perception"] >= 300 / (1 if mode == "stream" else len(frames)) - 1
+    assert cold[0].timings_ms["planning"] >= 299       # the check sees a slow first call
+    warm, detector_calls, planner_calls = run(warm_up=True)
+    assert detector_calls == (len(frames) + 1 if mode == "stream" else 2) and planner_calls == len(frames) + 1
+    assert warm[0].timings_ms["perception"] < 60 and warm[0].timings_ms["planning"] < 60
+    assert warm[0].timings_ms["total"] < 100
+    assert [r.action for r in warm] == [r.action for r in cold]
+
+
+def test_warm_up_leaves_no_trace_and_runs_once_per_mode(reasoner):
+    frames = generate_episode(preset_config("default"), seed=6, num_frames=3)
+    detector = FakeDetector(lambda i: scene_detections(frames[0]))
+    pipeline = Pipeline(perception=detector, reasoner=reasoner)
+    warm = list(pipeline.stream(frames))
+    cold = list(Pipeline(perception=FakeDetector(lambda i: scene_detections(frames[0])), reasoner=reasoner)
+                .stream(frames, warm_up=False))
+    assert [[o.id for o in r.objects] for r in warm] == [[o.id for o in r.objects] for r in cold]   # tracker reset
+    assert [r.action for r in warm] == [r.action for r in cold]
+    assert pipeline.warmed_up_ == {"stream"} and len(detector.calls) == 4
+    list(pipeline.stream(frames))
+    assert len(detector.calls) == 7                     # warmed once: the second stream starts at once
+    pipeline(frames[:1])
+    assert pipeline.warmed_up_ == {"stream", "batch"} and len(detector.calls) == 9
+    with pytest.raises(ValueError, match="`mode` must be 'stream' or 'batch'. Received: mode='fast'"):
+        pipeline.warm_up(frames[0], mode="fast")
+
+
+def test_after_the_warm_up_no_frame_imports_a_module(reasoner):
+    """Imports belong to start-up: once warmed up, deciding frames (tracker, grounding, rules, planner) imports nothing."""
+    import sys
+
+    from bridge.planning import RouteStage
+
+    frames = generate_episode(preset_config("default"), seed=7, num_frames=4)
+    queue = iter([frames[0], *frames])
+    pipeline = Pipeline(perception=FakeDetector(lambda i: scene_detections(next(queue))), reasoner=reasoner,
+                        planners=[RouteStage()])
+    pipeline.warm_up(frames[0], mode="stream")
+    before = set(sys.modules)
+    results = list(pipeline.stream(frames))
+    assert len(results) == 4 and sorted(set(sys.modules) - before) == []

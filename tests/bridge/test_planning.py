@@ -31,8 +31,9 @@ def test_the_maneuver_stage_plans_a_lane_change_on_an_empty_road(reasoner):
     road = RoadMap([Lane(0, -7.0, 3.5, -1, 13.9), Lane(1, -3.5, 3.5, 1, 13.9), Lane(2, 0.0, 3.5, 1, 13.9)], 2)
     scene = Scene(np.zeros((256, 256, 3), np.uint8), [], road, CALIBRATION, EgoState(2, 10.0), image_id=3)
     [result] = Pipeline(reasoner=reasoner, oracle=True, planners=[ManeuverStage(target_lane=0)])([scene])
-    assert result.plan.reached and result.plan.actions[0] == "change_left"
-    assert "planning" in result.timings_ms and result.to_json()["plan"]["action"] == "change_left"
+    # the reasoner prefers go now; the plan starts with it and changes lane after
+    assert result.action == "go" and result.plan.reached and result.plan.actions == ["go", "change_left"]
+    assert "planning" in result.timings_ms and result.to_json()["plan"]["action"] == "go"
     with pytest.raises(ValueError, match=r"`target_lane` must be in \[0, 1\] for scene-3"):
         Pipeline(reasoner=reasoner, oracle=True, planners=[ManeuverStage(target_lane=2)])([scene])
 
@@ -62,3 +63,31 @@ def test_route_stage_turns_left_at_a_crossing_and_rejects_an_unknown_destination
         Pipeline(reasoner=reasoner, oracle=True, planners=[RouteStage("nowhere")])([scene])
 
 
+
+
+def test_the_plan_starts_with_the_decision_when_a_soft_rule_ranks_slow_first(reasoner):
+    """A pedestrian on the sidewalk 12 m ahead: go is allowed but the soft rule vulnerable_nearby ranks slow first.
+    The planner's own check of step 0 (hard rules on predicted facts) started the plan with go."""
+    road = RoadMap([Lane(0, 0.0, 3.5, 1, 13.9)], 0)
+    u, v = CALIBRATION.ego_to_pixel(3.5, 12.0)
+    person = WorldObject("o1", "pedestrian", (u - 2, v - 2, u + 2, v + 2), (3.5, 12.0), 0.0, 0.0, (0.0, 0.0),
+                         (0.6, 0.6), None)
+    scene = Scene(np.zeros((256, 256, 3), np.uint8), [person], road, CALIBRATION, EgoState(0, 8.0), image_id=5)
+    [result] = Pipeline(reasoner=reasoner, oracle=True, planners=[ManeuverStage(target_lane=0)])([scene])
+    assert result.action == "slow"
+    assert result.plan.actions[0] == result.plan.action == "slow"
+
+
+@pytest.mark.slow
+def test_the_demo_frame_the_reasoner_stopped_in_gets_a_plan_that_stops():
+    """`nesy demo`'s first frames (seed 0, the shipped detector): in frame 1 the tracked car ahead has ttc 0.89 s
+    (stop), while the facts predicted from its point velocity allowed slow, and the plan used to start with slow."""
+    from bridge.experiment import load_config
+
+    config = load_config("configs/drive.yaml")
+    pipeline = Pipeline.from_config(config, planners=[RouteStage()])
+    frames = generate_episode(config.world, seed=0, num_frames=2)
+    results = list(pipeline.stream(frames))
+    assert results[1].action == "stop"
+    for result in results:
+        assert result.plan.actions[0] == result.plan.action == result.action

@@ -1,5 +1,6 @@
 """`nesy run`: JSON lines per frame, bad images reported by name, exit codes."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -148,3 +149,22 @@ def test_a_decompression_bomb_is_skipped_by_name_and_the_run_goes_on(tmp_path, c
     err = capsys.readouterr().err
     assert "skipped images/000001.png: image declares more pixels than the limit" in err
     assert [line["frame"] for line in read_lines(out / "frames.jsonl")] == ["images/000000.png", "images/000002.png"]
+
+
+@pytest.mark.slow
+def test_the_report_title_names_the_weights_the_config_sets(tmp_path, capsys):
+    import shutil
+
+    from perception.model import DEFAULT_WEIGHTS
+
+    weights = tmp_path / "mine.safetensors"
+    shutil.copy(DEFAULT_WEIGHTS, weights)
+    shutil.copy(DEFAULT_WEIGHTS.with_suffix(".json"), weights.with_suffix(".json"))
+    config = tmp_path / "drive.yaml"
+    config.write_text(f"pipeline:\n  weights: {weights}\n")
+    assert main(["demo", "--config", str(config), "--frames", "1", "--out", str(tmp_path / "demo")]) == 0
+    title = re.search(r"<title>([^<]*)</title>", (tmp_path / "demo" / "report.html").read_text()).group(1)
+    assert title.endswith(f"detector {weights}") and "shipped" not in title
+    assert main(["run", "--config", str(config), "--generate", "1", "--report", "--out", str(tmp_path / "run")]) == 0
+    title = re.search(r"<title>([^<]*)</title>", (tmp_path / "run" / "report.html").read_text()).group(1)
+    assert title == f"nesy run: 1 generated frames, detector {weights}"

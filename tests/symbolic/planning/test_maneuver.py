@@ -121,3 +121,22 @@ def test_route_and_target_from_the_egos_position(planner):
     assert plan.actions == ["change_right", "change_right"]
     with pytest.raises(ValueError, match=r"map straight3 has no node of lane 1 at or ahead of y=500"):
         route_and_target(routes, lane=1, y=500.0, destination="E_end")
+
+
+def test_a_decided_first_action_starts_the_plan_and_is_not_judged_again(planner):
+    slow_car = TrackedObject("o1", "car", x=ROAD.lane_centre(0), y=8.0, vy=4.0)
+    ego = ManeuverState(lane=1, y=0.0, speed=12.0)
+    # judged on its own facts, the planner starts with go; decided as stop, the plan starts with stop
+    assert planner.plan(ego, [slow_car], ManeuverTarget(lane=0)).action == "go"
+    stopped = planner.plan(ego, [slow_car], ManeuverTarget(lane=0), first_action="stop")
+    assert stopped.action == stopped.actions[0] == "stop"
+    # already in the target lane: one step of the decided action; free lane: the change follows it
+    assert planner.plan(ego, [], ManeuverTarget(lane=1), first_action="yield").actions == ["yield"]
+    assert planner.plan(ego, [], ManeuverTarget(lane=0), first_action="go").actions == ["go", "change_left"]
+    # a failed plan keeps the decided action (the rules allowed it now); the blocking rules are still named
+    truck = TrackedObject("o1", "truck", x=ROAD.lane_centre(0), y=4.0, length=8.0)
+    failed = planner.plan(ManeuverState(lane=1, y=0.0, speed=5.0), [truck], ManeuverTarget(lane=0, before_y=15.0),
+                          first_action="slow")
+    assert not failed.reached and failed.actions == ["slow"] and [r.rule for r in failed.blocking] == ["left_lane_clear"]
+    with pytest.raises(ValueError, match="`first_action` must be one of .* Received first_action='fly'"):
+        planner.plan(ego, [], ManeuverTarget(lane=0), first_action="fly")
