@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from perception import distributed
 from perception.backbone import FRAME_CHANNELS, STRIDE, CenterNetwork, expand_to_frames, fuse_conv_bn
 from perception.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from perception.configuration import validate
@@ -273,7 +275,8 @@ class Detector:
 
     # --- training ----------------------------------------------------------------------------
     def fit(self, train_data, val_data=None, *, epochs: int | None = None, training=None,
-            callbacks=(), verbose: bool = True) -> "Detector":
+            callbacks=(), verbose: bool = True, log_dir: str | Path | None = None,
+            logger: str = "auto") -> "Detector":
         """Train on ``train_data`` (a Dataset of ``(image, target)`` or a
         DataLoader of ``(images, targets)``), validating on ``val_data`` each
         epoch. Calling ``fit`` again continues from the current weights.
@@ -284,14 +287,40 @@ class Detector:
             epochs: overrides ``training.epochs``.
             training: a :class:`perception.training.TrainingConfig`.
             callbacks: :class:`perception.callbacks.Callback` objects.
-            verbose: show the progress bar and an epoch summary on stderr.
+            verbose: print the model summary (:meth:`summary`), then show the
+                progress bar and an epoch summary on stderr.
+            log_dir: if given, log the run there with the logger ``logger``
+                names (nothing is written without it).
+            logger: ``"auto"`` (TensorBoard event files in
+                ``log_dir/tensorboard`` when the ``tensorboard`` package is
+                installed, else ``log_dir/history.csv``), ``"tensorboard"``
+                or ``"csv"`` (:func:`perception.callbacks.make_loggers`).
 
         Returns:
             self, with ``network_`` and ``history_`` set.
+
+        Example:
+            >>> from perception.callbacks import EarlyStopping
+            >>> scenes = [(torch.rand(3, 32, 32), {"boxes": torch.tensor([[4., 4., 20., 20.]]),
+            ...            "labels": torch.tensor([0])})] * 4
+            >>> detector = Detector(width=8, class_names=("car",), attributes={}).fit(
+            ...     scenes, epochs=3, training=TrainingConfig(batch_size=2), verbose=False,
+            ...     callbacks=[EarlyStopping(monitor="loss", mode="min", patience=2)])
+            >>> len(detector.history_)
+            3
         """
         training = training if training is not None else TrainingConfig()
         if epochs is not None:
             training = dataclasses.replace(training, epochs=epochs)
+        from perception.callbacks import LOGGERS, make_loggers  # callbacks import this module: load on use
+
+        callbacks = list(callbacks)
+        if log_dir is not None:
+            callbacks += make_loggers(log_dir, logger)
+        elif logger not in LOGGERS:
+            raise ValueError(f"`logger` must be one of {', '.join(LOGGERS)}. Received: logger={logger!r}")
+        if verbose and distributed.is_main_process():
+            print(self.summary(), file=sys.stderr, flush=True)
         trainer = Trainer(self, training, callbacks=callbacks, verbose=verbose)
         self.history_ = trainer.run(train_data, val_data)
         self._fast_network = None
