@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from bridge.commands.train import device_name
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -26,6 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default: %(default)s)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
                         help="inference precision (default: %(default)s)")
+    parser.add_argument("--device", type=device_name, default="auto", metavar="{auto,cpu,cuda}",
+                        help="where the detector runs (default: auto, CUDA when available)")
     from bridge.commands import evaluate_pipeline
     evaluate_pipeline.add_arguments(parser)
     parser.set_defaults(handler=run)
@@ -38,12 +42,14 @@ def run(args) -> int:
     from perception.files import write_atomic
     from perception.datasets import CocoDataset, SyntheticDataset
     from perception.evaluation import format_metrics
+    from perception.device import resolve_device
     from perception.model import Detector
     from perception.world import preset_config
 
     if args.batch_size < 1:
         raise ValueError(f"`--batch-size` must be a positive integer. Received: --batch-size={args.batch_size}")
-    detector = Detector.load(args.weights) if args.weights else Detector.load_default()
+    device = resolve_device(args.device)
+    detector = Detector.load(args.weights, device=device) if args.weights else Detector.load_default(device=device)
     if args.data:
         data = CocoDataset(args.data)
         if tuple(data.class_names) != tuple(detector.class_names):
