@@ -125,3 +125,25 @@ def test_quiet_training_prints_no_summary_and_csv_logger_writes_no_tensorboard(t
 
 def test_logger_names_match_the_library():
     assert train_command.LOGGERS == callbacks_module.LOGGERS
+
+
+QUICK = __import__("pathlib").Path(__file__).resolve().parents[2] / "configs" / "quick.yaml"
+
+
+def test_quick_config_is_a_small_run_of_the_size_it_trains_at():
+    from bridge.experiment import load_config
+
+    config = load_config(QUICK)
+    assert config.model.input_size == config.world.image_size == 128
+    steps = config.training.epochs * (config.training.num_train_scenes // config.training.batch_size)
+    assert steps <= 300 and config.training.num_val_scenes > 0      # measured: under two CPU-minutes
+
+
+@pytest.mark.slow
+def test_quick_config_learns_a_visible_map(tmp_path):
+    """About 100 s of CPU time (one thread); validation mAP@0.5 0.5-0.7 with seed 0."""
+    import json
+
+    assert cli.main(["train", str(QUICK), "--out", str(tmp_path / "quick"), "--quiet", "--logger", "csv"]) == 0
+    metrics = json.loads((tmp_path / "quick" / "metrics.json").read_text())["validation"]
+    assert metrics["map_50"] >= 0.5
