@@ -28,7 +28,6 @@ import torch
 
 from perception.checkpoint import CheckpointError, load_training_state, save_training_state, state_path
 from perception.files import write_atomic
-from perception.model import Detector
 
 
 class Callback:
@@ -236,7 +235,7 @@ class BackupAndRestore(Callback):
         trainer = self.trainer
         if not (self.restore and self.path.is_file() and state_path(self.path).is_file()):
             return
-        saved = Detector.load(self.path, class_names=trainer.detector.class_names)
+        saved = type(trainer.detector).load(self.path, class_names=trainer.detector.class_names)
         if saved.config != trainer.detector.config:
             raise CheckpointError(f"{self.path}: the checkpoint's model config {saved.config} does not match "
                                   f"this run's {trainer.detector.config}")
