@@ -1,6 +1,7 @@
 """Inference helpers around :class:`perception.model.Detector`: batching a
-dataset, reading images, sharded prediction over an image folder, and the
-predictions-vs-truth picture."""
+dataset, reading images, turning what users hand to ``predict`` (tensors,
+numpy arrays, PIL images, file paths) into image tensors, sharded prediction
+over an image folder, and the predictions-vs-truth picture."""
 from __future__ import annotations
 
 import io
@@ -52,6 +53,85 @@ def load_image(path: str | Path) -> torch.Tensor:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ValueError(f"{path}: cannot read image ({reason})") from None
     return torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 255
+
+
+def to_image_tensor(image) -> torch.Tensor:
+    """One image as the detector sees it: a float tensor (3, H, W) in [0, 1].
+
+    Accepts a tensor (3, H, W), float in [0, 1] or uint8; a PIL image (any
+    mode, converted to RGB); a file path (``str`` or ``Path``); or a numpy
+    array, channels last: H x W (grey, copied to 3 channels), H x W x 1,
+    H x W x 3 or H x W x 4 (alpha dropped), uint8 or float in [0, 1].
+
+    Raises:
+        TypeError: not an image type; ValueError: a shape, dtype or range it
+        cannot read. The message says what was received (type, shape, dtype).
+
+    Example:
+        >>> to_image_tensor(np.full((2, 4), 255, dtype=np.uint8)).shape     # grey H x W
+        torch.Size([3, 2, 4])
+        >>> to_image_tensor(np.zeros((2, 4, 4), dtype=np.float32)).shape   # RGBA: alpha dropped
+        torch.Size([3, 2, 4])
+        >>> to_image_tensor(np.full((2, 4, 3), 255.0))
+        Traceback (most recent call last):
+        ...
+        ValueError: float images must hold values in [0, 1]. Received an array of shape (2, 4, 3) and dtype float64 with values in [255.0, 255.0]; divide by 255 or pass uint8
+    """
+    if isinstance(image, (str, Path)):
+        return load_image(image)
+    if isinstance(image, Image.Image):
+        return torch.from_numpy(np.array(image.convert("RGB"), dtype=np.uint8)).permute(2, 0, 1).float() / 255
+    if isinstance(image, np.ndarray):
+        return _array_to_tensor(image)
+    if isinstance(image, torch.Tensor):
+        if image.ndim != 3 or image.shape[0] != 3:
+            raise ValueError("tensor images must be (3, H, W), float in [0, 1] or uint8 "
+                             f"(numpy arrays: H x W x 3). Received {describe_image(image)}")
+        return image.float() / 255 if image.dtype == torch.uint8 else image.float()
+    raise TypeError("an image must be a tensor (3, H, W), a numpy array (H x W, H x W x 3 or H x W x 4), "
+                    f"a PIL image or a file path. Received {describe_image(image)}")
+
+
+def describe_image(image) -> str:
+    """What an image argument is, for error messages: its type, shape and dtype.
+
+    Example:
+        >>> describe_image(np.zeros((2, 3), dtype=np.int64)), describe_image(7)
+        ('an array of shape (2, 3) and dtype int64', 'int 7')
+    """
+    if isinstance(image, np.ndarray):
+        return f"an array of shape {image.shape} and dtype {image.dtype}"
+    if isinstance(image, torch.Tensor):
+        return f"a tensor of shape {tuple(image.shape)} and dtype {image.dtype}"
+    if isinstance(image, Image.Image):
+        return f"a PIL image of size {image.size} and mode {image.mode}"
+    shown = repr(image)
+    return f"{type(image).__name__} {shown if len(shown) <= 60 else shown[:57] + '...'}"
+
+
+def _array_to_tensor(array: np.ndarray) -> torch.Tensor:
+    if array.ndim == 3 and array.shape[2] in (1, 3, 4):
+        array = array[:, :, :3]
+    elif array.ndim != 2:
+        hint = (" (channels first? numpy images are channels last: array.transpose(1, 2, 0))"
+                if array.ndim == 3 and array.shape[0] in (1, 3, 4) else "")
+        raise ValueError(f"numpy images must be H x W, H x W x 3 or H x W x 4. Received {describe_image(array)}{hint}")
+    if array.dtype == np.uint8:
+        scale = 255.0
+    elif np.issubdtype(array.dtype, np.floating):
+        low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
+        if not (low >= 0.0 and high <= 1.0):  # also catches NaN
+            raise ValueError(f"float images must hold values in [0, 1]. Received {describe_image(array)} "
+                             f"with values in [{low}, {high}]; divide by 255 or pass uint8")
+        scale = 1.0
+    else:
+        raise ValueError(f"numpy images must be uint8 or float in [0, 1]. Received {describe_image(array)}")
+    tensor = torch.from_numpy(np.ascontiguousarray(array)).float()
+    if scale != 1.0:
+        tensor = tensor / scale
+    if tensor.ndim == 2:
+        tensor = tensor[:, :, None]
+    return tensor.permute(2, 0, 1).expand(3, -1, -1).contiguous()
 
 
 def list_images(folder: str | Path) -> list[Path]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from perception import distributed
 from perception.backbone import FRAME_CHANNELS, STRIDE, CenterNetwork, expand_to_frames, fuse_conv_bn
 from perception.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from perception.configuration import validate
@@ -36,7 +38,8 @@ from perception.decode import decode_outputs, pixel_to_ground_velocity
 from perception.detections import Detections
 from perception.device import PRECISIONS, autocast, autocast_dtype
 from perception.evaluation import evaluate_detections
-from perception.inference import iterate_batches, save_prediction_grid
+from perception.inference import iterate_batches, save_prediction_grid, to_image_tensor
+from perception.summary import ModelSummary, summarize
 from perception.training import Trainer, TrainingConfig
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "default.safetensors"
@@ -226,6 +229,44 @@ class Detector:
         temporal.network_ = network.to(next(source.parameters()).device).train(source.training)
         return temporal
 
+    def summary(self, input_size: int | tuple[int, int] | None = None) -> ModelSummary:
+        """The network's blocks with output shapes, parameters and FLOPs, the
+        total parameters, the input size and the forward FLOPs of one input
+        (counted by ``torch.utils.flop_counter.FlopCounterMode`` on the meta
+        device: nothing is computed and no weights are needed).
+
+        Args:
+            input_size: image side (or (height, width)) to count FLOPs at;
+                default ``config.input_size``.
+
+        Returns:
+            A :class:`perception.summary.ModelSummary`; ``print`` it for the table.
+
+        Example:
+            >>> summary = Detector(width=8, depth=1).summary(input_size=64)
+            >>> summary.num_parameters, summary.input_shape, round(summary.flops / 1e6, 1)
+            (85125, (1, 3, 64, 64), 4.1)
+            >>> print(summary)        # doctest: +ELLIPSIS
+            Detector: 6 classes, attributes light_state (3 values), 1 frame per input
+            ...
+            total parameters: 85,125 (trainable 85,125)
+            input size: 3 x 64 x 64 (channels x height x width)
+            forward FLOPs: 0.004 G per 64x64 input
+        """
+        size = self.config.input_size if input_size is None else input_size
+        height, width = (size, size) if isinstance(size, int) and not isinstance(size, bool) else tuple(size)
+        if any(isinstance(side, bool) or not isinstance(side, int) or side < 1 for side in (height, width)):
+            raise ValueError(f"`input_size` must be a positive integer or (height, width). Received: input_size={input_size!r}")
+        network = getattr(self, "network_", None)
+        if network is None:
+            with torch.device("meta"):  # the architecture alone: no initialisation, no random numbers drawn
+                network = self.build_network()
+        attributes = ", ".join(f"{name} ({len(values)} values)" for name, values in self.config.attributes.items())
+        frames = f"{self.num_frames} frame{'s' if self.num_frames > 1 else ''} per input"
+        title = f"Detector: {len(self.class_names)} classes, attributes {attributes or 'none'}, {frames}"
+        input_shape = (1, FRAME_CHANNELS * self.num_frames, height, width)
+        return summarize(network, input_shape, title=title)
+
     def _require_network(self) -> CenterNetwork:
         network = getattr(self, "network_", None)
         if network is None:
@@ -234,7 +275,8 @@ class Detector:
 
     # --- training ----------------------------------------------------------------------------
     def fit(self, train_data, val_data=None, *, epochs: int | None = None, training=None,
-            callbacks=(), verbose: bool = True) -> "Detector":
+            callbacks=(), verbose: bool = True, log_dir: str | Path | None = None,
+            logger: str = "auto") -> "Detector":
         """Train on ``train_data`` (a Dataset of ``(image, target)`` or a
         DataLoader of ``(images, targets)``), validating on ``val_data`` each
         epoch. Calling ``fit`` again continues from the current weights.
@@ -245,14 +287,40 @@ class Detector:
             epochs: overrides ``training.epochs``.
             training: a :class:`perception.training.TrainingConfig`.
             callbacks: :class:`perception.callbacks.Callback` objects.
-            verbose: show the progress bar and an epoch summary on stderr.
+            verbose: print the model summary (:meth:`summary`), then show the
+                progress bar and an epoch summary on stderr.
+            log_dir: if given, log the run there with the logger ``logger``
+                names (nothing is written without it).
+            logger: ``"auto"`` (TensorBoard event files in
+                ``log_dir/tensorboard`` when the ``tensorboard`` package is
+                installed, else ``log_dir/history.csv``), ``"tensorboard"``
+                or ``"csv"`` (:func:`perception.callbacks.make_loggers`).
 
         Returns:
             self, with ``network_`` and ``history_`` set.
+
+        Example:
+            >>> from perception.callbacks import EarlyStopping
+            >>> scenes = [(torch.rand(3, 32, 32), {"boxes": torch.tensor([[4., 4., 20., 20.]]),
+            ...            "labels": torch.tensor([0])})] * 4
+            >>> detector = Detector(width=8, class_names=("car",), attributes={}).fit(
+            ...     scenes, epochs=3, training=TrainingConfig(batch_size=2), verbose=False,
+            ...     callbacks=[EarlyStopping(monitor="loss", mode="min", patience=2)])
+            >>> len(detector.history_)
+            3
         """
         training = training if training is not None else TrainingConfig()
         if epochs is not None:
             training = dataclasses.replace(training, epochs=epochs)
+        from perception.callbacks import LOGGERS, make_loggers  # callbacks import this module: load on use
+
+        callbacks = list(callbacks)
+        if log_dir is not None:
+            callbacks += make_loggers(log_dir, logger)
+        elif logger not in LOGGERS:
+            raise ValueError(f"`logger` must be one of {', '.join(LOGGERS)}. Received: logger={logger!r}")
+        if verbose and distributed.is_main_process():
+            print(self.summary(), file=sys.stderr, flush=True)
         trainer = Trainer(self, training, callbacks=callbacks, verbose=verbose)
         self.history_ = trainer.run(train_data, val_data)
         self._fast_network = None
@@ -266,7 +334,10 @@ class Detector:
 
         Args:
             images: float tensor (B, 3, H, W) or (3, H, W) in [0, 1], a list
-                of (3, H, W) tensors, or uint8 numpy arrays (H, W, 3) (one or a list).
+                of (3, H, W) tensors, numpy arrays (H, W), (H, W, 3) or
+                (H, W, 4) (uint8, or float in [0, 1]; alpha is dropped,
+                grey copied to RGB), PIL images or image file paths (one or
+                a list; see :func:`perception.inference.to_image_tensor`).
                 A detector with ``num_frames=T >= 2`` also takes frame
                 stacks, oldest frame first and the current frame last: a
                 float tensor (B, T, 3, H, W) or a list of (T, 3, H, W)
@@ -492,36 +563,29 @@ def to_image_list(images) -> list[torch.Tensor]:
     """Normalise the image inputs ``predict`` accepts to a list of float
     (3, H, W) tensors in [0, 1].
 
+    Args:
+        images: a tensor (B, 3, H, W) or (3, H, W); a numpy array
+            (B, H, W, C) or one image (H, W) or (H, W, C); one image of any
+            kind :func:`perception.inference.to_image_tensor` reads (PIL
+            image, file path, ...); or a list of them.
+
     Example:
         >>> [t.shape for t in to_image_list(np.zeros((4, 6, 3), dtype=np.uint8))]
         [torch.Size([3, 4, 6])]
+        >>> [t.shape for t in to_image_list([np.zeros((4, 6)), torch.zeros(3, 4, 6)])]
+        [torch.Size([3, 4, 6]), torch.Size([3, 4, 6])]
         >>> to_image_list(torch.zeros(2, 4, 4))
         Traceback (most recent call last):
         ...
-        ValueError: images must be (3, H, W) in [0, 1] (or uint8 H x W x 3). Received a tensor of shape (2, 4, 4)
+        ValueError: tensor images must be (3, H, W), float in [0, 1] or uint8 (numpy arrays: H x W x 3). Received a tensor of shape (2, 4, 4) and dtype torch.float32
     """
-    if isinstance(images, np.ndarray) and images.ndim == 3:
-        images = [images]
     if isinstance(images, torch.Tensor):
         images = list(images) if images.ndim == 4 else [images]
-    if not isinstance(images, (list, tuple)):
-        raise TypeError(f"images must be a tensor, a numpy array or a list of them. Received {type(images).__name__}")
-    result = []
-    for image in images:
-        if isinstance(image, np.ndarray):
-            if image.ndim != 3 or image.shape[2] != 3:
-                raise ValueError(f"numpy images must be H x W x 3. Received an array of shape {image.shape}")
-            image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
-            image = image.float() / 255 if image.dtype == torch.uint8 else image.float()
-        if not isinstance(image, torch.Tensor):
-            raise TypeError(f"each image must be a tensor or numpy array. Received {type(image).__name__}")
-        if image.ndim != 3 or image.shape[0] != 3:
-            raise ValueError("images must be (3, H, W) in [0, 1] (or uint8 H x W x 3). "
-                             f"Received a tensor of shape {tuple(image.shape)}")
-        if image.dtype == torch.uint8:
-            image = image.float() / 255
-        result.append(image.float())
-    return result
+    elif isinstance(images, np.ndarray) and images.ndim == 4:
+        images = list(images)
+    elif not isinstance(images, (list, tuple)):
+        images = [images]
+    return [to_image_tensor(image) for image in images]
 
 
 def to_frame_stacks(images, num_frames: int) -> tuple[list[torch.Tensor], list[bool]]:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bridge.commands.arguments import int_in_range, non_negative_int, positive_int
+from bridge.commands.train import device_name
 
 #: The most images per forward pass (``pipeline.batch_size`` has the same bound).
 MAX_BATCH_SIZE = 4096
@@ -32,6 +33,8 @@ def register(subparsers) -> None:
                         help="images per forward pass (default: %(default)s)")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
                         help="inference precision (default: %(default)s)")
+    parser.add_argument("--device", type=device_name, default="auto", metavar="{auto,cpu,cuda}",
+                        help="where the detector runs (default: auto, CUDA when available)")
     from bridge.commands import evaluate_pipeline
     evaluate_pipeline.add_arguments(parser)
     parser.set_defaults(handler=run)
@@ -44,10 +47,12 @@ def run(args) -> int:
     from perception.files import write_atomic
     from perception.datasets import CocoDataset, SyntheticDataset
     from perception.evaluation import format_metrics
+    from perception.device import resolve_device
     from perception.model import Detector
     from perception.world import preset_config
 
-    detector = Detector.load(args.weights) if args.weights else Detector.load_default()
+    device = resolve_device(args.device)
+    detector = Detector.load(args.weights, device=device) if args.weights else Detector.load_default(device=device)
     if args.data:
         data = CocoDataset(args.data)
         if tuple(data.class_names) != tuple(detector.class_names):

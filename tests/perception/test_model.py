@@ -103,3 +103,116 @@ def test_predict_on_a_channels_last_batch_matches_image_by_image():
     assert len(whole) == 5
     for a, b in zip(whole, one_by_one):
         assert torch.allclose(a.scores, b.scores, atol=1e-5) and torch.allclose(a.boxes, b.boxes, atol=1e-3)
+
+
+def _random_detector():
+    detector = small_detector()
+    detector.network_ = detector.build_network().eval()
+    return detector
+
+
+def _same_detections(a, b, atol=1e-5):
+    return torch.allclose(a.scores, b.scores, atol=atol) and torch.allclose(a.boxes, b.boxes, atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def picture():
+    """A uint8 H x W x 3 picture and the float (3, H, W) tensor it stands for."""
+    array = np.random.default_rng(0).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    return array, torch.from_numpy(array).permute(2, 0, 1).float() / 255
+
+
+def test_predict_accepts_pil_images_and_file_paths(picture, tmp_path):
+    from PIL import Image
+
+    array, tensor = picture
+    detector = _random_detector()
+    (expected,) = detector.predict(tensor, score_threshold=0.0, precision="float32")
+    Image.fromarray(array).save(tmp_path / "a.png")
+    inputs = {"PIL RGB": Image.fromarray(array), "PIL RGBA": Image.fromarray(array).convert("RGBA"),
+              "str path": str(tmp_path / "a.png"), "Path": tmp_path / "a.png"}
+    for name, image in inputs.items():
+        (found,) = detector.predict(image, score_threshold=0.0, precision="float32")
+        assert _same_detections(found, expected), name
+    from_list = detector.predict([tmp_path / "a.png", Image.fromarray(array), tensor], score_threshold=0.0,
+                                 precision="float32")
+    assert len(from_list) == 3 and all(_same_detections(found, expected) for found in from_list)
+
+
+def test_predict_accepts_grey_rgba_and_float_arrays(picture):
+    array, tensor = picture
+    detector = _random_detector()
+    (expected,) = detector.predict(tensor, score_threshold=0.0, precision="float32")
+    alpha = np.full((*array.shape[:2], 1), 7, dtype=np.uint8)
+    for name, image in {"uint8 RGBA": np.concatenate([array, alpha], axis=2),
+                        "float RGB in [0, 1]": array.astype(np.float32) / 255,
+                        "batch (B, H, W, 3)": array[None]}.items():
+        (found,) = detector.predict(image, score_threshold=0.0, precision="float32")
+        assert _same_detections(found, expected), name
+    grey = array[:, :, 0]
+    (expected_grey,) = detector.predict(tensor[:1].expand(3, -1, -1), score_threshold=0.0, precision="float32")
+    for name, image in {"uint8 H x W": grey, "float H x W": grey / 255.0, "H x W x 1": grey[:, :, None]}.items():
+        (found,) = detector.predict(image, score_threshold=0.0, precision="float32")
+        assert _same_detections(found, expected_grey), name
+
+
+@pytest.mark.parametrize("image, error, message", [
+    (np.zeros((3, 32, 32), dtype=np.uint8), ValueError,
+     r"numpy images must be H x W, H x W x 3 or H x W x 4. Received an array of shape \(3, 32, 32\) and dtype "
+     r"uint8 \(channels first\?"),
+    (np.zeros(32, dtype=np.uint8), ValueError, r"Received an array of shape \(32,\) and dtype uint8"),
+    (np.full((8, 8, 3), 255.0), ValueError,
+     r"float images must hold values in \[0, 1\]. Received an array of shape \(8, 8, 3\) and dtype float64 "
+     r"with values in \[255.0, 255.0\]; divide by 255 or pass uint8"),
+    (np.full((8, 8), np.nan, dtype=np.float32), ValueError, r"values in \[nan, nan\]"),
+    (np.zeros((8, 8, 3), dtype=np.int64), ValueError,
+     r"numpy images must be uint8 or float in \[0, 1\]. Received an array of shape \(8, 8, 3\) and dtype int64"),
+    (torch.zeros(4, 32, 32), ValueError, r"Received a tensor of shape \(4, 32, 32\) and dtype torch.float32"),
+    (12, TypeError, r"a PIL image or a file path. Received int 12"),
+    ({"image": 1}, TypeError, r"Received dict \{'image': 1\}"),
+])
+def test_predict_refuses_what_it_cannot_read_naming_type_shape_and_dtype(image, error, message):
+    with pytest.raises(error, match=message):
+        _random_detector().predict(image)
+
+
+def test_predict_names_a_missing_image_file(tmp_path):
+    with pytest.raises(ValueError, match=r"missing.png: cannot read image \(No such file or directory\)"):
+        _random_detector().predict(tmp_path / "missing.png")
+
+
+def test_summary_lists_blocks_parameters_input_size_and_flops():
+    detector = small_detector(depth=1)
+    summary = detector.summary(input_size=64)
+    network = detector.build_network()
+    assert summary.num_parameters == sum(p.numel() for p in network.parameters())
+    assert [block.name for block in summary.blocks][:2] == ["stem", "stage8"] and summary.blocks[-1].name == "head"
+    assert sum(block.num_parameters for block in summary.blocks) == summary.num_parameters
+    assert summary.input_shape == (1, 3, 64, 64)
+    stem_convolution = network.stem[0][0]   # 3 -> 8 channels, 3x3, stride 2 on 64x64: 32x32 outputs
+    assert summary.blocks[0].flops >= 2 * 8 * 3 * 9 * 32 * 32
+    assert summary.flops == sum(block.flops for block in summary.blocks) > 0
+    assert abs(summary.flops - 4 * detector.summary(input_size=32).flops) <= 0.01 * summary.flops  # 4x the pixels
+    text = str(summary)
+    assert "stem" in text and f"total parameters: {summary.num_parameters:,}" in text
+    assert "input size: 3 x 64 x 64" in text and "forward FLOPs:" in text
+    assert detector.summary().input_shape == (1, 3, 256, 256)   # config.input_size by default
+    assert stem_convolution.in_channels == 3
+    temporal = small_detector(num_frames=2)
+    assert temporal.summary(input_size=(32, 64)).input_shape == (1, 6, 32, 64)
+    with pytest.raises(ValueError, match=r"`input_size` must be a positive integer or \(height, width\). "
+                                         r"Received: input_size=0"):
+        detector.summary(input_size=0)
+
+
+def test_summary_of_a_fitted_detector_leaves_its_weights_and_the_random_state_alone():
+    detector = _random_detector()
+    before = {name: value.clone() for name, value in detector.network_.state_dict().items()}
+    torch.manual_seed(3)
+    expected_draw = torch.rand(1)
+    torch.manual_seed(3)
+    detector.summary(input_size=32)
+    small_detector().summary(input_size=32)   # no weights yet: the architecture alone
+    assert torch.equal(torch.rand(1), expected_draw)
+    assert all(torch.equal(before[name], value) for name, value in detector.network_.state_dict().items())
+    assert next(detector.network_.parameters()).device.type == "cpu"
