@@ -56,7 +56,7 @@ class RuleError(ValueError):
     def _render(self) -> str:
         text = f"{self.where}: {self.message}"
         if self.source_line and self.column:
-            shown = self.source_line.expandtabs(1)
+            shown = printable_line(self.source_line)
             text += f"\n    {shown}\n    {' ' * (self.column - 1)}^"
         return text
 
@@ -88,6 +88,19 @@ class RuleErrors(RuleError):
 
     def to_json(self) -> dict:
         return {"errors": [e.to_json() for e in self.errors]}
+
+
+def printable_line(line: str) -> str:
+    """``line`` as it is shown above a caret: one printable character per column.
+
+    A tab becomes one space, and a character a terminal would not print as one
+    (a control character, a form feed, a line separator) becomes ``?``.
+
+    Example:
+        >>> printable_line("rule\\tr:\\x0cgo\\u2028")
+        'rule r:?go?'
+    """
+    return "".join(" " if c == "\t" else c if c.isprintable() else "?" for c in line)
 
 
 def did_you_mean(name: str, options: Iterable[str]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from symbolic.language import ast
 from symbolic.language.errors import RuleError, did_you_mean
 from symbolic.language.ruleset import OBJECT, Constraint, Define, Located, Rule, RuleSet
+from symbolic.language.source import MAX_COEFFICIENT
 
 BOOL, REAL, ERROR = "bool", "real", "<error>"
 NUMERIC_TYPES = ("Real",)
@@ -66,6 +67,30 @@ def _constant_value(node) -> float:
     if node.op == "*":
         return left * right
     return left / right if right else float("nan")
+
+
+def _coefficient_range(node) -> tuple[float, float]:
+    """Largest and smallest nonzero magnitude among a linear term's coefficients and constant.
+
+    ``(0, inf)`` for the constant 0. Unknowns (functions, names) have coefficient 1.
+    """
+    if _is_constant(node):
+        value = abs(_constant_value(node))
+        return (value, value) if value else (0.0, float("inf"))
+    if isinstance(node, ast.Negate):
+        return _coefficient_range(node.operand)
+    if isinstance(node, ast.Arith):
+        if node.op in "+-":
+            (left_big, left_small), (right_big, right_small) = (_coefficient_range(node.left),
+                                                                _coefficient_range(node.right))
+            return left_big + right_big, min(left_small, right_small)
+        constant, term = (node.left, node.right) if _is_constant(node.left) else (node.right, node.left)
+        factor = abs(_constant_value(constant))
+        big, small = _coefficient_range(term)
+        if node.op == "/":
+            return big / factor, small / factor
+        return (big * factor, small * factor) if factor else (0.0, float("inf"))
+    return 1.0, 1.0
 
 
 class _Checker:
@@ -252,6 +277,11 @@ class _Checker:
                                      "divide by a number (or multiply the other side)", node)
                 if _constant_value(node.right) == 0:
                     return self.fail(f"'{ast.to_text(node)}' divides by zero", node.right)
+            big, small = _coefficient_range(node)
+            if big > MAX_COEFFICIENT or small < 1 / MAX_COEFFICIENT:
+                reached = big if big > MAX_COEFFICIENT else small
+                return self.fail(f"'{ast.to_text(node)}' makes a number of magnitude {reached:g}; arithmetic in a "
+                                 f"rule file stays between {1 / MAX_COEFFICIENT:g} and {MAX_COEFFICIENT:g}", node)
             return REAL
         return self.fail(f"unexpected {type(node).__name__}", node)
 
