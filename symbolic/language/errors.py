@@ -15,6 +15,10 @@ import difflib
 from typing import Iterable
 
 
+#: the most characters of the offending line a message shows (a window around the caret).
+SHOWN_WIDTH = 160
+
+
 class RuleError(ValueError):
     """One mistake in a rule file, with its place and the offending line.
 
@@ -56,8 +60,13 @@ class RuleError(ValueError):
     def _render(self) -> str:
         text = f"{self.where}: {self.message}"
         if self.source_line and self.column:
-            shown = printable_line(self.source_line)
-            text += f"\n    {shown}\n    {' ' * (self.column - 1)}^"
+            shown, caret = printable_line(self.source_line), self.column - 1
+            if len(shown) > SHOWN_WIDTH:  # a window of the line around the caret
+                start = max(0, min(caret - SHOWN_WIDTH // 2, len(shown) - SHOWN_WIDTH))
+                end = start + SHOWN_WIDTH
+                shown = ("..." if start else "") + shown[start:end] + ("..." if end < len(shown) else "")
+                caret += (3 if start else 0) - start
+            text += f"\n    {shown}\n    {' ' * caret}^"
         return text
 
     def to_json(self) -> dict:

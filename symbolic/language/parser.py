@@ -18,7 +18,8 @@ from lark import Token, Transformer, v_args
 
 from symbolic.language import ast
 from symbolic.language.errors import RuleError, RuleErrors
-from symbolic.language.source import MAX_NESTING, normalize_line_breaks, number_problem, split_lines
+from symbolic.language.source import (MAX_NESTING, MAX_TOKENS, normalize_line_breaks, number_problem, split_lines,
+                                      token_limit_offset)
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
@@ -75,6 +76,12 @@ class RuleParser:
         text = normalize_line_breaks(text)
         lines = split_lines(text)
         statements, errors = [], []
+        beyond = token_limit_offset(text)
+        if beyond is not None:  # refused before parsing: the parse time grows with the tokens
+            line = text.count("\n", 0, beyond) + 1
+            column = beyond - (text.rfind("\n", 0, beyond) + 1) + 1
+            return [], [RuleError(f"the file holds more than {MAX_TOKENS:,} tokens (names, numbers, symbols); "
+                                  "split it with 'include'", filename, line, column, lines[line - 1])]
         try:
             tree = self._lark.parse(text)
         except lark.exceptions.LarkError as error:

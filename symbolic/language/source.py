@@ -4,7 +4,7 @@ A rule file is UTF-8 text of at most :data:`MAX_FILE_BYTES` bytes (a leading byt
 mark is skipped). Its lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r`` and nowhere else:
 a form feed, a vertical tab or a Unicode line separator (U+2028, U+2029, U+0085) is a
 character inside a line, so every ``file:line:col`` and the line shown under it agree
-with what the parser counted. Formulas nest at most :data:`MAX_NESTING` deep and every
+with what the parser counted. A file holds at most :data:`MAX_TOKENS` tokens, formulas nest at most :data:`MAX_NESTING` deep and every
 number written in a file is 0 or has a magnitude in
 [:data:`MIN_MAGNITUDE`, :data:`MAX_MAGNITUDE`] (and arithmetic keeps coefficients
 within :data:`MAX_COEFFICIENT`), so no rule can overflow the checker, the compiler
@@ -30,6 +30,9 @@ from symbolic.language.errors import RuleError
 
 #: the largest rule file read, in bytes; larger ones are split with ``include``.
 MAX_FILE_BYTES = 1_000_000
+#: the most tokens (names, numbers, symbols; comments do not count) in one file, about
+#: fifteen times ``traffic.rules``: it bounds the time a file takes to parse.
+MAX_TOKENS = 10_000
 #: how deep a formula may nest: each ``not``, unary ``-``, parenthesised operator,
 #: quantifier, call argument or link of a ``+``/``-``/``*``/``/``/``=>`` chain is a level.
 MAX_NESTING = 100
@@ -46,6 +49,7 @@ MAX_INCLUDE_PATH = 1024
 RULE_SUFFIX = ".rules"
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_TOKEN = re.compile(r'#[^\n]*|"[^"\n]*"|[A-Za-z_0-9.]+|\S')
 
 
 def split_lines(text: str) -> list[str]:
@@ -120,6 +124,24 @@ def read_rule_file(path: str | Path, filename: str | None = None) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise RuleError(f"rule file is larger than {MAX_FILE_BYTES:,} bytes; split it with 'include'", filename)
     return decode_rule_bytes(data, filename)
+
+
+def token_limit_offset(text: str, limit: int = MAX_TOKENS) -> int | None:
+    """Where the token after the first ``limit`` tokens of ``text`` starts, or ``None`` when there are no more.
+
+    Example:
+        >>> token_limit_offset("rule r: a and b  # six tokens and a comment", limit=6)
+        >>> token_limit_offset("rule r: a and b", limit=5)
+        14
+    """
+    count = 0
+    for match in _TOKEN.finditer(text):
+        if match.group().startswith("#"):
+            continue
+        count += 1
+        if count > limit:
+            return match.start()
+    return None
 
 
 def number_problem(text: str) -> str | None:
