@@ -36,6 +36,10 @@ MAX_TOKENS = 10_000
 #: how deep a formula may nest: each ``not``, unary ``-``, parenthesised operator,
 #: quantifier, call argument or link of a ``+``/``-``/``*``/``/``/``=>`` chain is a level.
 MAX_NESTING = 100
+#: the most syntax-tree nodes of a rule, constraint or define written out with the
+#: defines it uses (a define that uses another twice doubles it; the reasoner works on the
+#: written-out formula). The written-out formula nests at most :data:`MAX_NESTING` deep too.
+MAX_EXPANDED_NODES = 10_000
 #: the largest magnitude of a number written in a rule file.
 MAX_MAGNITUDE = 1e9
 #: the smallest magnitude of a nonzero number written in a rule file.

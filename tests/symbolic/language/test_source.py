@@ -160,3 +160,29 @@ def test_bad_bytes_in_an_included_file_are_reported_in_that_file(tmp_path):
 
 def test_a_file_name_the_system_refuses_is_still_only_a_name():
     assert parse_rules("actions go", "x" * 5000 + ".rules").actions == ["go"]
+
+
+def test_defines_that_write_out_too_deep_are_refused_once():
+    lines = ["pred car(o)", "actions stop, go", "define d0(o) := car(o)"]
+    lines += [f"define d{i}(o) := not d{i - 1}(o)" for i in range(1, 400)]
+    lines.append("rule r: exists o: d399(o) => stop")
+    with pytest.raises(RuleError) as info:
+        parse_rules("\n".join(lines), "chain.rules")
+    assert not hasattr(info.value, "errors")  # one error: the users of a refused define are not reported again
+    assert info.value.message.startswith("define 'd50' written out with the defines it uses nests 102 levels deep")
+
+
+def test_defines_that_double_each_other_are_refused_before_they_explode():
+    lines = ["pred car(o)", "actions stop, go", "define d0(o) := car(o)"]
+    lines += [f"define d{i}(o) := d{i - 1}(o) and not d{i - 1}(o)" for i in range(1, 60)]
+    lines.append("rule r: exists o: d59(o) => stop")
+    with pytest.raises(RuleError, match=r"double.rules:14:8: define 'd11' written out with the defines it uses has "
+                                        r"[0-9,]+ parts \(at most 10,000\)"):
+        parse_rules("\n".join(lines), "double.rules")
+
+
+def test_a_long_cycle_of_defines_is_found_without_recursion():
+    lines = ["pred car(o)", "actions stop, go"]
+    lines += [f"define d{i}(o) := d{(i + 1) % 900}(o)" for i in range(900)]
+    with pytest.raises(RuleError, match="recursive define: d0 -> d1 -> d2 -> "):
+        parse_rules("\n".join(lines), "cycle.rules")
