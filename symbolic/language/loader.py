@@ -16,7 +16,7 @@ from symbolic.language import ast
 from symbolic.language.errors import RuleError, RuleErrors
 from symbolic.language.parser import RuleParser
 from symbolic.language.ruleset import Located, RuleSet
-from symbolic.language.source import include_path_problem, read_rule_file, split_lines
+from symbolic.language.source import MAX_INCLUDE_DEPTH, include_path_problem, read_rule_file, split_lines
 from symbolic.language.typecheck import check_program
 
 
@@ -72,10 +72,6 @@ def load_rules(path: str | Path, search_path: Iterable[str | Path] = (), *,
     return parse_rules(text, str(path), search_path=search_path, base_dir=path.parent, parser=parser)
 
 
-#: how many files deep ``include`` lines may nest.
-MAX_INCLUDE_DEPTH = 32
-
-
 def _is_file(path: Path) -> bool:
     """``path.is_file()``, false for a name the system refuses (too long, a NUL character)."""
     try:
@@ -119,17 +115,18 @@ class _Loader:
             return []
         candidates = [base / wanted] + [folder / wanted for folder in self.search_path]
         try:
-            found = next((c for c in candidates if c.exists()), None)
+            existing = [c for c in candidates if c.exists()]
         except OSError as error:
             self.errors.append(item.error(f"cannot open included file {wanted!r} ({error.strerror})"))
+            return []
+        found = next((c for c in existing if c.is_file()), None)
+        if found is None and existing:
+            kind = "a folder" if existing[0].is_dir() else "not a regular file"
+            self.errors.append(item.error(f"included file {wanted!r} is {kind}, not a rule file ({existing[0]})"))
             return []
         if found is None:
             folders = ", ".join(str(c.parent) for c in candidates)
             self.errors.append(item.error(f"included file {wanted!r} not found (searched: {folders})"))
-            return []
-        if not _is_file(found):
-            kind = "a folder" if found.is_dir() else "not a regular file"
-            self.errors.append(item.error(f"included file {wanted!r} is {kind}, not a rule file ({found})"))
             return []
         resolved = found.resolve()
         if resolved in self._stack:

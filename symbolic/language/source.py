@@ -49,6 +49,8 @@ MIN_MAGNITUDE = 1e-9
 MAX_COEFFICIENT = 1e12
 #: the longest ``include`` path, in characters.
 MAX_INCLUDE_PATH = 1024
+#: how many files deep ``include`` lines may nest.
+MAX_INCLUDE_DEPTH = 32
 #: the suffix every included file's name must have.
 RULE_SUFFIX = ".rules"
 

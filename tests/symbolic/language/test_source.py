@@ -186,3 +186,11 @@ def test_a_long_cycle_of_defines_is_found_without_recursion():
     lines += [f"define d{i}(o) := d{(i + 1) % 900}(o)" for i in range(900)]
     with pytest.raises(RuleError, match="recursive define: d0 -> d1 -> d2 -> "):
         parse_rules("\n".join(lines), "cycle.rules")
+
+
+def test_includes_nest_at_most_32_files_deep(tmp_path):
+    for index in range(40):
+        (tmp_path / f"f{index}.rules").write_text(f'include "f{index + 1}.rules"\npred p{index}\n')
+    (tmp_path / "f40.rules").write_text("actions go\n")
+    with pytest.raises(RuleError, match="f32.rules:1:1: includes nest more than 32 files deep"):
+        load_rules(tmp_path / "f0.rules")
