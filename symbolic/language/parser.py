@@ -165,12 +165,13 @@ def _statement_chunks(lines: list[str]):
 
 def _convert(tree: lark.Tree, filename: str, lines: list[str], statements: list, errors: list) -> None:
     """Turn each statement of a parse tree into a syntax-tree node, or into the errors it holds."""
+    to_ast = _ToAst()
     for statement in tree.children:
         problems = _statement_problems(statement, filename, lines)
         if problems:
             errors.extend(problems)
         else:
-            statements.append(_ToAst().transform(statement))
+            statements.append(to_ast.transform(statement))
 
 
 def _statement_problems(statement: lark.Tree, filename: str, lines: list[str]) -> list[RuleError]:
