@@ -192,8 +192,8 @@ def _statement_problems(statement: lark.Tree, filename: str, lines: list[str]) -
             if not nested_too_deep:
                 nested_too_deep = True
                 problems.append(_error_at(
-                    f"formula nested more than {MAX_NESTING} levels deep (each 'not', '-', parenthesis, "
-                    "quantifier and link of a '+', '*' or '=>' chain is a level); split it with 'define'",
+                    f"formula nested more than {MAX_NESTING} levels deep (each 'not', '-', quantifier, call and "
+                    "operator is a level, every link of a '+', '*' or '=>' chain too); split it with 'define'",
                     node.meta, filename, lines))
         else:
             stack.extend((child, depth + 1) for child in reversed(node.children))

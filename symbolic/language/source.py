@@ -4,11 +4,12 @@ A rule file is UTF-8 text of at most :data:`MAX_FILE_BYTES` bytes (a leading byt
 mark is skipped). Its lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r`` and nowhere else:
 a form feed, a vertical tab or a Unicode line separator (U+2028, U+2029, U+0085) is a
 character inside a line, so every ``file:line:col`` and the line shown under it agree
-with what the parser counted. A file holds at most :data:`MAX_TOKENS` tokens, formulas nest at most :data:`MAX_NESTING` deep and every
-number written in a file is 0 or has a magnitude in
-[:data:`MIN_MAGNITUDE`, :data:`MAX_MAGNITUDE`] (and arithmetic keeps coefficients
-within :data:`MAX_COEFFICIENT`), so no rule can overflow the checker, the compiler
-or a decision's score.
+with what the parser counted. A file holds at most :data:`MAX_TOKENS` tokens, formulas
+nest at most :data:`MAX_NESTING` deep, and every number written in a file is 0 or has a
+magnitude in [:data:`MIN_MAGNITUDE`, :data:`MAX_MAGNITUDE`] (arithmetic keeps
+coefficients within :data:`MAX_COEFFICIENT`), so no rule can overflow the checker, the
+compiler or a decision's score. The limits are checked where the file is parsed
+(:mod:`~symbolic.language.parser`) and type-checked (:mod:`~symbolic.language.typecheck`).
 
 Example:
     >>> split_lines("pred a\\r\\npred b\\fpred c\\rpred d")
@@ -33,8 +34,8 @@ MAX_FILE_BYTES = 1_000_000
 #: the most tokens (names, numbers, symbols; comments do not count) in one file, about
 #: fifteen times ``traffic.rules``: it bounds the time a file takes to parse.
 MAX_TOKENS = 10_000
-#: how deep a formula may nest: each ``not``, unary ``-``, parenthesised operator,
-#: quantifier, call argument or link of a ``+``/``-``/``*``/``/``/``=>`` chain is a level.
+#: how deep a formula may nest: each ``not``, unary ``-``, quantifier, call and operator
+#: is a level, and so is every link of a ``+``, ``*`` or ``=>`` chain (parentheses alone are not).
 MAX_NESTING = 100
 #: the most syntax-tree nodes of a rule, constraint or define written out with the
 #: defines it uses (a define that uses another twice doubles it; the reasoner works on the
