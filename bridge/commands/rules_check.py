@@ -1,11 +1,13 @@
-"""``nesy rules check FILE [--objects K] [--json]``: prove a rule file sound for every scene, or show one that breaks it.
+"""``nesy rules check FILE [--objects K] [--json] [--out DIR]``: prove a rule file sound for every scene, or show one that breaks it.
 
-The rules are grounded over K symbolic objects (:mod:`symbolic.verify.checker`). Each
-example scene is also written as a facts file, so it can be replayed with
-``nesy rules explain FILE --facts SCENE`` and kept as a regression test.
+The rules are grounded over K symbolic objects (:mod:`symbolic.verify.checker`). With
+``--out DIR`` each example scene is also written there as a facts file, so it can be
+replayed with ``nesy rules explain FILE --facts SCENE`` and kept as a regression test;
+without it the command writes no file.
 
 Exit codes: 0 no errors or warnings (notes allowed; with ``--fail-on error``
-warnings too), 1 problems found, 2 bad arguments or a rule file that does not parse.
+warnings too), 1 problems found, 2 bad arguments or a rule file that cannot be
+read, does not parse or does not type-check.
 """
 from __future__ import annotations
 
@@ -21,15 +23,14 @@ def register(rules_subparsers) -> None:
         "check", help="verify a rule file for every scene of up to K objects",
         description="Prove that a rule file leaves an action in every scene of up to K objects and has no "
                     "dead, redundant or conflicting rules and no ties; print an example scene for each "
-                    "problem and write it as a facts file (docs/verification.md).")
+                    "problem, and with --out write it as a facts file (docs/verification.md).")
     parser.add_argument("file", metavar="FILE", help="the rule file, e.g. configs/rules/traffic.rules")
     parser.add_argument("--objects", type=_num_objects, default=3, metavar="K",
                         help="the most objects in a scene (default 3; scenes with fewer are covered too)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--html", metavar="PATH", help="also write the report as an HTML page")
-    parser.add_argument("--scenes", metavar="DIR", default=None,
-                        help="folder for the example scenes' facts files (default runs/check/<file stem>)")
-    parser.add_argument("--no-scenes", action="store_true", help="do not write the example scenes")
+    parser.add_argument("--out", metavar="DIR", default=None,
+                        help="write each example scene as a facts file in DIR (default: write no file)")
     parser.add_argument("--fail-on", choices=("error", "warning"), default="warning",
                         help="the least severe finding that makes the exit code 1 (default warning)")
     parser.add_argument("--timeout-ms", type=_timeout, default=10_000, metavar="MS",
@@ -50,13 +51,16 @@ def run(args: argparse.Namespace) -> int:
     except RuleError as error:
         print(f"nesy rules check: error: {error}", file=sys.stderr)
         return 2
-    report = check_rules(ruleset, args.objects, timeout_ms=args.timeout_ms, progress=sys.stderr.isatty())
+    try:
+        report = check_rules(ruleset, args.objects, timeout_ms=args.timeout_ms, progress=sys.stderr.isatty())
+    except RuleError as error:
+        print(f"nesy rules check: error: {error}", file=sys.stderr)
+        return 2
     scene_files = {}
-    if not args.no_scenes:
-        folder = Path(args.scenes) if args.scenes else Path("runs") / "check" / Path(args.file).stem
+    if args.out is not None:
         for index, finding in enumerate(report.findings):
             if finding.scene is not None:
-                path = folder / f"{index + 1:02d}-{finding.kind}.facts.json"
+                path = Path(args.out) / f"{index + 1:02d}-{finding.kind}.facts.json"
                 scene_files[index] = str(write_scene(finding.scene, path))
     if args.html:
         write_text(report_to_html(report, scene_files), args.html)
@@ -71,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         if scene_files:
             first = next(iter(scene_files.values()))
             print(f"\nreplay a scene: nesy rules explain {args.file} --facts {first}")
+        elif any(finding.scene is not None for finding in report.findings):
+            print("\nwrite the example scenes as facts files with --out DIR")
     failing = report.errors + (report.warnings if args.fail_on == "warning" else [])
     return 1 if failing else 0
 

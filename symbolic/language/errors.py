@@ -15,6 +15,10 @@ import difflib
 from typing import Iterable
 
 
+#: the most characters of the offending line a message shows (a window around the caret).
+SHOWN_WIDTH = 160
+
+
 class RuleError(ValueError):
     """One mistake in a rule file, with its place and the offending line.
 
@@ -56,8 +60,13 @@ class RuleError(ValueError):
     def _render(self) -> str:
         text = f"{self.where}: {self.message}"
         if self.source_line and self.column:
-            shown = self.source_line.expandtabs(1)
-            text += f"\n    {shown}\n    {' ' * (self.column - 1)}^"
+            shown, caret = printable_line(self.source_line), self.column - 1
+            if len(shown) > SHOWN_WIDTH:  # a window of the line around the caret
+                start = max(0, min(caret - SHOWN_WIDTH // 2, len(shown) - SHOWN_WIDTH))
+                end = start + SHOWN_WIDTH
+                shown = ("..." if start else "") + shown[start:end] + ("..." if end < len(shown) else "")
+                caret += (3 if start else 0) - start
+            text += f"\n    {shown}\n    {' ' * caret}^"
         return text
 
     def to_json(self) -> dict:
@@ -88,6 +97,19 @@ class RuleErrors(RuleError):
 
     def to_json(self) -> dict:
         return {"errors": [e.to_json() for e in self.errors]}
+
+
+def printable_line(line: str) -> str:
+    """``line`` as it is shown above a caret: one printable character per column.
+
+    A tab becomes one space, and a character a terminal would not print as one
+    (a control character, a form feed, a line separator) becomes ``?``.
+
+    Example:
+        >>> printable_line("rule\\tr:\\x0cgo\\u2028")
+        'rule r:?go?'
+    """
+    return "".join(" " if c == "\t" else c if c.isprintable() else "?" for c in line)
 
 
 def did_you_mean(name: str, options: Iterable[str]) -> str:

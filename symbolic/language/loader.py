@@ -3,6 +3,9 @@
 ``load_rules`` follows ``include`` lines (relative to the including file, then
 each folder of ``search_path``), checks every name and type, and reports all
 errors of the file in one :class:`~symbolic.language.errors.RuleErrors`.
+Files are read as :mod:`symbolic.language.source` says (UTF-8, size limit);
+an included file must be a regular file whose name ends in ``.rules``, and a
+file that is not one is refused without showing any of its content.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from symbolic.language import ast
 from symbolic.language.errors import RuleError, RuleErrors
 from symbolic.language.parser import RuleParser
 from symbolic.language.ruleset import Located, RuleSet
+from symbolic.language.source import MAX_INCLUDE_DEPTH, include_path_problem, read_rule_file, split_lines
 from symbolic.language.typecheck import check_program
 
 
@@ -44,7 +48,7 @@ def parse_rules(text: str, filename: str = "<rules>", *, search_path: Iterable[s
     parser = parser or RuleParser()
     base = Path(base_dir) if base_dir is not None else Path(filename).parent
     loader = _Loader(parser, [Path(p) for p in search_path])
-    if Path(filename).is_file():
+    if _is_file(Path(filename)):
         loader.enter(Path(filename).resolve())
     statements = loader.load_text(text, filename, base)
     ruleset = RuleSet(files=[filename] + loader.included)
@@ -64,11 +68,16 @@ def load_rules(path: str | Path, search_path: Iterable[str | Path] = (), *,
         ['stop', 'yield', 'slow', 'go', 'change_left', 'change_right']
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise RuleError(f"cannot read rule file ({error.strerror})", str(path)) from None
+    text = read_rule_file(path)
     return parse_rules(text, str(path), search_path=search_path, base_dir=path.parent, parser=parser)
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, false for a name the system refuses (too long, a NUL character)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 class _Loader:
@@ -83,7 +92,7 @@ class _Loader:
         self._done: set[Path] = set()
 
     def load_text(self, text: str, filename: str, base: Path) -> list[Located]:
-        lines = text.splitlines()
+        lines = split_lines(text)
         statements, errors = self.parser.parse_recovering(text, filename)
         self.errors.extend(errors)
         located = []
@@ -97,26 +106,44 @@ class _Loader:
 
     def _include(self, item: Located, base: Path) -> list[Located]:
         wanted = item.statement.path
+        problem = include_path_problem(wanted)
+        if problem is not None:
+            self.errors.append(item.error(problem))
+            return []
+        if len(self._stack) > MAX_INCLUDE_DEPTH:
+            self.errors.append(item.error(f"includes nest more than {MAX_INCLUDE_DEPTH} files deep"))
+            return []
         candidates = [base / wanted] + [folder / wanted for folder in self.search_path]
-        found = next((c for c in candidates if c.is_file()), None)
+        try:
+            existing = [c for c in candidates if c.exists()]
+        except OSError as error:
+            self.errors.append(item.error(f"cannot open included file {wanted!r} ({error.strerror})"))
+            return []
+        found = next((c for c in existing if c.is_file()), None)
+        if found is None and existing:
+            kind = "a folder" if existing[0].is_dir() else "not a regular file"
+            self.errors.append(item.error(f"included file {wanted!r} is {kind}, not a rule file ({existing[0]})"))
+            return []
         if found is None:
             folders = ", ".join(str(c.parent) for c in candidates)
-            self.errors.append(item.error(f"included file '{wanted}' not found (searched: {folders})"))
+            self.errors.append(item.error(f"included file {wanted!r} not found (searched: {folders})"))
             return []
         resolved = found.resolve()
         if resolved in self._stack:
             chain = " -> ".join(p.name for p in self._stack + [resolved])
-            self.errors.append(item.error(f"include cycle: {item.file} includes '{wanted}' again ({chain})"))
+            self.errors.append(item.error(f"include cycle: {item.file} includes {wanted!r} again ({chain})"))
             return []
         if resolved in self._done:
             return []  # already included once: its declarations are in
         self._done.add(resolved)
-        self._stack.append(resolved)
         try:
-            text = found.read_text()
-        except OSError as error:
-            self.errors.append(item.error(f"cannot read included file '{wanted}' ({error.strerror})"))
+            text = read_rule_file(found)
+        except RuleError as error:
+            # a place inside the file (bad UTF-8) is its own; a whole-file problem is the include line's
+            self.errors.append(error if error.line else
+                               item.error(f"cannot read included file {wanted!r}: {error.message}"))
             return []
+        self._stack.append(resolved)
         self.included.append(str(found))
         located = self.load_text(text, str(found), found.parent)
         self._stack.pop()

@@ -4,7 +4,10 @@ The grammar lives in ``grammar.lark`` beside this module and is parsed with
 Lark's LALR parser. A syntax error becomes a :class:`~symbolic.language.errors.RuleError`
 with the place, the offending line and what the parser expected. When a file
 has several syntax errors, each statement is re-parsed on its own, so one pass
-reports them all.
+reports them all. Lines break where :mod:`symbolic.language.source` says; a
+formula nested deeper than :data:`~symbolic.language.source.MAX_NESTING` or a
+number out of range is a rule error too, found before anything recurses over
+the statement.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from lark import Token, Transformer, v_args
 
 from symbolic.language import ast
 from symbolic.language.errors import RuleError, RuleErrors
+from symbolic.language.source import (MAX_NESTING, MAX_TOKENS, normalize_line_breaks, number_problem, split_lines,
+                                      token_limit_offset)
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
@@ -68,20 +73,30 @@ class RuleParser:
         """
         if not isinstance(text, str):
             raise TypeError(f"rule text must be a string. Received {type(text).__name__}")
-        lines = text.splitlines()
+        text = normalize_line_breaks(text)
+        lines = split_lines(text)
+        statements, errors = [], []
+        beyond = token_limit_offset(text)
+        if beyond is not None:  # refused before parsing: the parse time grows with the tokens
+            line = text.count("\n", 0, beyond) + 1
+            column = beyond - (text.rfind("\n", 0, beyond) + 1) + 1
+            return [], [RuleError(f"the file holds more than {MAX_TOKENS:,} tokens (names, numbers, symbols); "
+                                  "split it with 'include'", filename, line, column, lines[line - 1])]
         try:
-            return _ToAst().transform(self._lark.parse(text)).children, []
+            tree = self._lark.parse(text)
         except lark.exceptions.LarkError as error:
             first = error
-        statements, errors = [], []
+        else:
+            _convert(tree, filename, lines, statements, errors)
+            return statements, errors
         for start, chunk in _statement_chunks(lines):
             try:
                 tree = self._lark.parse("\n" * start + chunk)
             except lark.exceptions.LarkError as error:
-                end = start + len(chunk.splitlines())
+                end = start + len(split_lines(chunk))
                 errors.append(self._to_rule_error(error, filename, lines, end))
             else:
-                statements.extend(_ToAst().transform(tree).children)
+                _convert(tree, filename, lines, statements, errors)
         return statements, errors or [self._to_rule_error(first, filename, lines)]
 
     def _to_rule_error(self, error: lark.exceptions.LarkError, filename: str, lines: list[str],
@@ -146,6 +161,48 @@ def _statement_chunks(lines: list[str]):
     bounds = starts + [len(lines)]
     for begin, end in zip(bounds, bounds[1:]):
         yield begin, "\n".join(lines[begin:end])
+
+
+def _convert(tree: lark.Tree, filename: str, lines: list[str], statements: list, errors: list) -> None:
+    """Turn each statement of a parse tree into a syntax-tree node, or into the errors it holds."""
+    to_ast = _ToAst()
+    for statement in tree.children:
+        problems = _statement_problems(statement, filename, lines)
+        if problems:
+            errors.extend(problems)
+        else:
+            statements.append(to_ast.transform(statement))
+
+
+def _statement_problems(statement: lark.Tree, filename: str, lines: list[str]) -> list[RuleError]:
+    """Numbers out of range and nesting deeper than :data:`MAX_NESTING` in one statement's parse tree.
+
+    Walks the tree with an explicit stack, so a statement nested far too deep is
+    reported instead of exhausting Python's recursion limit.
+    """
+    problems, nested_too_deep = [], False
+    stack = [(statement, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Token):
+            problem = number_problem(node) if node.type == "NUMBER" else None
+            if problem:
+                problems.append(_error_at(problem, node, filename, lines))
+        elif depth > MAX_NESTING:
+            if not nested_too_deep:
+                nested_too_deep = True
+                problems.append(_error_at(
+                    f"formula nested more than {MAX_NESTING} levels deep (each 'not', '-', quantifier, call and "
+                    "operator is a level, every link of a '+', '*' or '=>' chain too); split it with 'define'",
+                    node.meta, filename, lines))
+        else:
+            stack.extend((child, depth + 1) for child in reversed(node.children))
+    return problems
+
+
+def _error_at(message: str, place, filename: str, lines: list[str]) -> RuleError:
+    line, column = getattr(place, "line", 0) or 0, getattr(place, "column", 0) or 0
+    return RuleError(message, filename, line, column, lines[line - 1] if 0 < line <= len(lines) else "")
 
 
 def _end_position(lines: list[str]) -> tuple[int, int]:

@@ -116,43 +116,29 @@ class RuleSet:
         """
         body = getattr(item, "body", item)
         used: set[str] = set()
-        seen: set[str] = set()
-        self._collect_symbols(body, used, seen)
+        for node in self._expanded_nodes(body):
+            if isinstance(node, (ast.Call, ast.Name)) and (node.name in self.predicates or node.name in self.functions):
+                used.add(node.name)
+            elif isinstance(node, ast.Quantifier):
+                used.update(b.label for b in node.bindings if b.label in self.predicates)
         return used
-
-    def _collect_symbols(self, node, used: set, seen: set) -> None:
-        for sub in ast.walk(node):
-            name = None
-            if isinstance(sub, (ast.Call, ast.Name)):
-                name = sub.name
-            elif isinstance(sub, ast.Quantifier):
-                used.update(b.label for b in sub.bindings if b.label in self.predicates)
-                for b in sub.bindings:
-                    if b.label in self.defines and b.label not in seen:
-                        seen.add(b.label)
-                        self._collect_symbols(self.defines[b.label].body, used, seen)
-            if name is None:
-                continue
-            if name in self.predicates or name in self.functions:
-                used.add(name)
-            elif name in self.defines and name not in seen:
-                seen.add(name)
-                self._collect_symbols(self.defines[name].body, used, seen)
 
     def mentions_action(self, node) -> bool:
         """True when the formula (with defines expanded) reads the chosen action."""
-        return self._mentions_action(node, set())
+        return any(isinstance(sub, ast.Name) and sub.name in self.actions for sub in self._expanded_nodes(node))
 
-    def _mentions_action(self, node, seen: set) -> bool:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and sub.name in self.actions:
-                return True
-            name = getattr(sub, "name", None)
-            if isinstance(sub, (ast.Call, ast.Name)) and name in self.defines and name not in seen:
-                seen.add(name)
-                if self._mentions_action(self.defines[name].body, seen):
-                    return True
-        return False
+    def _expanded_nodes(self, node):
+        """Every node of ``node`` and of the defines it uses, each define once (a worklist, not recursion)."""
+        pending, seen = [node], set()
+        while pending:
+            for sub in ast.walk(pending.pop()):
+                yield sub
+                names = [sub.name] if isinstance(sub, (ast.Call, ast.Name)) else \
+                    [b.label for b in sub.bindings] if isinstance(sub, ast.Quantifier) else []
+                for name in names:
+                    if name in self.defines and name not in seen:
+                        seen.add(name)
+                        pending.append(self.defines[name].body)
 
     def validate_facts(self, facts: Iterable, source: str = "<facts>") -> None:
         """Check facts against the vocabulary: known names, arity, sort constants.

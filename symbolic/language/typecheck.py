@@ -14,6 +14,7 @@ from __future__ import annotations
 from symbolic.language import ast
 from symbolic.language.errors import RuleError, did_you_mean
 from symbolic.language.ruleset import OBJECT, Constraint, Define, Located, Rule, RuleSet
+from symbolic.language.source import MAX_COEFFICIENT, MAX_EXPANDED_NODES, MAX_NESTING
 
 BOOL, REAL, ERROR = "bool", "real", "<error>"
 NUMERIC_TYPES = ("Real",)
@@ -35,7 +36,8 @@ def check_program(statements: list[Located], ruleset: RuleSet) -> list[RuleError
         checker.declare(item)
     for item in statements:
         checker.check(item)
-    checker.check_define_cycles()
+    if not checker.check_define_cycles():
+        checker.check_expanded_size()
     if ruleset.safe_action is None and ruleset.actions:
         ruleset.safe_action = ruleset.actions[0]
     return checker.errors
@@ -68,6 +70,30 @@ def _constant_value(node) -> float:
     return left / right if right else float("nan")
 
 
+def _coefficient_range(node) -> tuple[float, float]:
+    """Largest and smallest nonzero magnitude among a linear term's coefficients and constant.
+
+    ``(0, inf)`` for the constant 0. Unknowns (functions, names) have coefficient 1.
+    """
+    if _is_constant(node):
+        value = abs(_constant_value(node))
+        return (value, value) if value else (0.0, float("inf"))
+    if isinstance(node, ast.Negate):
+        return _coefficient_range(node.operand)
+    if isinstance(node, ast.Arith):
+        if node.op in "+-":
+            (left_big, left_small), (right_big, right_small) = (_coefficient_range(node.left),
+                                                                _coefficient_range(node.right))
+            return left_big + right_big, min(left_small, right_small)
+        constant, term = (node.left, node.right) if _is_constant(node.left) else (node.right, node.left)
+        factor = abs(_constant_value(constant))
+        big, small = _coefficient_range(term)
+        if node.op == "/":
+            return big / factor, small / factor
+        return (big * factor, small * factor) if factor else (0.0, float("inf"))
+    return 1.0, 1.0
+
+
 class _Checker:
     def __init__(self, ruleset: RuleSet):
         self.rules = ruleset
@@ -77,6 +103,7 @@ class _Checker:
         self.define_uses: dict[str, set[str]] = {}
         self.define_items: dict[str, Located] = {}
         self.item: Located | None = None
+        self.bodies: list[Located] = []  # rules and constraints, for the size check
 
     # -- helpers
     def fail(self, message: str, node=None) -> str:
@@ -149,6 +176,7 @@ class _Checker:
                     scope[param.name] = OBJECT
                 self.expect_bool(s.body, scope, define=s.name)
         elif isinstance(s, ast.ConstraintDecl):
+            self.bodies.append(item)
             name = s.name or f"constraint@{item.source(s).rsplit('/', 1)[-1]}"
             if self.expect_bool(s.body, {}) != ERROR:
                 if self.rules.mentions_action(s.body):
@@ -156,6 +184,7 @@ class _Checker:
                 else:
                     self.rules.constraints.append(Constraint(name, s.body, item.source(s)))
         elif isinstance(s, ast.RuleDecl):
+            self.bodies.append(item)
             weight = s.weight
             if weight is not None and not weight > 0:
                 self.fail(f"a soft rule's weight must be a positive number. Received weight={weight:g}", s)
@@ -252,6 +281,11 @@ class _Checker:
                                      "divide by a number (or multiply the other side)", node)
                 if _constant_value(node.right) == 0:
                     return self.fail(f"'{ast.to_text(node)}' divides by zero", node.right)
+            big, small = _coefficient_range(node)
+            if big > MAX_COEFFICIENT or small < 1 / MAX_COEFFICIENT:
+                reached = big if big > MAX_COEFFICIENT else small
+                return self.fail(f"'{ast.to_text(node)}' makes a number of magnitude {reached:g}; arithmetic in a "
+                                 f"rule file stays between {1 / MAX_COEFFICIENT:g} and {MAX_COEFFICIENT:g}", node)
             return REAL
         return self.fail(f"unexpected {type(node).__name__}", node)
 
@@ -375,25 +409,103 @@ class _Checker:
                           side)
         return BOOL
 
-    def check_define_cycles(self) -> None:
-        state: dict[str, int] = {}
+    def check_define_cycles(self) -> bool:
+        """Report each recursive define once; True when there is one. Depth-first, with an explicit stack."""
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        found = False
+        for root in list(self.define_uses):
+            if state.get(root):
+                continue
+            path, pending = [root], [iter(sorted(self.define_uses[root]))]
+            state[root] = 1
+            while pending:
+                used = next(pending[-1], None)
+                if used is None:
+                    state[path.pop()] = 2
+                    pending.pop()
+                elif state.get(used) == 1:
+                    self.item = self.define_items[used]
+                    self.fail(f"recursive define: {' -> '.join(path[path.index(used):] + [used])}; "
+                              "defines must not depend on themselves", self.item.statement)
+                    found = True
+                    state.update((name, 2) for name in path)
+                    break
+                elif state.get(used) is None:
+                    state[used] = 1
+                    path.append(used)
+                    pending.append(iter(sorted(self.define_uses.get(used, ()))))
+        return found
 
-        def visit(name: str, path: list[str]) -> bool:
-            if state.get(name) == 1:
-                item = self.define_items[path[path.index(name)]]
-                self.item = item
-                self.fail(f"recursive define: {' -> '.join(path[path.index(name):] + [name])}; "
-                          "defines must not depend on themselves", item.statement)
-                return True
-            if state.get(name) == 2:
-                return False
-            state[name] = 1
-            for used in sorted(self.define_uses.get(name, ())):
-                if visit(used, path + [name]):
-                    state[name] = 2
-                    return True
-            state[name] = 2
-            return False
+    def check_expanded_size(self) -> None:
+        """Refuse a define, rule or constraint that, written out with its defines, nests too deep or grows too large.
 
-        for name in list(self.define_uses):
-            visit(name, [])
+        Defines using others several times grow exponentially, and the compiler and
+        reasoner work on the written-out formula.
+        """
+        expanded: dict[str, tuple[int, int] | None] = {}  # define -> (depth, nodes) written out
+        for name in self._defines_in_dependency_order():
+            item = self.define_items[name]
+            expanded[name] = self._check_growth(item, f"define '{name}'", expanded)
+        for item in self.bodies:
+            statement = item.statement
+            what = f"rule '{statement.name}'" if isinstance(statement, ast.RuleDecl) else "the constraint"
+            self._check_growth(item, what, expanded)
+
+    def _check_growth(self, item: Located, what: str, expanded: dict) -> tuple[int, int] | None:
+        measured = _expanded_size(item.statement.body, expanded)
+        if measured is None:
+            return None  # it uses a define already reported
+        depth, size = measured
+        self.item = item
+        if depth > MAX_NESTING:
+            self.fail(f"{what} written out with the defines it uses nests {depth} levels deep (at most "
+                      f"{MAX_NESTING}); use fewer layers of defines", item.statement)
+            return None
+        if size > MAX_EXPANDED_NODES:
+            self.fail(f"{what} written out with the defines it uses has {size:,} parts (at most "
+                      f"{MAX_EXPANDED_NODES:,}); a define that uses another several times doubles its size",
+                      item.statement)
+            return None
+        return depth, size
+
+    def _defines_in_dependency_order(self) -> list[str]:
+        """Checked defines, each after the defines it uses (the graph has no cycle here)."""
+        order, done = [], set()
+        for root in self.define_uses:
+            if root in done:
+                continue
+            done.add(root)
+            path, pending = [root], [iter(sorted(self.define_uses[root]))]
+            while pending:
+                used = next(pending[-1], None)
+                if used is None:
+                    order.append(path.pop())
+                    pending.pop()
+                elif used not in done and used in self.define_uses:
+                    done.add(used)
+                    path.append(used)
+                    pending.append(iter(sorted(self.define_uses[used])))
+        return order
+
+
+def _expanded_size(body, expanded: dict) -> tuple[int, int] | None:
+    """Depth and node count of ``body`` with the defines in ``expanded`` written out (an upper bound).
+
+    ``None`` when it uses a define whose size is ``None`` (one already refused).
+    """
+    deepest, size = 0, 0
+    pending = [(body, 1)]
+    while pending:
+        node, depth = pending.pop()
+        size += 1
+        deepest = max(deepest, depth)
+        names = [node.name] if isinstance(node, (ast.Call, ast.Name)) else \
+            [b.label for b in node.bindings] if isinstance(node, ast.Quantifier) else []
+        for name in names:
+            if name in expanded:
+                if expanded[name] is None:
+                    return None
+                define_depth, define_size = expanded[name]
+                deepest, size = max(deepest, depth + define_depth), size + define_size
+        pending.extend((child, depth + 1) for child in ast.children(node))
+    return deepest, size

@@ -40,6 +40,7 @@ import z3
 from symbolic.compiler.compiler import compile_rules
 from symbolic.compiler.worlds import FactWorld
 from symbolic.files import write_text_atomic
+from symbolic.language.errors import RuleError
 from symbolic.language.loader import load_rules
 from symbolic.language.ruleset import RuleSet
 from symbolic.reasoning.reasoner import Reasoner
@@ -69,6 +70,7 @@ def check_rules(ruleset: RuleSet, num_objects: int = 3, *, checks: Iterable[str]
 
     Raises:
         ValueError: on a bad argument, naming it and the value received.
+        RuleError: the rule file declares no actions.
 
     Example:
         >>> from symbolic.language.loader import parse_rules
@@ -242,8 +244,8 @@ def _validate(ruleset, num_objects, checks, timeout_ms) -> list[str]:
     if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, (int, float)) or timeout_ms < 1:
         raise ValueError(f"`timeout_ms` must be a number >= 1. Received: timeout_ms={timeout_ms!r}")
     if not ruleset.actions:
-        raise ValueError(f"{ruleset.files[0] if ruleset.files else '<rules>'}: the rule file declares no "
-                         "actions; add a line like 'actions stop, go'")
+        raise RuleError("the rule file declares no actions; add a line like 'actions stop, go'",
+                        ruleset.files[0] if ruleset.files else "<rules>")
     checks = [checks] if isinstance(checks, str) else list(checks)
     unknown = [c for c in checks if c not in CHECKS]
     if unknown:

@@ -10,7 +10,7 @@ FAULTY = Path("configs/rules/faulty")
 
 
 def test_clean_file_exits_0(capsys, tmp_path):
-    code = cli.main(["rules", "check", str(FAULTY / "clean_crossing.rules"), "--scenes", str(tmp_path)])
+    code = cli.main(["rules", "check", str(FAULTY / "clean_crossing.rules"), "--out", str(tmp_path)])
     assert code == 0
     assert "no problems in any scene of up to 3 objects" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
@@ -18,7 +18,7 @@ def test_clean_file_exits_0(capsys, tmp_path):
 
 def test_dead_end_exits_1_and_writes_a_scene_explain_replays(capsys, tmp_path):
     rules = str(FAULTY / "dead_end.rules")
-    assert cli.main(["rules", "check", rules, "--objects", "3", "--scenes", str(tmp_path)]) == 1
+    assert cli.main(["rules", "check", rules, "--objects", "3", "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "ERROR" in out and "dead end" in out and "dead_end.rules:14: pedestrian_ahead[" in out
     [scene] = sorted(tmp_path.glob("*.facts.json"))
@@ -29,7 +29,7 @@ def test_dead_end_exits_1_and_writes_a_scene_explain_replays(capsys, tmp_path):
 
 
 def test_json_report(capsys, tmp_path):
-    code = cli.main(["rules", "check", str(FAULTY / "dead_rule.rules"), "--json", "--scenes", str(tmp_path)])
+    code = cli.main(["rules", "check", str(FAULTY / "dead_rule.rules"), "--json", "--out", str(tmp_path)])
     assert code == 1
     data = json.loads(capsys.readouterr().out)
     assert data["num_warnings"] == 1 and data["num_objects"] == 3
@@ -40,20 +40,23 @@ def test_json_report(capsys, tmp_path):
 
 def test_fail_on_error_lets_warnings_pass(capsys):
     rules = str(FAULTY / "redundant_rule.rules")
-    assert cli.main(["rules", "check", rules, "--no-scenes"]) == 1
-    assert cli.main(["rules", "check", rules, "--no-scenes", "--fail-on", "error"]) == 0
+    assert cli.main(["rules", "check", rules]) == 1
+    assert cli.main(["rules", "check", rules, "--fail-on", "error"]) == 0
     assert "redundant rule" in capsys.readouterr().out
-    assert cli.main(["rules", "check", str(FAULTY / "conflict.rules"), "--no-scenes", "--fail-on", "error"]) == 1
+    assert cli.main(["rules", "check", str(FAULTY / "conflict.rules"), "--fail-on", "error"]) == 1
 
 
-def test_no_scenes_writes_nothing(capsys, tmp_path, monkeypatch):
+def test_scenes_are_written_only_with_out(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rules = str(Path(__file__).resolve().parents[2] / FAULTY / "conflict.rules")
-    assert cli.main(["rules", "check", rules, "--objects", "2", "--no-scenes"]) == 1
-    assert list(tmp_path.iterdir()) == []
     assert cli.main(["rules", "check", rules, "--objects", "2"]) == 1
-    assert sorted(p.name for p in (tmp_path / "runs" / "check" / "conflict").iterdir()) == [
+    assert list(tmp_path.iterdir()) == []
+    out = capsys.readouterr().out
+    assert "facts file:" not in out and "write the example scenes as facts files with --out DIR" in out
+    assert cli.main(["rules", "check", rules, "--objects", "2", "--out", "scenes"]) == 1
+    assert sorted(p.name for p in (tmp_path / "scenes").iterdir()) == [
         "01-dead_end.facts.json", "02-conflict.facts.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["scenes"]
 
 
 def test_parse_error_exits_2_with_the_caret_message(capsys, tmp_path):
@@ -68,6 +71,23 @@ def test_parse_error_exits_2_with_the_caret_message(capsys, tmp_path):
 def test_missing_file_exits_2(capsys):
     assert cli.main(["rules", "check", "no/such.rules"]) == 2
     assert "no/such.rules: cannot read rule file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"actions go\nrule r: \xff\xfe go\n", ":2:9: invalid UTF-8 (invalid start byte 0xff)"),
+    (b"pred car(o)\n", "the rule file declares no actions"),
+])
+def test_unreadable_rule_file_exits_2(capsys, tmp_path, content, message):
+    path = tmp_path / "bad.rules"
+    path.write_bytes(content)
+    assert cli.main(["rules", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"nesy rules check: error: {path}" in err and message in err and "Traceback" not in err
+
+
+def test_a_folder_as_the_rule_file_exits_2(capsys, tmp_path):
+    assert cli.main(["rules", "check", str(tmp_path)]) == 2
+    assert "cannot read rule file" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -91,7 +111,7 @@ def test_help_lists_check(capsys):
 def test_html_page(capsys, tmp_path):
     page = tmp_path / "report" / "check.html"
     rules = str(FAULTY / "dead_end.rules")
-    assert cli.main(["rules", "check", rules, "--scenes", str(tmp_path), "--html", str(page)]) == 1
+    assert cli.main(["rules", "check", rules, "--out", str(tmp_path), "--html", str(page)]) == 1
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>") and "dead_end.rules fails" in text
     assert "dead_end.rules:14" in text and ": pedestrian, ahead" in text
