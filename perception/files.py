@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
-_FOREIGN_TEMPORARY_AGE_S = 3600.0  # temporaries without a process id (older writers): orphans after an hour
+_OLDER_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp's, no process id
+_OLDER_TEMPORARY_AGE_S = 3600.0  # those are orphans once an hour old
 
 
 def write_atomic(path: str | Path, data: bytes | str, *, fsync: bool = True,
@@ -123,8 +124,11 @@ def _is_orphan(candidate: Path, name: str | None) -> bool:
         if name is not None and match["name"] != name:
             return False   # the temporary of another file whose name starts with ``name``
         return not _process_runs(int(match["pid"]))
+    older = _OLDER_TEMPORARY.match(candidate.name)
+    if not older or (name is not None and older["name"] != name):
+        return False   # not a temporary of ours
     try:
-        return time.time() - candidate.stat().st_mtime > _FOREIGN_TEMPORARY_AGE_S
+        return time.time() - candidate.stat().st_mtime > _OLDER_TEMPORARY_AGE_S
     except FileNotFoundError:
         return False
 

@@ -55,3 +55,10 @@ def test_orphans_of_dead_writers_go_and_live_writers_stay(tmp_path):
         path.write_bytes(b"")
     assert remove_orphans(tmp_path, "a.csv") == [dead]
     assert remove_orphans(tmp_path) == [other] and live.exists()
+    stale, fresh, foreign = tmp_path / ".a.csv.k3x_9q0z.tmp", tmp_path / ".b.csv.k3x_9q0z.tmp", tmp_path / ".notes.tmp"
+    for path in (stale, fresh, foreign):   # names without a process id: an older writer's, or someone else's
+        path.write_bytes(b"")
+    two_hours_ago = os.path.getmtime(stale) - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(foreign, (two_hours_ago, two_hours_ago))
+    assert remove_orphans(tmp_path) == [stale] and fresh.exists() and foreign.exists()
