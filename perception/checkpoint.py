@@ -295,13 +295,8 @@ def load_optimizer_state(path: str | Path, optimizer: torch.optim.Optimizer, sta
     Raises:
         CheckpointError: one line naming ``path`` and what was expected.
     """
-    groups = state.get("param_groups")
+    _check_parameter_groups(path, state.get("param_groups"), optimizer.param_groups)
     own_groups = optimizer.param_groups
-    if not isinstance(groups, list) or len(groups) != len(own_groups) or any(
-            not isinstance(group, dict) or len(group.get("params", ())) != len(own["params"])
-            for group, own in zip(groups, own_groups)):
-        raise CheckpointError(f"{path}: the optimizer state has other parameter groups than this model; "
-                              f"expected {len(own_groups)} group(s) of {[len(g['params']) for g in own_groups]} tensors")
     parameters = [p for group in own_groups for p in group["params"]]
     for index, values in state.get("state", {}).items():
         if not 0 <= index < len(parameters):
@@ -320,6 +315,36 @@ def load_optimizer_state(path: str | Path, optimizer: torch.optim.Optimizer, sta
     except (ValueError, KeyError, TypeError, RuntimeError) as error:
         raise CheckpointError(f"{path}: the optimizer state does not fit this optimizer "
                               f"({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
+
+
+def _check_parameter_groups(path, groups, own_groups: list[dict]) -> None:
+    """Saved parameter groups must match the optimizer's: as many, as large, with settings of the same kind."""
+    expected = f"expected {len(own_groups)} group(s) of {[len(own['params']) for own in own_groups]} tensors"
+    if not isinstance(groups, list) or len(groups) != len(own_groups):
+        raise CheckpointError(f"{path}: the optimizer state has other parameter groups than this model; {expected}")
+    for number, (group, own) in enumerate(zip(groups, own_groups)):
+        params = group.get("params") if isinstance(group, dict) else None
+        if not isinstance(params, list) or len(params) != len(own["params"]) or \
+                not all(type(index) is int for index in params):
+            raise CheckpointError(f"{path}: optimizer parameter group {number} is malformed; {expected}")
+        for key, own_value in own.items():
+            if key != "params" and not _same_kind(group.get(key), own_value):
+                raise CheckpointError(f"{path}: optimizer parameter group {number} has {key}={group.get(key)!r}; "
+                                      f"expected a value like {own_value!r}")
+
+
+def _same_kind(value, reference) -> bool:
+    """Whether a saved optimizer setting has the type of the optimizer's own (finite numbers for numbers)."""
+    if reference is None:   # "automatic" (foreach, fused): saved as automatic or as a yes/no choice
+        return value is None or isinstance(value, bool)
+    if isinstance(reference, (bool, str)):
+        return type(value) is type(reference)
+    if isinstance(reference, (int, float)):
+        return type(value) in (int, float) and math.isfinite(value)
+    if isinstance(reference, (tuple, list)):
+        return isinstance(value, (tuple, list)) and len(value) == len(reference) and \
+            all(_same_kind(v, r) for v, r in zip(value, reference))
+    return True   # a setting this check does not know (a tensor, a callable): left to the optimizer
 
 
 def optimizer_to_tensors(optimizer: torch.optim.Optimizer | dict) -> tuple[dict[str, torch.Tensor], dict]:
