@@ -26,8 +26,7 @@ from pathlib import Path
 
 import torch
 
-from perception.checkpoint import CheckpointError, load_training_state, save_training_state, state_path
-from perception.files import write_atomic
+from perception.files import remove_orphans, write_atomic
 
 
 class Callback:
@@ -192,7 +191,9 @@ class LearningRateScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """Append each epoch's logs as a row of a CSV file (rewritten atomically).
+    """Write the history as a CSV file, one row per epoch (rewritten
+    atomically after each epoch). Columns keep the order of their first
+    appearance; a resumed run keeps the order of the file it continues.
 
     Example:
         >>> CSVLogger("runs/a/log.csv").path.name
@@ -201,12 +202,18 @@ class CSVLogger(Callback):
 
     def __init__(self, path):
         self.path = Path(path)
+        self._resumed_columns: list[str] | None = None
+
+    def on_train_begin(self, logs):
+        self._resumed_columns = None
 
     def on_epoch_end(self, epoch, logs):
         if not self.trainer.is_main:
             return
+        if self._resumed_columns is None:
+            self._resumed_columns = self._columns_of_continued_file()
         rows = [dict(row) for row in self.trainer.history]
-        keys: list[str] = []
+        keys = list(self._resumed_columns)
         for row in rows:
             keys += [k for k in row if k not in keys]
         buffer = io.StringIO()
@@ -215,12 +222,26 @@ class CSVLogger(Callback):
         writer.writerows(rows)
         write_atomic(self.path, buffer.getvalue())
 
+    def _columns_of_continued_file(self) -> list[str]:
+        """The header of the file a resumed run continues (none for a new run)."""
+        if not self.trainer.initial_epoch or not self.path.is_file():
+            return []
+        with self.path.open(newline="", encoding="utf-8") as file:
+            header = next(csv.reader(file), [])
+        return [column for column in header if column]
+
 
 class BackupAndRestore(Callback):
-    """Write ``path`` (weights) and its training state (optimizer, random
-    state, epoch, history) after each epoch; with ``restore=True`` a run
-    that finds them continues from there, reaching the same weights as an
-    uninterrupted run with the same seed.
+    """Write ``path`` after each epoch: the weights together with the
+    training state (optimizer, learning-rate schedule position, random
+    state, epoch, history) in one file, committed atomically; with
+    ``restore=True`` a run that finds it continues from there, reaching the
+    same weights as an uninterrupted run with the same seed. Temporary files
+    of killed saves in its folder are deleted at the start.
+
+    Raises (at the start of training):
+        CheckpointError: the file holds no training state, a weights/state
+            pair saved apart, or a model or optimizer that does not fit.
 
     Example:
         >>> BackupAndRestore("runs/a/last.safetensors", restore=True).restore
@@ -232,34 +253,15 @@ class BackupAndRestore(Callback):
         self.restore = restore
 
     def on_train_begin(self, logs):
-        trainer = self.trainer
-        if not (self.restore and self.path.is_file() and state_path(self.path).is_file()):
-            return
-        saved = type(trainer.detector).load(self.path, class_names=trainer.detector.class_names)
-        if saved.config != trainer.detector.config:
-            raise CheckpointError(f"{self.path}: the checkpoint's model config {saved.config} does not match "
-                                  f"this run's {trainer.detector.config}")
-        optimizer_state, info = load_training_state(self.path)
-        trainer.network.load_state_dict(saved.network_.state_dict())
-        trainer.optimizer.load_state_dict(optimizer_state)
-        if info.get("rng_state") is not None:
-            torch.set_rng_state(info["rng_state"])
-        trainer.initial_epoch = int(info["epoch"]) + 1
-        trainer.global_step = int(info["global_step"])
-        trainer.learning_rate = float(info["learning_rate"])
-        trainer.history = list(info.get("history", []))
-        trainer.last_checkpoint = str(self.path)
+        if self.trainer.is_main:
+            remove_orphans(self.path.parent)
+        if self.restore and self.path.is_file():
+            self.trainer.restore_checkpoint(self.path)
 
     def on_epoch_end(self, epoch, logs):
         trainer = self.trainer
         if trainer.is_main:
-            trainer.detector.network_ = trainer.network
-            metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float)) or v is None}
-            trainer.detector.save(self.path, metrics=metrics)
-            save_training_state(self.path, trainer.optimizer,
-                                {"epoch": epoch, "global_step": trainer.global_step,
-                                 "learning_rate": trainer.learning_rate, "history": trainer.history,
-                                 "seed": trainer.config.seed})
+            trainer.save_checkpoint(self.path, logs)
         trainer.last_checkpoint = str(self.path)
 
 

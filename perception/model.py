@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 from perception import distributed
 from perception.backbone import FRAME_CHANNELS, STRIDE, CenterNetwork, expand_to_frames, fuse_conv_bn
-from perception.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from perception.checkpoint import CheckpointError, check_label_maps, check_tensors, load_checkpoint, save_checkpoint
 from perception.configuration import validate
 from perception.decode import decode_outputs, pixel_to_ground_velocity
 from perception.detections import Detections
@@ -527,22 +527,23 @@ class Detector:
             device: where to put the weights (default CPU).
 
         Raises:
-            CheckpointError: missing/corrupt file, mismatching class map or
-                mismatching ``num_frames``.
+            CheckpointError: missing, corrupt or altered file, unknown format
+                version, non-finite weights, tensors of another type or shape
+                than the stored config describes, class lists that contradict
+                each other or ``class_names``, or mismatching ``num_frames``.
         """
         weights, metadata = load_checkpoint(path)
         try:
             config = DetectorConfig(**metadata["config"])
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(f"{path}: checkpoint has no valid detector config ({error})") from None
-        if class_names is not None and tuple(class_names) != config.class_names:
-            raise CheckpointError(f"{path}: the checkpoint's class map {list(config.class_names)} does not match "
-                                  f"the expected class map {list(class_names)}")
+        check_label_maps(path, metadata, class_names=class_names)
         if num_frames is not None and num_frames != config.num_frames:
             raise CheckpointError(f"{path}: the checkpoint was trained with num_frames={config.num_frames}; "
                                   f"expected num_frames={num_frames}")
         detector = cls(config)
         network = detector.build_network()
+        check_tensors(path, weights, network.state_dict())
         try:
             network.load_state_dict(weights)
         except RuntimeError as error:

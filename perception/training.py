@@ -18,7 +18,9 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
@@ -27,6 +29,8 @@ from tqdm import tqdm
 from perception import distributed
 from perception.augment import augment_batch
 from perception.backbone import FRAME_CHANNELS, STRIDE
+from perception.checkpoint import (CheckpointError, TrainingState, check_label_maps, check_tensors,
+                                   load_optimizer_state, load_training_state, save_checkpoint)
 from perception.configuration import validate
 from perception.datasets import collate_detection
 from perception.device import autocast, mixed_precision_dtype, resolve_device
@@ -172,7 +176,10 @@ class Trainer:
     """Runs :meth:`Detector.fit`. Callbacks see it as ``callback.trainer``
     and may read ``detector``, ``network``, ``optimizer``, ``epoch``,
     ``global_step``, ``history``, ``is_main`` and set ``stop_training``,
-    ``learning_rate`` (the peak rate) or ``initial_epoch``.
+    ``learning_rate`` (the peak rate) or ``initial_epoch``;
+    :meth:`save_checkpoint` and :meth:`restore_checkpoint` write and read
+    the whole loop state as one file (see
+    :class:`perception.callbacks.BackupAndRestore`).
 
     Args:
         detector: the :class:`perception.model.Detector` to train.
@@ -331,6 +338,78 @@ class Trainer:
     def _call(self, hook: str, *args) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
+
+    # Saving and resuming ----------------------------------------------------------------------
+    def save_checkpoint(self, path, logs: dict) -> Path:
+        """Write the weights with everything a resumed run needs (optimizer,
+        learning-rate schedule position, random states, epoch, history) as
+        one checkpoint file, atomically; ``logs`` (this epoch's) become its
+        metrics. Call at the end of an epoch."""
+        self.detector.network_ = self.network
+        metrics = {k: v for k, v in logs.items() if isinstance(v, (int, float)) or v is None}
+        state = TrainingState(
+            optimizer=self.optimizer.state_dict(),
+            info={"epoch": self.epoch, "global_step": self.global_step, "learning_rate": self.learning_rate,
+                  "history": self.history, "seed": self.config.seed, "scaler": self.scaler.state_dict()},
+            rng_states=_rng_states())
+        return save_checkpoint(path, dict(self.network.state_dict()), self.detector.metadata(metrics), training=state)
+
+    def restore_checkpoint(self, path) -> None:
+        """Continue from a checkpoint written by :meth:`save_checkpoint`: the
+        next epoch, weights, optimizer, schedule, random states and history
+        are the saved ones. Call from ``on_train_begin``.
+
+        Raises:
+            CheckpointError: one line naming the file(s) when the checkpoint
+                holds no training state, pairs weights and state from
+                different epochs, was altered, or does not fit this model.
+        """
+        path = Path(path)
+        state = load_training_state(path)
+        try:
+            config = type(self.detector.config)(**state.metadata["config"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{path}: checkpoint has no valid detector config ({error})") from None
+        if config != self.detector.config:
+            raise CheckpointError(f"{path}: the checkpoint's model config {config} does not match "
+                                  f"this run's {self.detector.config}")
+        check_label_maps(path, state.metadata, class_names=self.detector.class_names)
+        check_tensors(path, state.weights, self.network.state_dict())
+        saved_seed = state.info.get("seed", self.config.seed)
+        if saved_seed != self.config.seed:
+            warnings.warn(f"{path}: the run was started with seed {saved_seed} and continues with seed "
+                          f"{self.config.seed}; it will differ from an uninterrupted run", stacklevel=2)
+        self.network.load_state_dict(state.weights)
+        load_optimizer_state(path, self.optimizer, state.optimizer)
+        if state.info.get("scaler"):
+            self.scaler.load_state_dict(state.info["scaler"])
+        _set_rng_states(path, state.rng_states)
+        self.initial_epoch = state.info["epoch"] + 1
+        self.global_step = state.info["global_step"]
+        self.learning_rate = float(state.info["learning_rate"])
+        self.history = list(state.info.get("history", []))
+        self.last_checkpoint = str(path)
+
+
+def _rng_states() -> dict[str, torch.Tensor]:
+    """The random states a resumed run continues from: torch's CPU generator and each CUDA device's."""
+    states = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for index, state in enumerate(torch.cuda.get_rng_state_all()):
+            states[f"cuda.{index}"] = state
+    return states
+
+
+def _set_rng_states(path: Path, states: dict[str, torch.Tensor]) -> None:
+    cuda = [states[f"cuda.{index}"] for index in range(len(states)) if f"cuda.{index}" in states]
+    try:
+        if "torch" in states:
+            torch.set_rng_state(states["torch"])
+        if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda)
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: the saved random state does not fit this torch "
+                              f"({str(error).splitlines()[0]}); expected one written by this torch version") from None
 
 
 def _check_calibration(data, detector_config) -> None:

@@ -98,8 +98,9 @@ def test_train_command_writes_a_run_refuses_to_overwrite_it_and_resumes(tmp_path
                       "training:\n  epochs: 1\n  batch_size: 8\n  num_train_scenes: 16\n  num_val_scenes: 4\n")
     out = tmp_path / "run"
     assert cli.main(["train", str(config), "--out", str(out), "--quiet"]) == 0
-    assert {"last.safetensors", "last.state.safetensors", "best.safetensors", "model.safetensors",
-            "history.csv", "metrics.json"} <= {p.name for p in out.iterdir()}
+    written = {p.name for p in out.iterdir()}
+    assert {"last.safetensors", "best.safetensors", "model.safetensors", "history.csv", "metrics.json"} <= written
+    assert "last.state.safetensors" not in written  # the training state lives inside last.safetensors
     assert Detector.load(out / "model.safetensors").metrics_["num_images"] == 4
     capsys.readouterr()
     assert cli.main(["train", str(config), "--out", str(out), "--quiet"]) == 1
