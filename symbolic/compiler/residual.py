@@ -14,6 +14,8 @@ from fractions import Fraction
 
 import z3
 
+from symbolic.compiler.deadline import CHUNK, in_chunks
+
 #: comparison operator of the rule language -> its Python function (z3 terms and residuals overload them).
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
                "=": operator.eq, "!=": operator.ne}
@@ -89,9 +91,7 @@ class Residual:
             if self.is_variable:
                 self._variables = frozenset((self.args[0],))
             else:
-                if deadline is not None:
-                    deadline.check()
-                self._variables = frozenset().union(*(a.variables(deadline) for a in self.args
+                self._variables = frozenset().union(*(a.variables(deadline) for a in _each(self.args, deadline)
                                                       if isinstance(a, Residual)))
         return self._variables
 
@@ -140,13 +140,9 @@ class Residual:
             self._exact = tuple(Fraction(str(a)) if isinstance(a, float) else a for a in args)
         args = self._exact
         if op == "and":
-            if deadline is not None:
-                deadline.check()
-            return all(_evaluate(a, assignment, deadline) for a in args)
+            return all(_evaluate(a, assignment, deadline) for a in _each(args, deadline))
         if op == "or":
-            if deadline is not None:
-                deadline.check()
-            return any(_evaluate(a, assignment, deadline) for a in args)
+            return any(_evaluate(a, assignment, deadline) for a in _each(args, deadline))
         if op == "not":
             return not _evaluate(args[0], assignment, deadline)
         if op == "=>":
@@ -170,9 +166,7 @@ class Residual:
         elif op == "quantity":
             term = z3.Real(args[0])
         else:
-            if deadline is not None:
-                deadline.check()
-            parts = [a.to_z3(memo, deadline) if isinstance(a, Residual) else a for a in args]
+            parts = [a.to_z3(memo, deadline) if isinstance(a, Residual) else a for a in _each(args, deadline)]
             if op == "and":
                 term = z3.And(parts)
             elif op == "or":
@@ -223,6 +217,17 @@ class Residual:
         return f"{args[0]!r} {'==' if op == '=' else op} {args[1]!r}"
 
 
+def _each(args: tuple, deadline):
+    """``args``, the deadline (if any) checked first and then every :data:`~symbolic.compiler.deadline.CHUNK`
+    of them (an ``or`` over every object of a large frame is one node with thousands of arguments)."""
+    if deadline is None:
+        return args
+    deadline.check()
+    if len(args) <= CHUNK:
+        return args
+    return (a for chunk in in_chunks(args, deadline) for a in chunk)
+
+
 def _evaluate(value, assignment, deadline=None):
     if isinstance(value, Residual):
         return value.evaluate(assignment, deadline)
@@ -247,9 +252,7 @@ def _push(formula, want: bool, found: dict, deadline=None) -> bool:
     if op == "not":
         return _push(args[0], not want, found, deadline)
     if op in ("and", "or"):
-        if deadline is not None:
-            deadline.check()
-        return all(_push(a, want, found, deadline) for a in args)
+        return all(_push(a, want, found, deadline) for a in _each(args, deadline))
     if op == "=>":
         if deadline is not None:
             deadline.check()

@@ -414,27 +414,33 @@ class _Frame:
         Otherwise the first instance that some allowed completion breaks becomes the
         action's why-not (:meth:`complete` finds the others when explaining).
         """
-        self.deadline.check()
-        for index, (instance, value) in enumerate(residual):
-            if self.breakable(instance, value, action):
-                break
-        else:
+        index = self.first_breaking(action, residual)
+        if index is None:
             return True
         atoms = sorted({atom for chunk in in_chunks(residual, self.deadline)
                         for _, value in chunk for atom in _variables(value, self.deadline)})
-        self.counterexample[action] = ([instance], atoms)
+        self.counterexample[action] = ([residual[index][0]], atoms)
         self.broken[action] = self.counterexample[action][0]
         self.unexplained[action] = (residual, index + 1)
         return False
 
-    def complete(self, action: str) -> None:
-        """Add to the action's why-not every other instance that some allowed completion breaks."""
-        residual, first = self.unexplained.pop(action, ((), 0))
-        breaking = self.broken[action] if residual else ()
-        for chunk in in_chunks(residual[first:], self.deadline):
+    def first_breaking(self, action: str, residual, start: int = 0) -> int | None:
+        """The index of the first of ``residual[start:]`` that some allowed completion breaks, or None."""
+        index = start
+        for chunk in in_chunks(residual[start:] if start else residual, self.deadline):
             for instance, value in chunk:
                 if self.breakable(instance, value, action):
-                    breaking.append(instance)
+                    return index
+                index += 1
+        return None
+
+    def complete(self, action: str) -> None:
+        """Add to the action's why-not every other instance that some allowed completion breaks."""
+        residual, start = self.unexplained.pop(action)
+        breaking = self.broken[action]
+        while (index := self.first_breaking(action, residual, start)) is not None:
+            breaking.append(residual[index][0])
+            start = index + 1
 
     def breakable(self, instance: GroundInstance, value, action: str) -> bool:
         """Does some completion of the uncertain facts that the constraints allow make ``value`` false?
