@@ -30,18 +30,25 @@ class FunctionValues(dict):
 
 class _Measured(FunctionValues):
     """Function term -> value, where a value known within a tolerance becomes its variable when first
-    read (most are never read: their object fails the rest of every condition first)."""
+    read (most are never read: their object fails the rest of every condition first), registered
+    in the world's ``uncertain``, ``intervals``, ``bounds``, ``float_bounds`` and ``variables``
+    (given as those dicts, not the world: no reference cycle for the garbage collector to find)."""
 
-    def __init__(self, world: "FactWorld"):
+    def __init__(self, uncertain: dict, intervals: dict, bounds: dict, float_bounds: dict, variables: dict):
         super().__init__()
-        self.world = world
+        self.uncertain, self.intervals, self.bounds = uncertain, intervals, bounds
+        self.float_bounds, self.variables = float_bounds, variables
         self.pending: dict = {}  # (func, args) -> the fact
 
     def __missing__(self, key):
         fact = self.pending.pop(key, None)
         if fact is None:
             return None
-        variable = self[key] = self.world._measured(key, fact)
+        text = atom_text(*key)
+        self.float_bounds[text] = (fact.value - fact.tolerance, fact.value + fact.tolerance)
+        low, high = self.bounds[text] = exact_interval(fact.value, fact.tolerance)
+        self.intervals[text] = self.uncertain[text] = fact
+        variable = self[key] = self.variables[text] = Residual.quantity(text, low, high)
         return variable
 
 
@@ -180,13 +187,15 @@ class FactWorld(World):
         if terms not in ("z3", "python"):
             raise ValueError(f"`terms` must be 'z3' or 'python'. Received: terms={terms!r}")
         in_python = terms == "python"
-        truth, values = AtomTruths(), _Measured(self) if in_python and reading == "robust" else FunctionValues()
         seen = dict.fromkeys(objects)
         self.uncertain: dict = {}
         self.intervals = intervals = {}
         self.bounds = bounds = {}
         float_bounds = {}
         self.variables: dict = {}
+        truth = AtomTruths()
+        values = _Measured(self.uncertain, intervals, bounds, float_bounds, self.variables) \
+            if in_python and reading == "robust" else FunctionValues()
         side_conditions = []
         signatures = signatures if signatures is not None else object_positions(ruleset)
         robust = reading == "robust"
@@ -235,15 +244,6 @@ class FactWorld(World):
         self.deadline = deadline
         self.side_conditions = side_conditions
         self.intervals, self.bounds, self.float_bounds = intervals, bounds, float_bounds
-
-    def _measured(self, key: tuple, fact) -> Residual:
-        """The variable of a value known within its tolerance (``terms="python"``), registered as uncertain."""
-        text = atom_text(*key)
-        self.float_bounds[text] = (fact.value - fact.tolerance, fact.value + fact.tolerance)
-        low, high = self.bounds[text] = exact_interval(fact.value, fact.tolerance)
-        self.intervals[text] = self.uncertain[text] = fact
-        variable = self.variables[text] = Residual.quantity(text, low, high)
-        return variable
 
 
 def object_positions(ruleset: RuleSet) -> dict:
