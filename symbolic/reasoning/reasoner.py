@@ -70,6 +70,9 @@ from symbolic.reasoning.repair import repair as repair_facts
 #: how far past its time budget :meth:`Reasoner.decide` may return on an idle core, in milliseconds: the
 #: work between two looks at the clock, one z3 call overrunning its timeout, and building the answer.
 DEADLINE_SLACK_MS = 10.0
+#: the share of the time budget kept for returning: work stops at ``(1 - DEADLINE_RESERVE) * budget``,
+#: as freeing what a frame built (about a tenth of the time it took to build) comes after.
+DEADLINE_RESERVE = 0.1
 
 
 class Reasoner:
@@ -88,9 +91,10 @@ class Reasoner:
             ``status="timeout"`` and ``Decision.reason`` saying where the time went;
             when it is spent while explaining, the decision keeps its action and its
             explanation is cut short (``Decision.cut_short`` says what is missing).
-            Work stops within :data:`DEADLINE_SLACK_MS` of the budget on an idle core
-            (every loop that grows with the frame checks the clock; z3 gets the time
-            left as its timeout).
+            Work stops at 90% of the budget (:data:`DEADLINE_RESERVE` is kept for
+            freeing what the frame built) and the call returns within the budget plus
+            :data:`DEADLINE_SLACK_MS` on an idle core (every loop that grows with the
+            frame checks the clock; z3 gets the time left as its timeout).
         repair: first repair the facts (most probable reading consistent with the
             ``constraint`` lines, see :func:`symbolic.reasoning.repair.repair`).
         shortcuts: build each frame's residuals in Python and settle there what
@@ -174,7 +178,7 @@ class Reasoner:
                 gc.enable()
 
     def _decide(self, facts, explain: bool, start: float) -> Decision:
-        deadline = Deadline.after_ms(self.time_budget_ms, start=start)
+        deadline = Deadline.after_ms(self.time_budget_ms * (1 - DEADLINE_RESERVE), start=start)
         repaired: list[str] = []
         stage = "reading the facts"
         try:
