@@ -120,6 +120,8 @@ def in_chunks(items, deadline: Deadline | None, size: int = CHUNK, *, length: in
     Example:
         >>> [len(c) for c in in_chunks(range(5), None)], [c for c in in_chunks(iter("abc"), Deadline.after_ms(1e6), 2)]
         ([5], [['a', 'b'], ['c']])
+        >>> [len(c) for c in in_chunks(iter(range(600)), Deadline.after_ms(1e6))]  # an iterable: 16, 32, ... 256
+        [16, 32, 64, 128, 256, 104]
     """
     if deadline is None:
         return (items,)
@@ -162,9 +164,11 @@ def _sliced(items, deadline: Deadline, size: int):
 
 
 def _read(iterator, deadline: Deadline, size: int):
+    step = min(16, size)  # small at first: a loop that stops early (an ``exists`` found) reads little ahead
     while True:
         deadline.check()
-        chunk = list(itertools.islice(iterator, size))
+        chunk = list(itertools.islice(iterator, step))
         if not chunk:
             return
         yield chunk
+        step = min(2 * step, size)
