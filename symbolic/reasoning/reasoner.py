@@ -385,10 +385,11 @@ class _Frame:
                 stage = "explaining why not the other actions"
                 for action in others:
                     decision.why_not[action] = self.why_not(action, chosen)
-        except BudgetExceeded:
+        except (BudgetExceeded, z3.Z3Exception) as error:
             missing = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
-            decision.cut_short = (f"the time budget ran out while {stage} (budget {self.reasoner.time_budget_ms:g} "
-                                  f"ms): {missing} may be incomplete")
+            why = f"the time budget ran out while {stage} (budget {self.reasoner.time_budget_ms:g} ms)" \
+                if isinstance(error, BudgetExceeded) else f"the solver failed while {stage} ({error})"
+            decision.cut_short = f"{why}: {missing} may be incomplete"
             if self.explain:
                 for action in others:
                     if action not in decision.why_not:
