@@ -742,14 +742,19 @@ def _variables(term, deadline: Deadline | None = None) -> frozenset:
 
 
 class _Completion(dict):
-    """A completion of the uncertain facts: the given values, every other atom false and every
-    other number at the low end of its range (0 without one)."""
+    """A completion of the uncertain facts: the given values, then those of ``base`` (read, not
+    copied: a completion costs the size of ``given``), every other atom false and every other
+    number at the low end of its range (0 without one)."""
 
-    def __init__(self, given: dict, variables: dict):
+    def __init__(self, given: dict, variables: dict, base: dict | None = None):
         super().__init__(given)
         self.variables = variables
+        self.base = base or {}
 
     def __missing__(self, text):
+        found = self.base.get(text)
+        if found is not None:
+            return found
         variable = self.variables[text]
         if variable.op == "atom":
             return False
@@ -793,7 +798,7 @@ class _Constraints:
         """``given`` on top of ``base``, every other fact at its default."""
         if self._reading is None:
             self._index()
-        return _Completion({**self.base, **given}, self.variables)
+        return _Completion(given, self.variables, self.base)
 
     def hold(self, completion: _Completion, changed) -> bool:
         """Whether every constraint holds in ``completion``, which differs from ``base`` in ``changed``.
