@@ -27,7 +27,7 @@ from typing import Callable
 
 import z3
 
-from symbolic.compiler.deadline import BudgetExceeded, in_chunks
+from symbolic.compiler.deadline import CHUNK, BudgetExceeded, in_chunks
 from symbolic.compiler.intervals import compare_bounds
 from symbolic.compiler.residual import (ARITHMETIC, COMPARISONS, Residual, all_of, and_values, any_of, implies_value,
                                         is_residual, is_z3, negation_of, not_value, or_values)
@@ -158,7 +158,11 @@ class CompiledRules:
         """
         self.prepare(world)
         for rule in self.rules if rules is None else rules:
-            yield from ground_rule(rule, world)
+            try:
+                yield from ground_rule(rule, world)
+            except BudgetExceeded as error:
+                error.where = error.where or f"rule {rule.name} ({rule.source})"
+                raise
 
     def holds(self, world: World, kind: str = "hard") -> list:
         """``(instance, value)`` for every instance of the ``kind`` rules (``"hard"``, ``"soft"``
@@ -181,11 +185,19 @@ class CompiledRules:
     def ground_constraints(self, world: World) -> list:
         """The constraints as values in ``world``: ``True``, ``False`` or z3 residuals, one per instance."""
         self.prepare(world)
-        return [instance.holds(world) for rule in self.constraints for instance in ground_rule(rule, world)]
+        found = []
+        for rule in self.constraints:
+            try:
+                found += [instance.holds(world) for instance in ground_rule(rule, world)]
+            except BudgetExceeded as error:
+                error.where = error.where or f"constraint {rule.name} ({rule.source})"
+                raise
+        return found
 
 
 def ground_rule(rule: CompiledRule, world: World):
-    """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``.
+    """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``
+    (checking ``world.deadline``, if any, as it goes).
 
     Example:
         >>> from symbolic.compiler.worlds import FactWorld
@@ -199,17 +211,11 @@ def ground_rule(rule: CompiledRule, world: World):
         >>> [i.name for i in ground_rule(compiled.rules[0], world)]
         ['r[c2, c1]']
     """
-    try:
-        yield from _ground(rule, world)
-    except BudgetExceeded as error:
-        error.where = error.where or f"rule {rule.name} ({rule.source})"
-        raise
-
-
-def _ground(rule: CompiledRule, world: World):
     levels = rule.levels
     first = levels[0]
     deadline = world.deadline
+    if deadline is not None:
+        deadline.check()
     base = True if first is None else first(world, ())
     if base is False:
         return
@@ -220,7 +226,8 @@ def _ground(rule: CompiledRule, world: World):
                for label, guarded in rule.domains]
     if len(domains) == 1:
         test = levels[1]
-        for chunk in in_chunks(domains[0], deadline):
+        domain = domains[0]
+        for chunk in (domain,) if len(domain) <= CHUNK else in_chunks(domain, deadline):
             for obj, guard in chunk:
                 env = (obj,)
                 value = True if test is None else test(world, env)

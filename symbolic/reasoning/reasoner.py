@@ -326,10 +326,8 @@ class _Frame:
         self.rules = reasoner.ruleset
         self.compiled = reasoner.compiled_
         self.world = world
-        self.hard, self.soft = [], []
-        for chunk in in_chunks(instances, deadline):
-            for instance in chunk:
-                (self.hard if instance.rule.kind == "hard" else self.soft).append(instance)
+        self.hard = [i for chunk in in_chunks(instances, deadline) for i in chunk if i.rule.kind == "hard"]
+        self.soft = [i for chunk in in_chunks(instances, deadline) for i in chunk if i.rule.kind == "soft"]
         self.deadline = deadline
         self.explain = explain
         self.rebuild = rebuild

@@ -104,9 +104,13 @@ def repair(ruleset: RuleSet, facts: FactBase | Iterable[Fact], *, objects: dict 
     compiled.choose(world, ruleset.safe_action)
     values, names = [], []
     for rule in compiled.constraints:
-        for instance in ground_rule(rule, world):
-            values.append(instance.holds(world))
-            names.append(instance.name)
+        try:
+            for instance in ground_rule(rule, world):
+                values.append(instance.holds(world))
+                names.append(instance.name)
+        except BudgetExceeded as error:
+            error.where = error.where or f"constraint {rule.name} ({rule.source})"
+            raise
     broken = [name for name, value in zip(names, values) if value is False]
     if broken:
         return RepairResult(_fact_base(facts, objects, class_names, deadline), status="inconsistent", broken=broken)
