@@ -35,6 +35,10 @@ def register(rules_subparsers) -> None:
                         help="the least severe finding that makes the exit code 1 (default warning)")
     parser.add_argument("--timeout-ms", type=_timeout, default=10_000, metavar="MS",
                         help="z3 time limit per question in milliseconds (default 10000)")
+    parser.add_argument("--growth-objects", type=_positive("--growth-objects"), default=100, metavar="N",
+                        help="warn about rules whose grounding at N objects (default 100) ...")
+    parser.add_argument("--growth-bound", type=_positive("--growth-bound"), default=100_000, metavar="M",
+                        help="... exceeds M instances (default 100000; objects ** k for k nested quantified variables)")
     parser.add_argument("-I", "--include-path", action="append", default=[], metavar="DIR",
                         help="folder searched for included rule files (repeatable)")
     parser.set_defaults(handler=run)
@@ -52,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"nesy rules check: error: {error}", file=sys.stderr)
         return 2
     try:
-        report = check_rules(ruleset, args.objects, timeout_ms=args.timeout_ms, progress=sys.stderr.isatty())
+        report = check_rules(ruleset, args.objects, timeout_ms=args.timeout_ms, progress=sys.stderr.isatty(),
+                             growth_objects=args.growth_objects, growth_bound=args.growth_bound)
     except RuleError as error:
         print(f"nesy rules check: error: {error}", file=sys.stderr)
         return 2
@@ -99,3 +104,15 @@ def _timeout(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"--timeout-ms must be a positive integer. Received: {text!r}")
     return value
+
+
+def _positive(flag: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive integer. Received: {text!r}")
+        return value
+    return parse

@@ -21,11 +21,13 @@ variables, named like ``red_light[o3]``: a rule written
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import z3
 
+from symbolic.compiler.deadline import CHUNK, BudgetExceeded, in_chunks
 from symbolic.compiler.intervals import compare_bounds
 from symbolic.compiler.residual import (ARITHMETIC, COMPARISONS, Residual, all_of, and_values, any_of, implies_value,
                                         is_residual, is_z3, negation_of, not_value, or_values)
@@ -148,13 +150,19 @@ class CompiledRules:
         world.chosen = action
         return world
 
-    def ground(self, world: World, rules=None, deadline: float | None = None, clock=None):
-        """Yield the instances whose condition is not false in ``world``."""
+    def ground(self, world: World, rules=None):
+        """Yield the instances whose condition is not false in ``world``.
+
+        Raises:
+            BudgetExceeded: ``world.deadline`` passed; its ``where`` names the rule being grounded.
+        """
         self.prepare(world)
         for rule in self.rules if rules is None else rules:
-            yield from ground_rule(rule, world)
-            if deadline is not None and clock() > deadline:
-                raise TimeoutError(rule.name)
+            try:
+                yield from ground_rule(rule, world)
+            except BudgetExceeded as error:
+                error.where = error.where or f"rule {rule.name} ({rule.source})"
+                raise
 
     def holds(self, world: World, kind: str = "hard") -> list:
         """``(instance, value)`` for every instance of the ``kind`` rules (``"hard"``, ``"soft"``
@@ -177,11 +185,19 @@ class CompiledRules:
     def ground_constraints(self, world: World) -> list:
         """The constraints as values in ``world``: ``True``, ``False`` or z3 residuals, one per instance."""
         self.prepare(world)
-        return [instance.holds(world) for rule in self.constraints for instance in ground_rule(rule, world)]
+        found = []
+        for rule in self.constraints:
+            try:
+                found += [instance.holds(world) for instance in ground_rule(rule, world)]
+            except BudgetExceeded as error:
+                error.where = error.where or f"constraint {rule.name} ({rule.source})"
+                raise
+        return found
 
 
 def ground_rule(rule: CompiledRule, world: World):
-    """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``.
+    """Yield the :class:`GroundInstance` of ``rule`` whose condition is not false in ``world``
+    (checking ``world.deadline``, if any, as it goes).
 
     Example:
         >>> from symbolic.compiler.worlds import FactWorld
@@ -197,6 +213,9 @@ def ground_rule(rule: CompiledRule, world: World):
     """
     levels = rule.levels
     first = levels[0]
+    deadline = world.deadline
+    if deadline is not None:
+        deadline.check()
     base = True if first is None else first(world, ())
     if base is False:
         return
@@ -207,31 +226,34 @@ def ground_rule(rule: CompiledRule, world: World):
                for label, guarded in rule.domains]
     if len(domains) == 1:
         test = levels[1]
-        for obj, guard in domains[0]:
-            env = (obj,)
-            value = True if test is None else test(world, env)
-            if value is False:
-                continue
-            if guard is not True or base is not True:
-                value = and_values([base, guard, value])
-            yield GroundInstance(rule, env, value)
+        domain = domains[0]
+        for chunk in (domain,) if len(domain) <= CHUNK else in_chunks(domain, deadline):
+            for obj, guard in chunk:
+                env = (obj,)
+                value = True if test is None else test(world, env)
+                if value is False:
+                    continue
+                if guard is not True or base is not True:
+                    value = and_values([base, guard, value])
+                yield GroundInstance(rule, env, value)
         return
-    yield from _descend(rule, world, domains, 0, (), [base])
+    yield from _descend(rule, world, domains, 0, (), [base], deadline)
 
 
-def _descend(rule, world, domains, depth, env, parts):
+def _descend(rule, world, domains, depth, env, parts, deadline):
     test = rule.levels[depth + 1]
     last = depth + 1 == len(domains)
-    for obj, guard in domains[depth]:
-        inner = env + (obj,)
-        value = True if test is None else test(world, inner)
-        if value is False:
-            continue
-        found = parts + [guard, value]
-        if last:
-            yield GroundInstance(rule, inner, and_values(found))
-        else:
-            yield from _descend(rule, world, domains, depth + 1, inner, found)
+    for chunk in in_chunks(domains[depth], deadline):
+        for obj, guard in chunk:
+            inner = env + (obj,)
+            value = True if test is None else test(world, inner)
+            if value is False:
+                continue
+            found = parts + [guard, value]
+            if last:
+                yield GroundInstance(rule, inner, and_values(found))
+            else:
+                yield from _descend(rule, world, domains, depth + 1, inner, found, deadline)
 
 
 def compile_rules(ruleset: RuleSet) -> CompiledRules:
@@ -531,29 +553,32 @@ class _Compiler:
 
         def quantified(w, env):
             residual = []
-            for combo in itertools.product(*(w.members(label) for label in labels)):
-                mark = len(w.trace) if trace else 0
-                value = body(w, env + tuple(obj for obj, _ in combo))
-                guards = [g for _, g in combo if g is not True]
-                if exists:
-                    if guards and value is not False:
-                        value = and_values(guards + [value])
-                    if value is True:
-                        return True
-                    if value is False:
-                        if trace:
-                            del w.trace[mark:]
-                        continue
-                else:
-                    if guards and value is not True:
-                        value = or_values([not_value(and_values(guards))] + [value])
-                    if value is False:
-                        return False
-                    if value is True:
-                        if trace:
-                            del w.trace[mark:]
-                        continue
-                residual.append(value)
+            domains = [w.members(label) for label in labels]
+            combos = itertools.product(*domains)
+            for chunk in in_chunks(combos, w.deadline, length=math.prod(map(len, domains))):
+                for combo in chunk:
+                    mark = len(w.trace) if trace else 0
+                    value = body(w, env + tuple(obj for obj, _ in combo))
+                    guards = [g for _, g in combo if g is not True]
+                    if exists:
+                        if guards and value is not False:
+                            value = and_values(guards + [value])
+                        if value is True:
+                            return True
+                        if value is False:
+                            if trace:
+                                del w.trace[mark:]
+                            continue
+                    else:
+                        if guards and value is not True:
+                            value = or_values([not_value(and_values(guards))] + [value])
+                        if value is False:
+                            return False
+                        if value is True:
+                            if trace:
+                                del w.trace[mark:]
+                            continue
+                    residual.append(value)
             if not residual:
                 return not exists
             if len(residual) == 1:

@@ -14,6 +14,8 @@ from fractions import Fraction
 
 import z3
 
+from symbolic.compiler.deadline import CHUNK, in_chunks
+
 #: comparison operator of the rule language -> its Python function (z3 terms and residuals overload them).
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
                "=": operator.eq, "!=": operator.ne}
@@ -82,13 +84,15 @@ class Residual:
     def is_variable(self) -> bool:
         return self.op in ("atom", "quantity")
 
-    def variables(self) -> frozenset:
-        """The texts of the uncertain facts this residual reads."""
+    def variables(self, deadline=None) -> frozenset:
+        """The texts of the uncertain facts this residual reads (``deadline``: a
+        :class:`~symbolic.compiler.deadline.Deadline` checked at each node not yet visited)."""
         if self._variables is None:
             if self.is_variable:
                 self._variables = frozenset((self.args[0],))
             else:
-                self._variables = frozenset().union(*(a.variables() for a in self.args if isinstance(a, Residual)))
+                self._variables = frozenset().union(*(a.variables(deadline) for a in _each(self.args, deadline)
+                                                      if isinstance(a, Residual)))
         return self._variables
 
     # arithmetic and comparisons build residuals, as z3's operators build terms
@@ -112,38 +116,47 @@ class Residual:
     def __bool__(self):
         raise TypeError(f"the residual {self!r} has no truth value until its uncertain facts are assigned")
 
-    def evaluate(self, assignment):
+    def evaluate(self, assignment, deadline=None):
         """The value under ``assignment`` (variable text -> bool or number), computed exactly.
 
         Numbers are read as z3 reads them (a float by its decimal ``str``) and
         combined in rational arithmetic, so the answer is z3's.
 
+        Args:
+            assignment: variable text -> value.
+            deadline: a :class:`~symbolic.compiler.deadline.Deadline` checked at each
+                ``and``, ``or`` and ``=>`` node, or None.
+
         Raises:
             ZeroDivisionError: a division by zero (z3 leaves it unspecified).
+            BudgetExceeded: the deadline passed.
         """
         op, args = self.op, self.args
         if op == "atom":
             return assignment[args[0]]
         if op == "quantity":
-            return _evaluate(assignment[args[0]], assignment)
+            return _evaluate(assignment[args[0]], assignment, deadline)
         if self._exact is None:
             self._exact = tuple(Fraction(str(a)) if isinstance(a, float) else a for a in args)
         args = self._exact
         if op == "and":
-            return all(_evaluate(a, assignment) for a in args)
+            return all(_evaluate(a, assignment, deadline) for a in _each(args, deadline))
         if op == "or":
-            return any(_evaluate(a, assignment) for a in args)
+            return any(_evaluate(a, assignment, deadline) for a in _each(args, deadline))
         if op == "not":
-            return not _evaluate(args[0], assignment)
+            return not _evaluate(args[0], assignment, deadline)
         if op == "=>":
-            return not _evaluate(args[0], assignment) or _evaluate(args[1], assignment)
+            if deadline is not None:
+                deadline.check()
+            return not _evaluate(args[0], assignment, deadline) or _evaluate(args[1], assignment, deadline)
         if op == "neg":
-            return -_evaluate(args[0], assignment)
+            return -_evaluate(args[0], assignment, deadline)
         apply = COMPARISONS.get(op) or ARITHMETIC[op]
-        return apply(_evaluate(args[0], assignment), _evaluate(args[1], assignment))
+        return apply(_evaluate(args[0], assignment, deadline), _evaluate(args[1], assignment, deadline))
 
-    def to_z3(self, memo: dict):
-        """The z3 term of this residual (``memo``: residual id -> z3 term, shared across calls)."""
+    def to_z3(self, memo: dict, deadline=None):
+        """The z3 term of this residual (``memo``: residual id -> z3 term, shared across calls;
+        ``deadline``: a :class:`~symbolic.compiler.deadline.Deadline` checked at each new inner node)."""
         found = memo.get(id(self))
         if found is not None:
             return found[1]
@@ -153,7 +166,7 @@ class Residual:
         elif op == "quantity":
             term = z3.Real(args[0])
         else:
-            parts = [a.to_z3(memo) if isinstance(a, Residual) else a for a in args]
+            parts = [a.to_z3(memo, deadline) if isinstance(a, Residual) else a for a in _each(args, deadline)]
             if op == "and":
                 term = z3.And(parts)
             elif op == "or":
@@ -169,14 +182,15 @@ class Residual:
         memo[id(self)] = (self, term)  # keeps self alive, so its id stays its own
         return term
 
-    def extreme(self, want: bool) -> dict | None:
+    def extreme(self, want: bool, deadline=None) -> dict | None:
         """An assignment of the variables under which this formula is ``want`` if it is under any.
 
         By monotonicity: each atom takes the truth that helps, each number the end
         of its range that helps, so one evaluation decides whether ``want`` is
         reachable. None when that reasoning does not apply (a variable pulled both
         ways as in ``x > 1 and x < 3``, an equality, a product of two unknowns, a
-        number without a range): then a solver must tell.
+        number without a range): then a solver must tell. ``deadline`` (a
+        :class:`~symbolic.compiler.deadline.Deadline` or None) is checked at each ``and``/``or`` node.
 
         Example:
             >>> ttc, red = Residual.quantity("ttc(o1)", 0.0, 100.0), Residual.atom("red")
@@ -186,7 +200,7 @@ class Residual:
             True
         """
         found: dict = {}
-        return found if _push(self, want, found) else None
+        return found if _push(self, want, found, deadline) else None
 
     def __repr__(self) -> str:
         op, args = self.op, self.args
@@ -203,9 +217,20 @@ class Residual:
         return f"{args[0]!r} {'==' if op == '=' else op} {args[1]!r}"
 
 
-def _evaluate(value, assignment):
+def _each(args: tuple, deadline):
+    """``args``, the deadline (if any) checked first and then every :data:`~symbolic.compiler.deadline.CHUNK`
+    of them (an ``or`` over every object of a large frame is one node with thousands of arguments)."""
+    if deadline is None:
+        return args
+    deadline.check()
+    if len(args) <= CHUNK:
+        return args
+    return (a for chunk in in_chunks(args, deadline) for a in chunk)
+
+
+def _evaluate(value, assignment, deadline=None):
     if isinstance(value, Residual):
-        return value.evaluate(assignment)
+        return value.evaluate(assignment, deadline)
     if isinstance(value, float):
         return Fraction(str(value))  # as z3 reads a float
     return value
@@ -217,7 +242,7 @@ def _settle(found: dict, name: str, value) -> bool:
     return previous is value or previous == value
 
 
-def _push(formula, want: bool, found: dict) -> bool:
+def _push(formula, want: bool, found: dict, deadline=None) -> bool:
     """Set in ``found`` each variable of ``formula`` the way that makes it ``want``; False if not monotone."""
     if not isinstance(formula, Residual):
         return True
@@ -225,11 +250,13 @@ def _push(formula, want: bool, found: dict) -> bool:
     if op == "atom":
         return _settle(found, args[0], want)
     if op == "not":
-        return _push(args[0], not want, found)
+        return _push(args[0], not want, found, deadline)
     if op in ("and", "or"):
-        return all(_push(a, want, found) for a in args)
+        return all(_push(a, want, found, deadline) for a in _each(args, deadline))
     if op == "=>":
-        return _push(args[0], not want, found) and _push(args[1], want, found)
+        if deadline is not None:
+            deadline.check()
+        return _push(args[0], not want, found, deadline) and _push(args[1], want, found, deadline)
     if op in ("<", "<="):  # true: the left side down, the right side up
         return _pull(args[0], not want, found) and _pull(args[1], want, found)
     if op in (">", ">="):

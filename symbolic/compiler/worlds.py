@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import z3
 
+from symbolic.compiler.deadline import Deadline, in_chunks
 from symbolic.compiler.intervals import exact_interval, z3_number
 from symbolic.compiler.residual import Residual
 from symbolic.language.ruleset import OBJECT, RuleSet
@@ -29,18 +30,25 @@ class FunctionValues(dict):
 
 class _Measured(FunctionValues):
     """Function term -> value, where a value known within a tolerance becomes its variable when first
-    read (most are never read: their object fails the rest of every condition first)."""
+    read (most are never read: their object fails the rest of every condition first), registered
+    in the world's ``uncertain``, ``intervals``, ``bounds``, ``float_bounds`` and ``variables``
+    (given as those dicts, not the world: no reference cycle for the garbage collector to find)."""
 
-    def __init__(self, world: "FactWorld"):
+    def __init__(self, uncertain: dict, intervals: dict, bounds: dict, float_bounds: dict, variables: dict):
         super().__init__()
-        self.world = world
+        self.uncertain, self.intervals, self.bounds = uncertain, intervals, bounds
+        self.float_bounds, self.variables = float_bounds, variables
         self.pending: dict = {}  # (func, args) -> the fact
 
     def __missing__(self, key):
         fact = self.pending.pop(key, None)
         if fact is None:
             return None
-        variable = self[key] = self.world._measured(key, fact)
+        text = atom_text(*key)
+        self.float_bounds[text] = (fact.value - fact.tolerance, fact.value + fact.tolerance)
+        low, high = self.bounds[text] = exact_interval(fact.value, fact.tolerance)
+        self.intervals[text] = self.uncertain[text] = fact
+        variable = self[key] = self.variables[text] = Residual.quantity(text, low, high)
         return variable
 
 
@@ -74,6 +82,8 @@ class World:
         values: ``(func, args) -> float | None | z3 Real``.
         actions: action -> ``True``/``False`` (one chosen action) or z3 Bool.
         side_conditions: z3 facts the world's unknowns obey (declared ranges).
+        deadline: a :class:`~symbolic.compiler.deadline.Deadline` that grounding over this world
+            checks (``None``: no limit).
     """
 
     def __init__(self, objects, truth, values, actions=None):
@@ -87,6 +97,7 @@ class World:
         self.bounds: dict = {}  # atom text -> (low, high) of those values, exact
         self.float_bounds: dict = {}  # the same in floating point (within rounding)
         self.trace: list | None = None
+        self.deadline: Deadline | None = None
         self._members: dict = {}
         self._class_tests: dict = {}
 
@@ -99,7 +110,8 @@ class World:
                 found = [(o, True) for o in self.objects]
             else:
                 test = self._class_tests[label]
-                found = [(o, g) for o in self.objects if (g := test(self, (o,))) is not False]
+                found = [(o, g) for chunk in in_chunks(self.objects, self.deadline)
+                         for o in chunk if (g := test(self, (o,))) is not False]
             self._members[label] = found
         return found
 
@@ -114,7 +126,8 @@ class World:
                 found = everyone
             else:
                 test = self._class_tests[label]
-                found = [(o, g) for o, g in everyone if test(self, (o,)) is not False]
+                found = [(o, g) for chunk in in_chunks(everyone, self.deadline)
+                         for o, g in chunk if test(self, (o,)) is not False]
             self._members[key] = found
         return found
 
@@ -132,6 +145,9 @@ class FactWorld(World):
         terms: what an uncertain fact becomes: a z3 constant (``"z3"``; its range in
             ``side_conditions``) or a :class:`~symbolic.compiler.residual.Residual` variable (``"python"``; its
             range inside it), which is much cheaper to build and combine.
+        deadline: a :class:`~symbolic.compiler.deadline.Deadline` checked while the facts are read
+            (:class:`~symbolic.compiler.deadline.BudgetExceeded` once it passes) and kept as
+            ``self.deadline`` for grounding.
 
     In ``"robust"`` reading a function value with a ``tolerance`` is uncertain
     too: present, anywhere in ``[value - tolerance, value + tolerance]`` (exact
@@ -164,74 +180,70 @@ class FactWorld(World):
     """
 
     def __init__(self, ruleset: RuleSet, facts, objects=(), *, low: float = 0.2, high: float = 0.8,
-                 reading: str = "likely", signatures: dict | None = None, terms: str = "z3"):
+                 reading: str = "likely", signatures: dict | None = None, terms: str = "z3",
+                 deadline: Deadline | None = None):
         if reading not in ("likely", "robust"):
             raise ValueError(f"`reading` must be 'likely' or 'robust'. Received: reading={reading!r}")
         if terms not in ("z3", "python"):
             raise ValueError(f"`terms` must be 'z3' or 'python'. Received: terms={terms!r}")
         in_python = terms == "python"
-        truth, values = AtomTruths(), _Measured(self) if in_python and reading == "robust" else FunctionValues()
         seen = dict.fromkeys(objects)
         self.uncertain: dict = {}
         self.intervals = intervals = {}
         self.bounds = bounds = {}
         float_bounds = {}
         self.variables: dict = {}
+        truth = AtomTruths()
+        values = _Measured(self.uncertain, intervals, bounds, float_bounds, self.variables) \
+            if in_python and reading == "robust" else FunctionValues()
         side_conditions = []
         signatures = signatures if signatures is not None else object_positions(ruleset)
         robust = reading == "robust"
         threshold = high if robust else 0.5
-        for fact in facts:
-            name, args, confidence, number = fact.predicate, fact.args, fact.confidence, fact.value
-            signature = signatures.get((name, number is None))
-            if signature is None or signature[0] != len(args):
-                continue  # not in this vocabulary: nothing reads it
-            for position in signature[1]:
-                if args[position] not in seen:
-                    seen[args[position]] = None
-            if not robust or confidence >= high or confidence <= low:
-                if number is None:
-                    truth[(name, args)] = confidence >= threshold
-                    continue
-                if confidence < threshold:
-                    continue
-                if not robust or not fact.tolerance:
-                    values[(name, args)] = float(number)
-                    continue
-                if in_python:  # its variable is made when a rule first reads it
-                    values.pop((name, args), None)
-                    values.pending[(name, args)] = fact
-                    continue
-                text = atom_text(name, args)  # present, its value known within the tolerance
-                intervals[text] = fact
-                low_bound, high_bound = bounds[text] = exact_interval(number, fact.tolerance)
-                float_bounds[text] = (number - fact.tolerance, number + fact.tolerance)
-            else:
-                text = atom_text(name, args)
-                low_bound, high_bound = (None, None) if number is None else ruleset.functions[name][2]
-            self.uncertain[text] = fact
-            if number is None:
-                variable = truth[(name, args)] = Residual.atom(text) if in_python else z3.Bool(text)
-            else:
-                if in_python:
-                    variable = values[(name, args)] = Residual.quantity(text, low_bound, high_bound)
+        for chunk in in_chunks(facts, deadline):
+            for fact in chunk:
+                name, args, confidence, number = fact.predicate, fact.args, fact.confidence, fact.value
+                signature = signatures.get((name, number is None))
+                if signature is None or signature[0] != len(args):
+                    continue  # not in this vocabulary: nothing reads it
+                for position in signature[1]:
+                    if args[position] not in seen:
+                        seen[args[position]] = None
+                if not robust or confidence >= high or confidence <= low:
+                    if number is None:
+                        truth[(name, args)] = confidence >= threshold
+                        continue
+                    if confidence < threshold:
+                        continue
+                    if not robust or not fact.tolerance:
+                        values[(name, args)] = float(number)
+                        continue
+                    if in_python:  # its variable is made when a rule first reads it
+                        values.pop((name, args), None)
+                        values.pending[(name, args)] = fact
+                        continue
+                    text = atom_text(name, args)  # present, its value known within the tolerance
+                    intervals[text] = fact
+                    low_bound, high_bound = bounds[text] = exact_interval(number, fact.tolerance)
+                    float_bounds[text] = (number - fact.tolerance, number + fact.tolerance)
                 else:
-                    variable = values[(name, args)] = z3.Real(text)
-                    if low_bound is not None:
-                        side_conditions += [variable >= z3_number(low_bound), variable <= z3_number(high_bound)]
-            self.variables[text] = variable
+                    text = atom_text(name, args)
+                    low_bound, high_bound = (None, None) if number is None else ruleset.functions[name][2]
+                self.uncertain[text] = fact
+                if number is None:
+                    variable = truth[(name, args)] = Residual.atom(text) if in_python else z3.Bool(text)
+                else:
+                    if in_python:
+                        variable = values[(name, args)] = Residual.quantity(text, low_bound, high_bound)
+                    else:
+                        variable = values[(name, args)] = z3.Real(text)
+                        if low_bound is not None:
+                            side_conditions += [variable >= z3_number(low_bound), variable <= z3_number(high_bound)]
+                self.variables[text] = variable
         super().__init__(seen, truth, values)
+        self.deadline = deadline
         self.side_conditions = side_conditions
         self.intervals, self.bounds, self.float_bounds = intervals, bounds, float_bounds
-
-    def _measured(self, key: tuple, fact) -> Residual:
-        """The variable of a value known within its tolerance (``terms="python"``), registered as uncertain."""
-        text = atom_text(*key)
-        self.float_bounds[text] = (fact.value - fact.tolerance, fact.value + fact.tolerance)
-        low, high = self.bounds[text] = exact_interval(fact.value, fact.tolerance)
-        self.intervals[text] = self.uncertain[text] = fact
-        variable = self.variables[text] = Residual.quantity(text, low, high)
-        return variable
 
 
 def object_positions(ruleset: RuleSet) -> dict:

@@ -67,6 +67,13 @@ class Decision:
         timings_ms: stage -> milliseconds.
         conflict: when no action was allowed, a minimal set of hard rule instances
             that together leave no action (from a z3 unsat core).
+        reason: why the safe action was returned as a fallback, in words (``""`` otherwise):
+            ``"no action was provably safe"`` or where the time budget ran out, as
+            ``"the time budget ran out while grounding the rules, in rule r (a.rules:4) (budget 50 ms)"``.
+        cut_short: ``""`` when the explanation is complete; otherwise what the time budget
+            cut short (the rules that fired, the conflict, or some why-nots), in words.
+            The action is decided before it is explained, so a cut-short explanation
+            never changes the action.
 
     Example:
         >>> d = Decision("stop", fired=[RuleInstance("red_light", ("o3",))])
@@ -84,6 +91,8 @@ class Decision:
     repaired: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     conflict: list[RuleInstance] = field(default_factory=list)
+    reason: str = ""
+    cut_short: str = ""
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -30,8 +30,9 @@ def format_decision(decision: Decision) -> str:
     status = decision.status + (f", {timing:.2f} ms" if timing is not None else "")
     lines = [f"action: {decision.action} ({status})"]
     if decision.fallback:
-        lines.append("fallback: the safe action, because no action was provably safe"
-                     if decision.status != "timeout" else "fallback: the safe action, because the time budget ran out")
+        lines.append(f"fallback: the safe action, because {_fallback_reason(decision)}")
+    if decision.cut_short:
+        lines.append(f"explanation cut short: {decision.cut_short}")
     if decision.conflict:
         lines.append("no action satisfies these together: " +
                      ", ".join(f"{r.name} ({r.source})" for r in decision.conflict))
@@ -72,8 +73,9 @@ def decision_to_html(decision: Decision, title: str = "Decision") -> str:
 
     notes = []
     if decision.fallback:
-        notes.append("fallback: the safe action (" + ("time budget ran out" if decision.status == "timeout"
-                                                      else "no action was provably safe") + ")")
+        notes.append(f"fallback: the safe action ({_fallback_reason(decision)})")
+    if decision.cut_short:
+        notes.append(f"explanation cut short: {decision.cut_short}")
     if decision.conflict:
         notes.append("no action satisfies these together: " + ", ".join(r.name for r in decision.conflict))
     if decision.tied:
@@ -98,3 +100,9 @@ vertical-align:top}} th{{background:#f0f0f0}} .status{{color:#555}} .note{{color
 <h2>Why not the other actions</h2><table>{row("action", "rule instances", "facts", "reason", header=True)}{why}</table>
 </body></html>
 """
+
+
+def _fallback_reason(decision: Decision) -> str:
+    if decision.reason:
+        return decision.reason
+    return "the time budget ran out" if decision.status == "timeout" else "no action was provably safe"

@@ -36,9 +36,18 @@ How a frame is decided:
    reported in ``Decision.tied``.
 5. No allowed action, or the time budget spent: the ``safe`` action, flagged
    as a fallback.
+
+The time budget covers all of ``decide``: every loop that grows with the
+frame (reading facts, repair, grounding each rule, nested quantifiers,
+residuals, the conflict core, why-nots) checks a
+:class:`~symbolic.compiler.deadline.Deadline` every few hundred items, and z3
+gets the time left as its timeout. The action is decided first and explained
+after, so a budget spent while explaining cuts the explanation short
+(``Decision.cut_short``) and keeps the action.
 """
 from __future__ import annotations
 
+import gc
 import math
 import time
 from fractions import Fraction
@@ -48,6 +57,7 @@ from typing import Iterable
 import z3
 
 from symbolic.compiler.compiler import CompiledRules, GroundInstance, compile_rules, exactly_one
+from symbolic.compiler.deadline import CHUNK, BudgetExceeded, Deadline, in_chunks, sorted_in_time
 from symbolic.compiler.intervals import z3_number
 from symbolic.compiler.residual import Residual, is_residual
 from symbolic.compiler.worlds import FactWorld, measured_text
@@ -56,6 +66,13 @@ from symbolic.language.ruleset import RuleSet
 from symbolic.reasoning.decision import Decision, RuleInstance, WhyNot
 from symbolic.reasoning.facts import Fact, FactBase
 from symbolic.reasoning.repair import repair as repair_facts
+
+#: how far past its time budget :meth:`Reasoner.decide` may return on an idle core, in milliseconds: the
+#: work between two looks at the clock, one z3 call overrunning its timeout, and building the answer.
+DEADLINE_SLACK_MS = 10.0
+#: the share of the time budget kept for returning: work stops at ``(1 - DEADLINE_RESERVE) * budget``,
+#: as freeing what a frame built (about a tenth of the time it took to build) comes after.
+DEADLINE_RESERVE = 0.1
 
 
 class Reasoner:
@@ -68,8 +85,16 @@ class Reasoner:
             confidence ≥ 0.5 are taken as true and values as measured.
         low, high: confidence ≤ ``low`` is false, ≥ ``high`` true, between uncertain
             (robust mode).
-        time_budget_ms: per-frame bound; when spent, the safe action is returned
-            with ``status="timeout"``.
+        time_budget_ms: per-frame bound on :meth:`decide`, everything included (reading
+            the facts, repair, grounding, solving, the conflict core, why-nots). When it
+            is spent before the action is known, the safe action is returned with
+            ``status="timeout"`` and ``Decision.reason`` saying where the time went;
+            when it is spent while explaining, the decision keeps its action and its
+            explanation is cut short (``Decision.cut_short`` says what is missing).
+            Work stops at 90% of the budget (:data:`DEADLINE_RESERVE` is kept for
+            freeing what the frame built) and the call returns within the budget plus
+            :data:`DEADLINE_SLACK_MS` on an idle core (every loop that grows with the
+            frame checks the clock; z3 gets the time left as its timeout).
         repair: first repair the facts (most probable reading consistent with the
             ``constraint`` lines, see :func:`symbolic.reasoning.repair.repair`).
         shortcuts: build each frame's residuals in Python and settle there what
@@ -137,33 +162,54 @@ class Reasoner:
 
         Returns:
             A :class:`~symbolic.reasoning.decision.Decision`; never raises on a valid frame.
+
+        The call returns within ``time_budget_ms`` plus :data:`DEADLINE_SLACK_MS` on an
+        idle core. Python's cyclic garbage collector is paused while it runs (a full
+        collection over a large heap takes longer than a whole budget; the frame's
+        temporaries are freed by reference counting, and the collector catches up after).
         """
         start = time.perf_counter()
-        deadline = start + self.time_budget_ms / 1000.0
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._decide(facts, explain, start)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _decide(self, facts, explain: bool, start: float) -> Decision:
+        deadline = Deadline.after_ms(self.time_budget_ms * (1 - DEADLINE_RESERVE), start=start)
         repaired: list[str] = []
-        facts, objects = _as_facts(facts)
-        if self.repair:
-            result = repair_facts(self.ruleset, facts, objects=objects, compiled=self.compiled_,
-                                  timeout_ms=max(1, int(self.time_budget_ms)))
-            facts = list(result.facts)
-            repaired = [f.atom for f in result.flipped]
-        world = self._world(facts, objects, "python" if self.shortcuts else "z3")
-        self.compiled_.prepare(world)
-        self.compiled_.choose(world, self.ruleset.safe_action)
+        stage = "reading the facts"
         try:
-            instances = list(self.compiled_.ground(world, deadline=deadline, clock=time.perf_counter))
-        except TimeoutError:
-            return self._fallback("timeout", start, repaired, "the time budget ran out while grounding")
-        grounded = time.perf_counter()
-        frame = _Frame(self, world, instances, deadline, explain, rebuild=lambda: self._world(facts, objects, "z3"))
-        try:
-            decision = frame.run()
-        except TimeoutError:
-            return self._fallback("timeout", start, repaired, "the time budget ran out while solving")
+            facts, objects = _as_facts(facts, deadline)
+            if self.repair:
+                stage = "repairing the facts"
+                result = repair_facts(self.ruleset, facts, objects=objects, compiled=self.compiled_,
+                                      timeout_ms=max(1, int(self.time_budget_ms)), deadline=deadline)
+                if result.flipped:
+                    facts = list(result.facts)
+                    repaired = [f.atom for f in result.flipped]
+                stage = "reading the facts"
+            world = self._world(facts, objects, "python" if self.shortcuts else "z3", deadline)
+            stage = "grounding the rules"
+            self.compiled_.prepare(world)
+            self.compiled_.choose(world, self.ruleset.safe_action)
+            instances = list(self.compiled_.ground(world))
+            grounded = time.perf_counter()
+            stage = "deciding"
+            frame = _Frame(self, world, instances, deadline, explain,
+                           rebuild=lambda: self._world(facts, objects, "z3", deadline))
+            try:
+                decision = frame.run()
+            finally:
+                frame.close()
+        except BudgetExceeded as error:
+            where = f", in {error.where}" if error.where else ""
+            return self._fallback("timeout", start, repaired, f"the time budget ran out while {stage}{where} "
+                                                              f"(budget {self.time_budget_ms:g} ms)")
         except z3.Z3Exception as error:  # the solver gave up: stay safe rather than raise
             return self._fallback("fallback", start, repaired, f"the solver failed ({error})")
-        finally:
-            frame.close()
         decision.repaired = repaired
         decision.timings_ms = {"ground": (grounded - start) * 1000,
                                "total": (time.perf_counter() - start) * 1000}
@@ -208,10 +254,10 @@ class Reasoner:
         return [_rule_instance(i) for i in self._broken(world, instances, action)]
 
     # -- helpers
-    def _world(self, facts: list[Fact], objects: dict, terms: str) -> FactWorld:
+    def _world(self, facts: list[Fact], objects: dict, terms: str, deadline: Deadline | None) -> FactWorld:
         return FactWorld(self.ruleset, facts, objects, low=self.low, high=self.high,
                          reading="robust" if self.robust else "likely", signatures=self.compiled_.signatures,
-                         terms=terms)
+                         terms=terms, deadline=deadline)
 
     def _warm_up(self) -> None:
         """Solve one small robust query now, so the first frame does not pay z3's start-up cost."""
@@ -240,19 +286,20 @@ class Reasoner:
         safe = self.ruleset.safe_action
         why = {a: WhyNot(a, text=f"{a} was not considered: {reason}; the safe action {safe} was returned")
                for a in self.ruleset.actions if a != safe}
-        return Decision(safe, why_not=why, status=status, fallback=True, repaired=repaired,
+        return Decision(safe, why_not=why, status=status, fallback=True, repaired=repaired, reason=reason,
                         timings_ms={"total": (time.perf_counter() - start) * 1000})
 
 
-def _as_facts(facts) -> tuple[list[Fact], dict]:
+def _as_facts(facts, deadline: Deadline | None = None) -> tuple[list[Fact], dict]:
     if isinstance(facts, FactBase):
         return list(facts), dict(facts.objects)
     if isinstance(facts, Fact):
         raise TypeError("`facts` must be a FactBase or an iterable of Fact. Received a single Fact; wrap it in a list")
     facts = list(facts)
-    for fact in facts:
-        if not isinstance(fact, Fact):
-            raise TypeError(f"`facts` must hold Fact objects. Received {type(fact).__name__}: {fact!r}")
+    for chunk in in_chunks(facts, deadline):
+        for fact in chunk:
+            if not isinstance(fact, Fact):
+                raise TypeError(f"`facts` must hold Fact objects. Received {type(fact).__name__}: {fact!r}")
     return facts, {}
 
 
@@ -266,21 +313,27 @@ class _Frame:
     ``rebuild`` makes the frame's world again with z3 terms, for the rare
     question only z3 answers with a world of Python residuals (the unsat core
     of a conflict).
+
+    :meth:`run` decides first (each rejected action needs one instance it
+    breaks), then explains (every instance each rejected action breaks, the
+    facts behind them, the conflict core); a deadline passed while explaining
+    cuts the explanation short and keeps the decision.
     """
 
-    def __init__(self, reasoner: Reasoner, world: FactWorld, instances: list[GroundInstance], deadline: float,
+    def __init__(self, reasoner: Reasoner, world: FactWorld, instances: list[GroundInstance], deadline: Deadline,
                  explain: bool, rebuild):
         self.reasoner = reasoner
         self.rules = reasoner.ruleset
         self.compiled = reasoner.compiled_
         self.world = world
-        self.hard = [i for i in instances if i.rule.kind == "hard"]
-        self.soft = [i for i in instances if i.rule.kind == "soft"]
+        self.hard = [i for chunk in in_chunks(instances, deadline) for i in chunk if i.rule.kind == "hard"]
+        self.soft = [i for chunk in in_chunks(instances, deadline) for i in chunk if i.rule.kind == "soft"]
         self.deadline = deadline
         self.explain = explain
         self.rebuild = rebuild
         self.broken: dict[str, list[GroundInstance]] = {}
         self.counterexample: dict[str, tuple[list[GroundInstance], list[str]]] = {}
+        self.unexplained: dict[str, tuple[list, int]] = {}  # action -> (its residuals, the first not yet asked)
         self.scores: dict[str, float] = {}
         self.soft_broken: dict[str, list[GroundInstance]] = {}
         self.fired: dict[int, GroundInstance] = {}
@@ -299,22 +352,55 @@ class _Frame:
                 allowed.append(action)
             self.score(action)
         uncertain = sorted({atom for _, atoms in self.counterexample.values() for atom in atoms})
-        fired = [_rule_instance(i) for i in sorted(self.fired.values(), key=self._order)]
         if not allowed:
-            safe = self.rules.safe_action
-            decision = Decision(safe, fired=fired, status="fallback", fallback=True, uncertain=uncertain,
-                                conflict=[_rule_instance(i) for i in self.conflict()])
-            if self.explain:
-                decision.why_not = {a: self.why_not(a, None) for a in self.rules.actions}
+            decision = Decision(self.rules.safe_action, status="fallback", fallback=True, uncertain=uncertain,
+                                reason="no action was provably safe")
+            self.explain_into(decision, None)
             return decision
         best = max(self.scores[a] for a in allowed)
         winners = [a for a in allowed if abs(self.scores[a] - best) <= 1e-9]
         action = winners[0]
         status = "robust" if self.reasoner.robust else "optimal"
-        decision = Decision(action, fired=fired, status=status, tied=winners[1:], uncertain=uncertain)
-        if self.explain:
-            decision.why_not = {a: self.why_not(a, action) for a in self.rules.actions if a != action}
+        decision = Decision(action, status=status, tied=winners[1:], uncertain=uncertain)
+        self.explain_into(decision, action)
         return decision
+
+    def explain_into(self, decision: Decision, chosen: str | None) -> None:
+        """Fill in the rules that fired, the conflict core (no ``chosen`` action) and the why-nots, in the
+        time left; what the deadline leaves out is said in ``decision.cut_short``."""
+        others = [a for a in self.rules.actions if a != chosen]
+        missing = ["the rules that fired"] + (["the conflicting rules"] if chosen is None else []) \
+            + (["the why-nots"] if self.explain else [])
+        stage = "listing the rules that fired"
+        try:
+            decision.fired = self.fired_instances()
+            del missing[0]
+            if chosen is None:
+                stage = "looking for the conflicting rules"
+                decision.conflict = [_rule_instance(i) for i in self.conflict()]
+                del missing[0]
+            if self.explain:
+                stage = "explaining why not the other actions"
+                for action in others:
+                    decision.why_not[action] = self.why_not(action, chosen)
+        except (BudgetExceeded, z3.Z3Exception) as error:
+            missing = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
+            why = f"the time budget ran out while {stage} (budget {self.reasoner.time_budget_ms:g} ms)" \
+                if isinstance(error, BudgetExceeded) else f"the solver failed while {stage} ({error})"
+            decision.cut_short = f"{why}: {missing} may be incomplete"
+            if self.explain:
+                for action in others:
+                    if action not in decision.why_not:
+                        decision.why_not[action] = self.why_not(action, chosen, brief=True)
+
+    def fired_instances(self) -> list[RuleInstance]:
+        """The instances whose condition held, in rule-file order then by binding."""
+        position = self.compiled.position
+        keyed = []
+        for chunk in in_chunks(list(self.fired.values()), self.deadline):
+            keyed += [(position[id(i.rule)], i.bindings, i) for i in chunk]
+        ordered = sorted_in_time(keyed, self.deadline, key=_first_two)
+        return [_rule_instance(i) for chunk in in_chunks(ordered, self.deadline) for _, _, i in chunk]
 
     def _order(self, instance):
         return (self.compiled.position[id(instance.rule)], instance.bindings)
@@ -323,15 +409,16 @@ class _Frame:
     def check(self, action: str) -> bool:
         world = self.compiled.choose(self.world, action)
         broken, residual = [], []
-        for instance in self.hard:
-            value = instance.holds(world)
-            if value is True:
-                continue
-            self.fired[id(instance)] = instance
-            if value is False:
-                broken.append(instance)
-            else:
-                residual.append((instance, value))
+        for chunk in in_chunks(self.hard, self.deadline):
+            for instance in chunk:
+                value = instance.holds(world)
+                if value is True:
+                    continue
+                self.fired[id(instance)] = instance
+                if value is False:
+                    broken.append(instance)
+                else:
+                    residual.append((instance, value))
         self.broken[action] = broken
         if broken:
             return False
@@ -342,23 +429,36 @@ class _Frame:
     def prove(self, action: str, residual) -> bool:
         """Do the residuals hold in every completion of the uncertain facts that the constraints allow?
 
-        Otherwise the instances that some allowed completion breaks become the
-        action's why-not (all of them when explaining, else the first found).
+        Otherwise the first instance that some allowed completion breaks becomes the
+        action's why-not (:meth:`complete` finds the others when explaining).
         """
-        if time.perf_counter() >= self.deadline:
-            raise TimeoutError(action)
-        breaking = []
-        for instance, value in residual:
-            if self.breakable(instance, value, action):
-                breaking.append(instance)
-                if not self.explain:
-                    break
-        if not breaking:
+        index = self.first_breaking(action, residual)
+        if index is None:
             return True
-        atoms = sorted({atom for _, value in residual for atom in _variables(value)})
-        self.counterexample[action] = (breaking, atoms)
-        self.broken[action] = breaking
+        atoms = sorted({atom for chunk in in_chunks(residual, self.deadline)
+                        for _, value in chunk for atom in _variables(value, self.deadline)})
+        self.counterexample[action] = ([residual[index][0]], atoms)
+        self.broken[action] = self.counterexample[action][0]
+        self.unexplained[action] = (residual, index + 1)
         return False
+
+    def first_breaking(self, action: str, residual, start: int = 0) -> int | None:
+        """The index of the first of ``residual[start:]`` that some allowed completion breaks, or None."""
+        index = start
+        for chunk in in_chunks(residual[start:] if start else residual, self.deadline):
+            for instance, value in chunk:
+                if self.breakable(instance, value, action):
+                    return index
+                index += 1
+        return None
+
+    def complete(self, action: str) -> None:
+        """Add to the action's why-not every other instance that some allowed completion breaks."""
+        residual, start = self.unexplained.pop(action)
+        breaking = self.broken[action]
+        while (index := self.first_breaking(action, residual, start)) is not None:
+            breaking.append(residual[index][0])
+            start = index + 1
 
     def breakable(self, instance: GroundInstance, value, action: str) -> bool:
         """Does some completion of the uncertain facts that the constraints allow make ``value`` false?
@@ -386,17 +486,18 @@ class _Frame:
         every constraint: that one, or the one that keeps only the facts
         breaking ``value`` needs. Otherwise z3 decides.
         """
-        extreme = value.extreme(False)
+        deadline = self.deadline
+        extreme = value.extreme(False, deadline)
         if extreme is None:
             return None
         constraints = self.constraints()
         try:
             completion = constraints.completion(extreme)
-            if value.evaluate(completion):
+            if value.evaluate(completion, deadline):
                 return False  # holds even in its worst completion
             if constraints.hold(completion, extreme):
                 return True
-            needed = _needed(value, extreme, constraints)
+            needed = _needed(value, extreme, constraints, deadline)
             return True if len(needed) < len(extreme) and constraints.hold(constraints.completion(needed), needed) \
                 else None
         except ZeroDivisionError:
@@ -405,33 +506,38 @@ class _Frame:
     def constraints(self) -> "_Constraints":
         if self._constraints is None:
             self._constraints = _Constraints(
-                [v for v in self.compiled.ground_constraints(self.world) if is_residual(v)], self.world.variables)
+                [v for v in self.compiled.ground_constraints(self.world) if is_residual(v)], self.world.variables,
+                self.deadline)
         return self._constraints
 
     def ask_z3(self, value) -> bool:
         """``breakable`` asked of z3: is ``¬value ∧ ranges ∧ constraints`` satisfiable?"""
-        remaining_ms = (self.deadline - time.perf_counter()) * 1000
-        if remaining_ms <= 0:
-            raise TimeoutError("z3")
+        deadline = self.deadline
+        deadline.check()
         solver = self.reasoner._solver
         if not self._frame_pushed:
             solver.push()  # the frame's level: ranges of unknown values and the constraints
             self._frame_pushed = True
-            solver.add(*[self.as_z3(c) for c in self.constraints().residuals])
+            for chunk in in_chunks(self.constraints().residuals, deadline):
+                solver.add(*[self.as_z3(c) for c in chunk])
         solver.add(*self.side_conditions())  # values first read since the last question get their range
         solver.push()
         try:
-            solver.set("timeout", max(1, int(remaining_ms)))
-            solver.add(z3.Not(self.as_z3(value)))
+            negation = z3.Not(self.as_z3(value))
+            solver.set("timeout", deadline.timeout_ms())
+            solver.add(negation)
             result = solver.check()
             if result == z3.unknown:
-                raise TimeoutError("z3")
+                reason = solver.reason_unknown()
+                if deadline.passed() or "timeout" in reason or "cancel" in reason:
+                    raise BudgetExceeded("z3")
+                raise z3.Z3Exception(f"z3 could not decide a residual: {reason}")
             return result == z3.sat
         finally:
             solver.pop()
 
     def as_z3(self, value):
-        return value.to_z3(self._z3_terms) if isinstance(value, Residual) else value
+        return value.to_z3(self._z3_terms, self.deadline) if isinstance(value, Residual) else value
 
     def side_conditions(self) -> list:
         """z3: each uncertain number lies in its declared range or tolerance (those not given to the
@@ -441,12 +547,13 @@ class _Frame:
             self._bounded = len(self.world.side_conditions)
             return self.world.side_conditions[done:]
         variables = list(self.world.variables.values())[done:]
-        self._bounded = done + len(variables)
         found = []
-        for variable in variables:
-            if variable.op == "quantity" and variable.args[1] is not None:
-                term = self.as_z3(variable)
-                found += [term >= z3_number(variable.args[1]), term <= z3_number(variable.args[2])]
+        for chunk in in_chunks(variables, self.deadline):
+            for variable in chunk:
+                if variable.op == "quantity" and variable.args[1] is not None:
+                    term = self.as_z3(variable)
+                    found += [term >= z3_number(variable.args[1]), term <= z3_number(variable.args[2])]
+        self._bounded = done + len(variables)
         return found
 
     def close(self) -> None:
@@ -460,6 +567,7 @@ class _Frame:
         """The hard instances that together leave no action: a minimal unsat core, each instance
         tracked by a literal named like ``red_light[o3]``."""
         world, hard = self.world, self.hard
+        deadline = self.deadline
         if self.reasoner.shortcuts:  # the core needs z3 terms: ground the frame again over them
             world = self.compiled.prepare(self.rebuild())
             self.compiled.choose(world, self.rules.safe_action)
@@ -469,18 +577,22 @@ class _Frame:
         solver = self.reasoner._solver
         solver.push()
         try:
-            solver.set("timeout", max(1, int((self.deadline - time.perf_counter()) * 1000)))
             solver.set("core.minimize", True)
             solver.add(exactly_one(actions.values()), *world.side_conditions)
             tracked = {}
-            for instance in hard:
-                value = instance.holds(world)
-                if value is True:
-                    continue
-                literal = z3.Bool(instance.name)
-                tracked[str(literal)] = instance
-                solver.add(z3.Implies(literal, value if is_residual(value) else z3.BoolVal(value)))
-            if solver.check(*[z3.Bool(name) for name in tracked]) != z3.unsat:
+            for chunk in in_chunks(hard, deadline):
+                for instance in chunk:
+                    value = instance.holds(world)
+                    if value is True:
+                        continue
+                    literal = z3.Bool(instance.name)
+                    tracked[str(literal)] = instance
+                    solver.add(z3.Implies(literal, value if is_residual(value) else z3.BoolVal(value)))
+            solver.set("timeout", deadline.timeout_ms())
+            result = solver.check(*[z3.Bool(name) for name in tracked])
+            if result == z3.unknown and deadline.passed():
+                raise BudgetExceeded("the conflict core")
+            if result != z3.unsat:
                 return []  # some reading of the uncertain facts leaves an action
             return sorted((tracked[str(c)] for c in solver.unsat_core()), key=self._order)
         except z3.Z3Exception:
@@ -493,15 +605,16 @@ class _Frame:
     def score(self, action: str) -> None:
         world = self.compiled.choose(self.world, action)
         broken = []
-        for instance in self.soft:
-            value = instance.holds(world)
-            if value is True:
-                continue
-            self.fired[id(instance)] = instance
-            if is_residual(value):
-                value = self.likely(value)
-            if value is False:
-                broken.append(instance)
+        for chunk in in_chunks(self.soft, self.deadline):
+            for instance in chunk:
+                value = instance.holds(world)
+                if value is True:
+                    continue
+                self.fired[id(instance)] = instance
+                if is_residual(value):
+                    value = self.likely(value)
+                if value is False:
+                    broken.append(instance)
         self.soft_broken[action] = broken
         self.scores[action] = self.rules.preferences.get(action, 0.0) - sum(i.rule.weight for i in broken)
 
@@ -511,7 +624,7 @@ class _Frame:
             if self._likely is None:
                 self._likely = _Likely(self.world.uncertain)
             try:
-                return bool(value.evaluate(self._likely))
+                return bool(value.evaluate(self._likely, self.deadline))
             except ZeroDivisionError:  # z3 leaves x / 0 unspecified: let it read the term
                 value = self.as_z3(value)
         pairs = []
@@ -546,17 +659,24 @@ class _Frame:
         finally:
             world.trace = None
 
-    def why_not(self, action: str, chosen: str | None) -> WhyNot:
+    def why_not(self, action: str, chosen: str | None, brief: bool = False) -> WhyNot:
+        """Why ``action`` was not chosen. ``brief``: without more work (the deadline has passed): the
+        instances already found, without the facts behind them, at most :data:`_BRIEF` of them named."""
+        if brief:
+            return self.brief_why_not(action, chosen)
+        if action in self.unexplained:
+            self.complete(action)
         broken = self.broken.get(action, [])
         if broken:
             facts = []
             parts = []
             self.compiled.choose(self.world, action)
-            for instance in broken:
-                found = self.facts_of(instance)
-                facts.extend(found)
-                because = f" because {', '.join(found)}" if found else ""
-                parts.append(f"{instance.name} ({instance.rule.source}){because}")
+            for chunk in in_chunks(broken, self.deadline):
+                for instance in chunk:
+                    found = self.facts_of(instance)
+                    facts.extend(found)
+                    because = f" because {', '.join(found)}" if found else ""
+                    parts.append(f"{instance.name} ({instance.rule.source}){because}")
             if action in self.counterexample:
                 atoms = self.counterexample[action][1]
                 intervals = self.world.intervals
@@ -582,13 +702,33 @@ class _Frame:
                 text += "; it breaks the soft rules " + ", ".join(f"{i.name} (weight {i.rule.weight:g})" for i in soft)
         return WhyNot(action, [_rule_instance(i) for i in soft], [], text)
 
+    def brief_why_not(self, action: str, chosen: str | None) -> WhyNot:
+        broken = self.broken.get(action, [])
+        if broken:
+            named = "; ".join(f"{i.name} ({i.rule.source})" for i in broken[:_BRIEF])
+            more = f" and {len(broken) - _BRIEF} more found" if len(broken) > _BRIEF else ""
+            return WhyNot(action, [_rule_instance(i) for i in broken[:_BRIEF]], [],
+                          f"{action} breaks {named}{more} (cut short: the time budget ran out before "
+                          "every instance and the facts behind them were found)")
+        return self.why_not(action, chosen)  # an allowed action's why-not is its score: nothing to look for
 
-def _variables(term) -> frozenset:
+
+#: how many rule instances a why-not cut short by the deadline names.
+_BRIEF = 3
+
+
+def _first_two(item):
+    return item[0], item[1]
+
+
+def _variables(term, deadline: Deadline | None = None) -> frozenset:
     """The texts of the uncertain facts a residual (a :class:`Residual` or a z3 term) reads."""
     if isinstance(term, Residual):
-        return term.variables()
+        return term.variables(deadline)
     found, stack, seen = set(), [term], set()
     while stack:
+        if deadline is not None and len(seen) % CHUNK == 0:
+            deadline.check()
         node = stack.pop()
         if node.get_id() in seen:
             continue
@@ -600,14 +740,19 @@ def _variables(term) -> frozenset:
 
 
 class _Completion(dict):
-    """A completion of the uncertain facts: the given values, every other atom false and every
-    other number at the low end of its range (0 without one)."""
+    """A completion of the uncertain facts: the given values, then those of ``base`` (read, not
+    copied: a completion costs the size of ``given``), every other atom false and every other
+    number at the low end of its range (0 without one)."""
 
-    def __init__(self, given: dict, variables: dict):
+    def __init__(self, given: dict, variables: dict, base: dict | None = None):
         super().__init__(given)
         self.variables = variables
+        self.base = base or {}
 
     def __missing__(self, text):
+        found = self.base.get(text)
+        if found is not None:
+            return found
         variable = self.variables[text]
         if variable.op == "atom":
             return False
@@ -639,9 +784,10 @@ class _Constraints:
     facts it changes evaluated again.
     """
 
-    def __init__(self, residuals: list, variables: dict):
+    def __init__(self, residuals: list, variables: dict, deadline: Deadline | None = None):
         self.residuals = residuals  # Residual or z3 terms
         self.variables = variables
+        self.deadline = deadline
         self._reading: dict[str, list[int]] | None = None
         self.base: dict = {}
         self._broken_at_base: set[int] = set()
@@ -650,7 +796,7 @@ class _Constraints:
         """``given`` on top of ``base``, every other fact at its default."""
         if self._reading is None:
             self._index()
-        return _Completion({**self.base, **given}, self.variables)
+        return _Completion(given, self.variables, self.base)
 
     def hold(self, completion: _Completion, changed) -> bool:
         """Whether every constraint holds in ``completion``, which differs from ``base`` in ``changed``.
@@ -661,38 +807,44 @@ class _Constraints:
         touched = {index for text in changed for index in self._reading.get(text, ())}
         if not self._broken_at_base <= touched:
             return False
-        return all(self.residuals[index].evaluate(completion) for index in touched)
+        deadline = self.deadline
+        return all(self.residuals[index].evaluate(completion, deadline) for index in touched)
 
     def _index(self) -> None:
+        deadline = self.deadline
         self._reading = {}
-        for index, residual in enumerate(self.residuals):
-            for text in residual.variables():
-                self._reading.setdefault(text, []).append(index)
-        for residual in self.residuals:
-            if _holds(residual, _Completion(self.base, self.variables)) is not True:
-                pushed = residual.extreme(True)
-                if pushed is not None and all(self.base.get(text, value) == value for text, value in pushed.items()):
-                    self.base.update(pushed)
+        indexed = list(enumerate(self.residuals))
+        for chunk in in_chunks(indexed, deadline):
+            for index, residual in chunk:
+                for text in residual.variables(deadline):
+                    self._reading.setdefault(text, []).append(index)
+        for chunk in in_chunks(self.residuals, deadline):
+            for residual in chunk:
+                if _holds(residual, _Completion(self.base, self.variables), deadline) is not True:
+                    pushed = residual.extreme(True, deadline)
+                    if pushed is not None and all(self.base.get(text, value) == value
+                                                  for text, value in pushed.items()):
+                        self.base.update(pushed)
         at_base = _Completion(self.base, self.variables)
-        self._broken_at_base = {index for index, residual in enumerate(self.residuals)
-                                if _holds(residual, at_base) is not True}
+        self._broken_at_base = {index for chunk in in_chunks(indexed, deadline) for index, residual in chunk
+                                if _holds(residual, at_base, deadline) is not True}
 
 
-def _needed(value: Residual, extreme: dict, constraints: _Constraints) -> dict:
+def _needed(value: Residual, extreme: dict, constraints: _Constraints, deadline: Deadline | None = None) -> dict:
     """The part of ``extreme`` that breaking ``value`` needs: each fact whose return to the constraints'
     base still leaves ``value`` false is returned (``car(o8) or truck(o8)`` needs one of them, and
     an object has one class)."""
     needed = dict(extreme)
     for text in extreme:
         trial = {name: setting for name, setting in needed.items() if name != text}
-        if not value.evaluate(constraints.completion(trial)):
+        if not value.evaluate(constraints.completion(trial), deadline):
             needed = trial
     return needed
 
 
-def _holds(residual: Residual, completion: _Completion) -> bool | None:
+def _holds(residual: Residual, completion: _Completion, deadline: Deadline | None = None) -> bool | None:
     """The residual's truth in ``completion``; None where it divides by zero."""
     try:
-        return bool(residual.evaluate(completion))
+        return bool(residual.evaluate(completion, deadline))
     except ZeroDivisionError:
         return None

@@ -8,7 +8,9 @@ the file's ``constraint`` lines and declared ranges allow:
 2. dead rules — rules whose condition can never hold;
 3. redundant rules — hard rules implied by the others;
 4. conflicts — pairs of rules that can fire together with no action satisfying both;
-5. ambiguity — scenes where two actions tie for the best score.
+5. ambiguity — scenes where two actions tie for the best score;
+6. grounding growth — rules whose grounding over a large frame (``objects ** k`` instances
+   for ``k`` nested quantified variables) exceeds a bound (no solver: read from the rules).
 
 Every example scene is replayed through the concrete
 :class:`~symbolic.reasoning.reasoner.Reasoner`; ``Finding.reproduced`` records that the
@@ -44,17 +46,18 @@ from symbolic.language.errors import RuleError
 from symbolic.language.loader import load_rules
 from symbolic.language.ruleset import RuleSet
 from symbolic.reasoning.reasoner import Reasoner
-from symbolic.verify.checks import (find_ambiguities, find_conflicts, find_dead_end, find_dead_rules,
-                                    find_redundant_rules)
+from symbolic.verify.checks import (GROWTH_BOUND, GROWTH_OBJECTS, find_ambiguities, find_conflicts, find_dead_end,
+                                    find_dead_rules, find_grounding_growth, find_redundant_rules)
 from symbolic.verify.report import KINDS, SEVERITIES, Finding, RuleRef, VerificationReport
 from symbolic.verify.scene import ConcreteScene, SymbolicScene
 
 #: the checks :func:`check_rules` runs, in order.
-CHECKS = ("dead_end", "dead_rule", "redundant_rule", "conflict", "ambiguity")
+CHECKS = ("dead_end", "dead_rule", "redundant_rule", "conflict", "ambiguity", "grounding_growth")
 
 
 def check_rules(ruleset: RuleSet, num_objects: int = 3, *, checks: Iterable[str] = CHECKS,
-                timeout_ms: int = 10_000, progress: bool = False) -> VerificationReport:
+                timeout_ms: int = 10_000, progress: bool = False, growth_objects: int = GROWTH_OBJECTS,
+                growth_bound: int = GROWTH_BOUND) -> VerificationReport:
     """Check a rule file for every scene of up to ``num_objects`` objects.
 
     Args:
@@ -64,6 +67,9 @@ def check_rules(ruleset: RuleSet, num_objects: int = 3, *, checks: Iterable[str]
         timeout_ms: z3 time limit per question; a question left open becomes an
             ``"incomplete"`` warning.
         progress: show a progress bar on stderr.
+        growth_objects, growth_bound: the grounding-growth check warns about each rule that
+            grounds into more than ``growth_bound`` instances at ``growth_objects`` objects
+            (see :func:`~symbolic.verify.checks.find_grounding_growth`).
 
     Returns:
         A :class:`~symbolic.verify.report.VerificationReport`; ``report.ok`` when it holds no error or warning.
@@ -80,6 +86,7 @@ def check_rules(ruleset: RuleSet, num_objects: int = 3, *, checks: Iterable[str]
         True
     """
     checks = _validate(ruleset, num_objects, checks, timeout_ms)
+    growth = find_grounding_growth(ruleset, growth_objects, growth_bound) if "grounding_growth" in checks else []
     start = time.perf_counter()
     scene = SymbolicScene(ruleset, num_objects)
     solver = z3.Solver()
@@ -100,6 +107,8 @@ def check_rules(ruleset: RuleSet, num_objects: int = 3, *, checks: Iterable[str]
             findings += find_conflicts(scene, solver, skip=dead)
         elif name == "ambiguity":
             findings += find_ambiguities(scene, solver)
+        elif name == "grounding_growth":
+            findings += growth
     replay = _Replay(ruleset, scene)
     for finding in findings:
         replay.complete(finding)

@@ -26,14 +26,22 @@ How each question is put to z3 (``H_r(a)``: rule ``r`` holds when action
   unsat core names the rules that imply it);
 - conflict: ``fires(r) ∧ fires(s) ∧ ∧_a ¬(H_r(a) ∧ H_s(a))``;
 - ambiguity: two allowed actions with equal, best score.
+
+One check needs no solver: :func:`find_grounding_growth` reads each rule's
+quantifiers and warns where grounding it over a large frame would take more
+instances than a stated bound (``objects ** k`` for ``k`` nested quantified
+variables), as such a rule can spend the reasoner's time budget on its own.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import z3
 
 from symbolic.compiler.residual import and_values
+from symbolic.language import ast
+from symbolic.language.ruleset import RuleSet
 from symbolic.verify.report import Finding, RuleRef
 from symbolic.verify.scene import SymbolicScene, as_z3, solve_scene
 
@@ -265,3 +273,101 @@ def _check(solver: z3.Solver, assertions: list):
         return solver.check()
     finally:
         solver.pop()
+
+
+#: defaults of :func:`find_grounding_growth`: a frame of this many objects ...
+GROWTH_OBJECTS = 100
+#: ... may ground a rule into at most this many instances (``objects ** k`` for k nested quantified variables).
+GROWTH_BOUND = 100_000
+
+
+def find_grounding_growth(ruleset: RuleSet, num_objects: int = GROWTH_OBJECTS,
+                          bound: int = GROWTH_BOUND) -> list[Finding]:
+    """Rules (and constraints) whose grounding grows beyond ``bound`` instances at ``num_objects`` objects.
+
+    A rule with ``k`` quantified variables nested one inside another (its own
+    ``exists a, b`` and any quantifier inside it or inside a define it calls)
+    is grounded over ``num_objects ** k`` combinations of objects in the worst
+    case; at 100 objects ``k = 3`` is a million. The reasoner then spends its
+    time budget grounding that rule and falls back to the safe action. Each
+    such rule gets a warning naming it, ``k`` and the count.
+
+    Args:
+        ruleset: the rule file.
+        num_objects: the frame size to size the grounding at.
+        bound: the most instances a rule may take at that size without a warning.
+
+    Returns:
+        One warning per rule or constraint over the bound, in file order.
+
+    Example:
+        >>> from symbolic.language.loader import parse_rules
+        >>> rules = parse_rules('''
+        ...     pred car(o)  pred near(o, o)
+        ...     actions stop, go
+        ...     rule pileup: exists a in car, b in car, c in car: near(a, b) and near(b, c) => stop
+        ...     rule pair: exists a in car, b in car: near(a, b) => stop''', "cars.rules")
+        >>> [(f.severity, f.rules[0].source) for f in find_grounding_growth(rules)]
+        [('warning', 'cars.rules:4')]
+        >>> print(find_grounding_growth(rules)[0].message)  # doctest: +NORMALIZE_WHITESPACE
+        rule pileup nests 3 quantified variables: grounding it takes up to 100^3 = 1,000,000 instances
+        at 100 objects, over the bound of 100,000; a frame that large can spend the time budget on this
+        rule and get the safe action
+        >>> find_grounding_growth(rules, bound=10**6)
+        []
+    """
+    for name, value in (("num_objects", num_objects), ("bound", bound)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    depths: dict = {}
+    findings = []
+    statements = [(r.name, r.kind, r.body, r.source, "rule") for r in ruleset.rules]
+    statements += [(c.name, "hard", c.body, c.source, "constraint") for c in ruleset.constraints]
+    for name, kind, body, source, what in statements:
+        k = quantified_depth(body, ruleset.defines, depths)
+        instances = num_objects ** k
+        if instances > bound:
+            findings.append(Finding(
+                "grounding_growth", "warning",
+                f"{what} {name} nests {k} quantified variables: grounding it takes up to {num_objects}^{k} = "
+                f"{instances:,} instances at {num_objects} objects, over the bound of {bound:,}; a frame that "
+                f"large can spend the time budget on this {what} and get the safe action",
+                [RuleRef(name, source, kind)]))
+    return findings
+
+
+def quantified_depth(node, defines: dict, memo: dict | None = None) -> int:
+    """How many quantified variables grounding ``node`` nests one inside another (defines expanded).
+
+    Quantifiers side by side add no depth (``(exists a: p(a)) and (exists b: q(b))`` is 1);
+    nested ones add up (``exists a: forall b: r(a, b)`` is 2).
+
+    Example:
+        >>> from symbolic.language.loader import parse_rules
+        >>> rules = parse_rules('''pred p(o)  pred r(o, o)  actions stop
+        ...     define busy(o) := exists b: r(o, b)
+        ...     rule x: exists a: busy(a) and (exists c: p(c)) => stop''')
+        >>> quantified_depth(rules.rules[0].body, rules.defines)
+        2
+    """
+    memo = {} if memo is None else memo
+    if isinstance(node, ast.Quantifier):
+        return len(node.bindings) + quantified_depth(node.body, defines, memo)
+    depth = 0
+    if isinstance(node, (ast.Name, ast.Call)) and node.name in defines:
+        if node.name not in memo:
+            memo[node.name] = 0  # defines are not recursive; this only guards the walk
+            memo[node.name] = quantified_depth(defines[node.name].body, defines, memo)
+        depth = memo[node.name]
+    for child in _children(node):
+        depth = max(depth, quantified_depth(child, defines, memo))
+    return depth
+
+
+def _children(node):
+    for item in dataclasses.fields(node):
+        value = getattr(node, item.name)
+        if isinstance(value, ast.Node):
+            yield value
+        elif isinstance(value, tuple):
+            yield from (v for v in value if isinstance(v, ast.Node))

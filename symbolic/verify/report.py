@@ -20,6 +20,7 @@ KINDS = {
     "dead_rule": "dead rule",
     "redundant_rule": "redundant rule",
     "ambiguity": "ambiguity",
+    "grounding_growth": "grounding growth",
     "incomplete": "incomplete check",
 }
 

@@ -36,7 +36,7 @@ def test_robust_mode_stops_for_an_uncertain_red_light(traffic):
 
 
 def test_the_likely_reading_goes_when_red_is_improbable():
-    decision = Reasoner.from_file(TRAFFIC, robust=False).decide(red_light(0.4))
+    decision = Reasoner.from_file(TRAFFIC, robust=False, time_budget_ms=GENEROUS_MS).decide(red_light(0.4))
     assert decision.action == "go" and decision.status == "optimal" and decision.uncertain == []
 
 
@@ -56,7 +56,7 @@ def test_an_uncertain_distance_is_any_value_in_its_range(traffic):
     facts = [f for f in red_light() if f.predicate != "dist"] + [Fact("dist", ("o3",), 0.5, value=150.0)]
     assert traffic.decide(facts).action == "stop"
     assert traffic.decide(facts).uncertain == ["dist(o3)"]
-    assert Reasoner.from_file(TRAFFIC, robust=False).decide(facts).action == "go"
+    assert Reasoner.from_file(TRAFFIC, robust=False, time_budget_ms=GENEROUS_MS).decide(facts).action == "go"
 
 
 def test_a_tiny_time_budget_returns_the_safe_action(traffic):
@@ -77,7 +77,7 @@ def test_a_huge_frame_within_a_small_budget_still_answers():
 
 def test_no_allowed_action_falls_back_to_safe():
     rules = parse_rules("pred alarm\nactions wait, run\nsafe wait\nrule a: alarm => run\nrule b: alarm => not run")
-    decision = Reasoner(rules).decide([Fact("alarm")])
+    decision = Reasoner(rules, time_budget_ms=GENEROUS_MS).decide([Fact("alarm")])
     assert (decision.action, decision.status, decision.fallback) == ("wait", "fallback", True)
     assert [r.name for r in decision.why_not["run"].rules] == ["b"]
     assert [r.name for r in decision.why_not["wait"].rules] == ["a"]
@@ -88,14 +88,14 @@ def test_the_conflict_is_a_minimal_core_of_rule_instances():
     rules = parse_rules("pred red(o)\npred fire\nactions stop, go, turn\n"
                         "rule halt: exists o: red(o) => stop\nrule move: fire => go or turn\n"
                         "rule straight: fire => not turn\nrule unrelated: exists o: red(o) => not turn")
-    decision = Reasoner(rules).decide([Fact("red", ("o1",)), Fact("red", ("o2",)), Fact("fire")])
+    decision = Reasoner(rules, time_budget_ms=GENEROUS_MS).decide([Fact("red", ("o1",)), Fact("red", ("o2",)), Fact("fire")])
     assert decision.fallback and len(decision.conflict) == 2
     assert decision.conflict[1].name == "move" and decision.conflict[0].name in ("halt[o1]", "halt[o2]")
 
 
 def test_ties_break_by_the_actions_line_and_are_reported():
     rules = parse_rules("actions left, right, wait\nprefer left weight 1\nprefer right weight 1")
-    decision = Reasoner(rules).decide([])
+    decision = Reasoner(rules, time_budget_ms=GENEROUS_MS).decide([])
     assert decision.action == "left" and decision.tied == ["right"]
     assert "ties with left" in decision.why_not["right"].text
 
@@ -103,7 +103,7 @@ def test_ties_break_by_the_actions_line_and_are_reported():
 def test_soft_rules_per_instance_weights():
     rules = parse_rules("pred dog(o)\nactions walk, run\nprefer run weight 5\n"
                         "rule calm [weight 2]: exists o: dog(o) => walk")
-    reasoner = Reasoner(rules)
+    reasoner = Reasoner(rules, time_budget_ms=GENEROUS_MS)
     assert reasoner.decide([Fact("dog", ("d1",)), Fact("dog", ("d2",))]).action == "run"   # 5 - 2*2 > 0
     decision = reasoner.decide([Fact("dog", (f"d{i}",)) for i in range(3)])               # 5 - 3*2 < 0
     assert decision.action == "walk"
@@ -128,7 +128,7 @@ def test_a_factbase_and_unknown_predicates_are_accepted(traffic):
 
 
 def test_repair_before_deciding_flips_the_least_confident_colour():
-    reasoner = Reasoner.from_file(TRAFFIC, repair=True)
+    reasoner = Reasoner.from_file(TRAFFIC, repair=True, time_budget_ms=GENEROUS_MS)
     decision = reasoner.decide(red_light(0.9, green=0.85))
     assert decision.repaired == ["light(o3, green)"]
     assert decision.action == "stop"
@@ -165,7 +165,7 @@ def test_bad_inputs(traffic):
 def test_soft_rules_read_uncertain_values_as_measured():
     rules = parse_rules("func ego_speed: Real in [0, 40]\nactions slow, go\nprefer go weight 1\n"
                         "rule calm [weight 5]: ego_speed > 10 => slow")
-    reasoner = Reasoner(rules)
+    reasoner = Reasoner(rules, time_budget_ms=GENEROUS_MS)
     assert reasoner.decide([Fact("ego_speed", (), 0.5, value=12.0)]).action == "slow"
     assert reasoner.decide([Fact("ego_speed", (), 0.5, value=8.0)]).action == "go"
 
@@ -257,7 +257,7 @@ def test_any_valid_frame_gets_an_action_and_never_raises(traffic, facts):
     decision = traffic.decide(facts)
     assert decision.action in traffic.ruleset.actions
     assert decision.fallback or decision.action not in decision.why_not
-    likely = Reasoner(traffic.ruleset, robust=False).decide(facts)
+    likely = Reasoner(traffic.ruleset, robust=False, time_budget_ms=GENEROUS_MS).decide(facts)
     if not likely.fallback:  # the chosen action breaks no hard rule, and every rejected one has a reason
         assert traffic.violations(facts, likely.action) == []
         assert all(w.text for w in likely.why_not.values())
@@ -357,7 +357,7 @@ def test_an_uncertain_value_that_cannot_reach_a_threshold_is_settled_safe(monkey
     monkeypatch.setattr(module._Frame, "ask_z3", lambda frame, value: pytest.fail(f"asked z3 about {value}"))
     rules = parse_rules("pred car(o)\nfunc speed(o): Real in [0, 60]\nactions stop, go\nsafe stop\n"
                         "rule too_fast: exists o in car: speed(o) - 10 > 50 => stop\nprefer go weight 1")
-    decision = Reasoner(rules).decide([Fact("car", ("c1",), 0.5), Fact("speed", ("c1",), 0.5, value=12.0)])
+    decision = Reasoner(rules, time_budget_ms=GENEROUS_MS).decide([Fact("car", ("c1",), 0.5), Fact("speed", ("c1",), 0.5, value=12.0)])
     assert decision.action == "go" and decision.uncertain == [] and decision.fired[0].name == "too_fast[c1]"
 
 
@@ -491,7 +491,7 @@ def test_a_single_threshold_is_settled_in_python_at_an_interval_end(monkeypatch)
     from symbolic.reasoning import reasoner as module
 
     monkeypatch.setattr(module._Frame, "ask_z3", lambda frame, value: pytest.fail(f"asked z3 about {value}"))
-    reasoner = Reasoner.from_file(TRAFFIC)
+    reasoner = Reasoner.from_file(TRAFFIC, time_budget_ms=GENEROUS_MS)
     assert reasoner.decide(crosswalk_frame(40.01, 0.1)).action == "stop"
     assert reasoner.decide(crosswalk_frame(40.2, 0.1)).action == "go"
     facts = [Fact("car", ("c1",)), Fact("gap", ("c1",), value=20.15, tolerance=0.1),

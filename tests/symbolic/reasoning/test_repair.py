@@ -49,3 +49,12 @@ def test_traffic_rules_repair_a_red_and_green_light():
     rules = load_rules("configs/rules/traffic.rules")
     facts = [Fact("traffic_light", ("o3",)), Fact("light", ("o3", "red"), 0.9), Fact("light", ("o3", "green"), 0.85)]
     assert [f.atom for f in repair(rules, facts).flipped] == ["light(o3, green)"]
+
+
+def test_repair_past_its_deadline_raises_budget_exceeded():
+    from symbolic.compiler.deadline import BudgetExceeded, Deadline
+
+    facts = [Fact("traffic_light", ("o1",)), Fact("light", ("o1", "red"), 0.9), Fact("light", ("o1", "green"), 0.6)]
+    with pytest.raises(BudgetExceeded):
+        repair(RULES, facts, deadline=Deadline(0.0))
+    assert repair(RULES, facts, deadline=Deadline.after_ms(60_000)).status == "repaired"

@@ -201,7 +201,7 @@ def test_ruleset_must_be_a_ruleset():
 def test_checks_can_be_chosen():
     report = check_file(FAULTY / "conflict.rules", num_objects=2, checks=["dead_rule", "ambiguity"])
     assert report.findings == []
-    assert set(CHECKS) == {"dead_end", "dead_rule", "redundant_rule", "conflict", "ambiguity"}
+    assert set(CHECKS) == {"dead_end", "dead_rule", "redundant_rule", "conflict", "ambiguity", "grounding_growth"}
 
 
 def random_rule_text(seed: int, num_rules: int = 8) -> str:
