@@ -68,11 +68,11 @@ def test_check_rules_reports_the_growth_and_the_shipped_rules_have_none(rules):
 def test_nesy_rules_check_warns_and_takes_the_settings(tmp_path, capsys):
     path = tmp_path / "cars.rules"
     path.write_text(RULES)
-    assert cli.main(["rules", "check", str(path), "--objects", "1", "--no-scenes"]) == 1
+    assert cli.main(["rules", "check", str(path), "--objects", "1"]) == 1
     out = capsys.readouterr().out
     assert "cars.rules:7: grounding growth: rule pileup nests 3 quantified variables" in out
     assert "grounding growth: rule crowd" not in out
-    code = cli.main(["rules", "check", str(path), "--objects", "1", "--no-scenes", "--growth-objects", "10",
+    code = cli.main(["rules", "check", str(path), "--objects", "1", "--growth-objects", "10",
                      "--growth-bound", "50"])
     assert code == 1 and "grounding growth: rule crowd nests 2 quantified variables: grounding it takes up to " \
         "10^2 = 100 instances" in capsys.readouterr().out
