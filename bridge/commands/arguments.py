@@ -54,8 +54,8 @@ positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
 
-def float_in_range(low: float, high: float, *, include_low: bool = True):
-    """An argparse type accepting finite numbers in ``[low, high]`` (``(low, high]`` without ``include_low``).
+def float_in_range(low: float, high: float, *, include_low: bool = True, include_high: bool = True):
+    """An argparse type accepting finite numbers in ``[low, high]`` (open at an end not included).
 
     Example:
         >>> float_in_range(0.0, 1.0)("0.5")
@@ -64,15 +64,19 @@ def float_in_range(low: float, high: float, *, include_low: bool = True):
         Traceback (most recent call last):
         ...
         argparse.ArgumentTypeError: expected a number in (0.0, 1000.0], got '0'
+        >>> float_in_range(0.0, 1.0, include_low=False, include_high=False)("1")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: expected a number in (0.0, 1.0), got '1'
     """
-    expected = f"a number in {'[' if include_low else '('}{low}, {high}]"
+    expected = f"a number in {'[' if include_low else '('}{low}, {high}{']' if include_high else ')'}"
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not (low <= value <= high) or (value == low and not include_low):
+        if not (low <= value <= high) or (value == low and not include_low) or (value == high and not include_high):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 

@@ -13,10 +13,9 @@ file ``pipeline.conformal`` names.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
-from bridge.commands.arguments import config_file, non_negative_int, positive_int
+from bridge.commands.arguments import config_file, float_in_range, non_negative_int, positive_int
 from bridge.shipped import shipped_path
 
 
@@ -36,36 +35,16 @@ def register(subparsers) -> None:
     conformal = parser.add_argument_group("conformal tolerances")
     conformal.add_argument("--conformal", action="store_true",
                            help="fit per-class position radii and closing-speed scales instead of scores")
-    conformal.add_argument("--coverage", type=_coverage, default=0.995,
+    conformal.add_argument("--coverage", type=float_in_range(0.0, 1.0, include_low=False, include_high=False), default=0.995,
                            help="nominal coverage of the tolerances (default: %(default)s)")
-    conformal.add_argument("--frames", type=_positive, default=2000,
+    conformal.add_argument("--frames", type=positive_int, default=2000,
                            help="judged held-out episode frames to fit on (default: %(default)s)")
-    conformal.add_argument("--test-frames", type=_positive, default=1000,
+    conformal.add_argument("--test-frames", type=positive_int, default=1000,
                            help="judged unseen episode frames to report coverage on (default: %(default)s)")
     conformal.add_argument("--test-seed", type=int, default=8_000_000,
                            help="first unseen episode seed (default: %(default)s)")
     conformal.add_argument("--plot", metavar="PNG", help="reliability plot (default: beside --out, .png)")
     parser.set_defaults(handler=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
-    return value
-
-
-def _coverage(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1). Received: {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1). Received: {text!r}")
-    return value
 
 
 def run(args) -> int:

@@ -178,4 +178,4 @@ def test_calibrate_refuses_a_coverage_outside_zero_one(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["calibrate", "--conformal", "--coverage", "1.5"])
     assert exit_info.value.code == 2
-    assert "expected a number in (0, 1). Received: '1.5'" in capsys.readouterr().err
+    assert "expected a number in (0.0, 1.0), got '1.5'" in capsys.readouterr().err
