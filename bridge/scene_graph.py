@@ -167,7 +167,7 @@ class SceneGraph:
                              f'stroke-width="0.8"{dash}><title>{html.escape(f"{relation}({u}, {v})")}</title></line>')
         for node, (x, y) in positions.items():
             data = self.graph.nodes[node]
-            color = "#1f77b4" if node == EGO else _LABEL_COLORS.get(data.get("label"), "#444")
+            color = "#1f77b4" if node == EGO else LABEL_COLORS.get(data.get("label"), "#444")
             radius = 5 if node == EGO else 3.5
             title = html.escape(f"{node}: {data.get('label')}")
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{color}"><title>{title}</title></circle>')
@@ -176,8 +176,9 @@ class SceneGraph:
         return "".join(parts)
 
 
-_LABEL_COLORS = {"car": "#2ca02c", "truck": "#8c564b", "pedestrian": "#d62728", "cyclist": "#ff7f0e",
-                 "traffic_light": "#9467bd", "stop_sign": "#e377c2"}
+#: The colour of each class's nodes in :meth:`SceneGraph.to_svg` (the report's legend reads it).
+LABEL_COLORS = {"car": "#2ca02c", "truck": "#8c564b", "pedestrian": "#d62728", "cyclist": "#ff7f0e",
+                "traffic_light": "#9467bd", "stop_sign": "#e377c2"}
 
 
 def _add_road(graph: nx.DiGraph, road) -> None:

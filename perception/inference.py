@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from perception import distributed
+from perception.coco import read_image
 from perception.datasets import collate_detection
 from perception.draw import draw_boxes, image_grid
 from perception.files import write_atomic
@@ -35,7 +36,9 @@ def load_image(path: str | Path) -> torch.Tensor:
     """An image file as a float tensor (3, H, W) in [0, 1].
 
     Raises:
-        ValueError: the file is missing or not a readable image (names the file).
+        ValueError: the file is missing, declares more pixels than
+            ``perception.coco.MAX_IMAGE_PIXELS`` (refused before decoding) or
+            is not a readable image (names the file).
 
     Example:
         >>> load_image("missing.png")
@@ -44,14 +47,9 @@ def load_image(path: str | Path) -> torch.Tensor:
         ValueError: missing.png: cannot read image (No such file or directory)
     """
     path = Path(path)
-    try:
-        with Image.open(path) as image:
-            array = np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: cannot read image (No such file or directory)") from None
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path}: cannot read image ({reason})") from None
+    if not path.exists():
+        raise ValueError(f"{path}: cannot read image (No such file or directory)")
+    array = read_image(path)   # refuses an image over the pixel limit before decoding it
     return torch.from_numpy(array.copy()).permute(2, 0, 1).float() / 255
 
 

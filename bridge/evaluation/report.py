@@ -28,7 +28,7 @@ from typing import Sequence
 
 from bridge.evaluation.drawing import EGO_COLOR, frame_picture
 from bridge.evaluation.metrics import evaluate_results, latency_summary
-from bridge.scene_graph import _LABEL_COLORS as GRAPH_COLORS
+from bridge.scene_graph import LABEL_COLORS as GRAPH_COLORS
 from perception.files import write_atomic
 
 _STYLE = """

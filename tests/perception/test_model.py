@@ -181,6 +181,21 @@ def test_predict_names_a_missing_image_file(tmp_path):
         _random_detector().predict(tmp_path / "missing.png")
 
 
+def test_predict_refuses_a_decompression_bomb_before_decoding_it(tmp_path):
+    """A tiny PNG declaring 100000 x 100000 pixels: refused from its header, by name."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    with pytest.raises(ValueError, match=r"bomb.png: .*refused before decoding"):
+        _random_detector().predict(bomb)
+
+
 def test_summary_lists_blocks_parameters_input_size_and_flops():
     detector = small_detector(depth=1)
     summary = detector.summary(input_size=64)
