@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bridge.commands.arguments import float_in_range
+from bridge.errors import UsageError
 from symbolic.files import write_text_atomic
 
 #: modules ``bridge.commands.<name>`` that add more ``nesy rules`` subcommands.
@@ -59,6 +60,8 @@ def run_explain(args: argparse.Namespace) -> int:
     from symbolic.reasoning.facts import FactBase
     from symbolic.reasoning.reasoner import Reasoner
 
+    if not args.low < args.high:
+        raise UsageError(f"--low must be below --high. Received: --low {args.low} --high {args.high}")
     ruleset = load_rules(args.file, args.include_path)
     facts = FactBase.from_file(args.facts)
     ruleset.validate_facts(facts, source=args.facts)

@@ -85,3 +85,9 @@ def test_missing_facts_file_and_missing_option(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["rules"])
     assert info.value.code == 2
+
+
+def test_explain_refuses_low_above_high_as_a_bad_argument(tmp_path, capsys):
+    facts = facts_file(tmp_path, RED, {"o3": "traffic_light"})
+    assert main(["rules", "explain", TRAFFIC, "--facts", facts, "--low", "0.9", "--high", "0.5"]) == 2
+    assert "--low must be below --high. Received: --low 0.9 --high 0.5" in capsys.readouterr().err
