@@ -47,6 +47,20 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+def _default_out(config_path, configured: str | None, key: str) -> str:
+    """The file ``pipeline.<key>`` names, where the command writes without ``--out``; never a shipped file."""
+    from pathlib import Path
+
+    from bridge.shipped import CONFIGS_DIR
+
+    if not configured:
+        raise ValueError(f"{config_path}: no pipeline.{key} file is set; pass --out FILE")
+    if Path(configured).resolve().is_relative_to(CONFIGS_DIR.resolve()):
+        raise ValueError(f"{config_path}: pipeline.{key} is the shipped {configured}; pass --out FILE "
+                         f"(--out {configured} replaces it)")
+    return configured
+
+
 def run(args) -> int:
     if args.conformal:
         return run_conformal(args)
@@ -62,9 +76,7 @@ def run(args) -> int:
     from bridge.vocabulary import CLASS_NAMES
 
     config = load_config(args.config)
-    out = args.out or config.pipeline.calibration
-    if not out:
-        raise ValueError(f"{args.config}: no pipeline.calibration file is set; pass --out FILE")
+    out = args.out or _default_out(args.config, config.pipeline.calibration, "calibration")
     world = config.world if not args.preset else dataclasses.replace(config.world, preset=args.preset)
     detector = load_detector(args.weights or config.pipeline.weights)
     scenes, detections = [], []
@@ -95,9 +107,7 @@ def run_conformal(args) -> int:
     from bridge.pipeline import Pipeline
 
     config = load_config(args.config)
-    out = args.out or config.pipeline.conformal
-    if not out:
-        raise ValueError(f"{args.config}: no pipeline.conformal file is set; pass --out FILE")
+    out = args.out or _default_out(args.config, config.pipeline.conformal, "conformal")
     world = config.world if not args.preset else dataclasses.replace(config.world, preset=args.preset)
     pipeline = Pipeline.from_config(config, weights=args.weights, conformal=None, class_position_uncertainty_m={},
                                     class_speed_uncertainty_scale={})

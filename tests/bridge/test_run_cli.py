@@ -168,3 +168,14 @@ def test_the_report_title_names_the_weights_the_config_sets(tmp_path, capsys):
     assert main(["run", "--config", str(config), "--generate", "1", "--report", "--out", str(tmp_path / "run")]) == 0
     title = re.search(r"<title>([^<]*)</title>", (tmp_path / "run" / "report.html").read_text()).group(1)
     assert title == f"nesy run: 1 generated frames, detector {weights}"
+
+
+def test_calibrate_without_out_never_overwrites_a_shipped_file(capsys):
+    from bridge.shipped import CONFIGS_DIR
+
+    before = (CONFIGS_DIR / "calibration.json").read_bytes()
+    assert main(["calibrate", "--config", "drive", "--scenes", "2"]) == 1
+    assert "pipeline.calibration is the shipped" in capsys.readouterr().err
+    assert main(["calibrate", "--conformal", "--config", "drive", "--frames", "2"]) == 1
+    assert "no pipeline.conformal file is set; pass --out FILE" in capsys.readouterr().err
+    assert (CONFIGS_DIR / "calibration.json").read_bytes() == before
