@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from benchmarks.bench_deadline import NESTED, THREE_VARIABLES
 from symbolic.language.loader import parse_rules
 from symbolic.reasoning import reasoner as reasoner_module
 from symbolic.reasoning.facts import Fact
@@ -11,20 +12,6 @@ from symbolic.reasoning.reasoner import DEADLINE_SLACK_MS, Reasoner
 
 BUDGET_MS = 50
 SLACK_S = 0.5  # far above DEADLINE_SLACK_MS: a busy two-core machine stalls a process for that long
-
-CARS = """
-pred car(o)
-pred near(o, o)
-pred approaching(o)
-actions stop, slow, go
-safe stop
-prefer go weight 2
-prefer slow weight 1
-"""
-NESTED = CARS + ("rule boxed_in: exists a in car: (forall b in car: (near(a, b) => exists c in car: "
-                 "(near(b, c) and forall d in car: (near(c, d) => approaching(d))))) => stop\n")
-PILEUP = CARS + "rule pileup: exists a in car, b in car, c in car: near(a, b) and near(b, c) and near(a, c) => slow\n"
-
 
 def cars(num_cars, spacing, near_within, approaching=1.0):
     """Cars ``spacing`` metres apart on a road; ``near`` both ways within ``near_within`` metres."""
@@ -64,13 +51,13 @@ def test_nested_quantifiers_get_the_safe_action_within_the_budget():
 
 def test_a_three_variable_rule_over_many_cars_gets_the_safe_action_within_the_budget():
     # 300 cars, each near the twenty on either side: millions of (a, b, c) to try
-    reasoner = Reasoner(parse_rules(PILEUP, "pileup.rules"), time_budget_ms=BUDGET_MS)
+    reasoner = Reasoner(parse_rules(THREE_VARIABLES, "pileup.rules"), time_budget_ms=BUDGET_MS)
     decision, elapsed = decide_timed(reasoner, cars(300, 5.0, 100.0))
     assert_timed_out_safely(decision, elapsed)
 
 
 def test_the_same_rule_on_a_small_frame_is_decided_normally():
-    reasoner = Reasoner(parse_rules(PILEUP, "pileup.rules"), time_budget_ms=10_000)
+    reasoner = Reasoner(parse_rules(THREE_VARIABLES, "pileup.rules"), time_budget_ms=10_000)
     decision = reasoner.decide(cars(4, 5.0, 11.0))
     assert (decision.action, decision.status, decision.reason, decision.cut_short) == ("slow", "robust", "", "")
     assert decision.why_not["go"].text.startswith("go breaks pileup[c0, c1, c2] (pileup.rules:9) because")
