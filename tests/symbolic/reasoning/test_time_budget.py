@@ -13,6 +13,7 @@ from symbolic.reasoning.reasoner import DEADLINE_SLACK_MS, Reasoner
 BUDGET_MS = 50
 SLACK_S = 0.5  # far above DEADLINE_SLACK_MS: a busy two-core machine stalls a process for that long
 
+
 def cars(num_cars, spacing, near_within, approaching=1.0):
     """Cars ``spacing`` metres apart on a road; ``near`` both ways within ``near_within`` metres."""
     facts = [Fact("car", (f"c{i}",)) for i in range(num_cars)]
