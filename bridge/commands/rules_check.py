@@ -33,7 +33,7 @@ def register(rules_subparsers) -> None:
                         help="write each example scene as a facts file in DIR (default: write no file)")
     parser.add_argument("--fail-on", choices=("error", "warning"), default="warning",
                         help="the least severe finding that makes the exit code 1 (default warning)")
-    parser.add_argument("--timeout-ms", type=_timeout, default=10_000, metavar="MS",
+    parser.add_argument("--timeout-ms", type=_positive("--timeout-ms"), default=10_000, metavar="MS",
                         help="z3 time limit per question in milliseconds (default 10000)")
     parser.add_argument("--growth-objects", type=_positive("--growth-objects"), default=100, metavar="N",
                         help="warn about rules whose grounding at N objects (default 100) ...")
@@ -93,16 +93,6 @@ def _num_objects(text: str) -> int:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"--objects must be a non-negative integer. Received: {text!r}")
-    return value
-
-
-def _timeout(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--timeout-ms must be a positive integer. Received: {text!r}")
     return value
 
 
